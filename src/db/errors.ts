@@ -1,0 +1,72 @@
+/**
+ * The one table from database errors to client errors (seed 3.5.8). The GraphQL layer turns a `ClientError`
+ * into a GraphQL error with `extensions.code`; nothing else decides what a client sees of a database failure.
+ * Details of unexpected failures are logged here and never sent to the client.
+ */
+import { Prisma } from '../generated/prisma/client';
+import { logger } from '../logger';
+
+export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'INTERNAL_SERVER_ERROR';
+
+export interface ClientError {
+  code: ClientErrorCode;
+  httpStatus: number;
+  message: string;
+  /** The fields at fault, when the database names them (unique constraints). */
+  fields?: string[];
+}
+
+const INTERNAL: ClientError = {
+  code: 'INTERNAL_SERVER_ERROR',
+  httpStatus: 500,
+  message: 'Internal server error',
+};
+
+/** Columns named by a unique-constraint failure: Prisma puts them in `meta.target`, or, through a driver
+ * adapter, in the adapter error's cause. */
+export function constraintFields(error: Prisma.PrismaClientKnownRequestError): string[] {
+  const meta = (error.meta ?? {}) as {
+    target?: unknown;
+    driverAdapterError?: { cause?: { constraint?: { fields?: unknown; index?: unknown } } };
+  };
+  if (Array.isArray(meta.target)) return meta.target.map(String);
+  if (typeof meta.target === 'string') return [meta.target];
+  const constraint = meta.driverAdapterError?.cause?.constraint;
+  if (Array.isArray(constraint?.fields)) return constraint.fields.map((f) => String(f).replace(/^"|"$/g, ''));
+  if (typeof constraint?.index === 'string') return [constraint.index];
+  return [];
+}
+
+/** Model name recorded by Prisma for the failed operation, when there is one. */
+function modelName(error: Prisma.PrismaClientKnownRequestError): string | undefined {
+  const name = (error.meta as { modelName?: unknown } | undefined)?.modelName;
+  return typeof name === 'string' ? name : undefined;
+}
+
+export function toClientError(error: unknown): ClientError {
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    switch (error.code) {
+      case 'P2025': {
+        const model = modelName(error);
+        return { code: 'NOT_FOUND', httpStatus: 404, message: `${model ?? 'Record'} not found` };
+      }
+      case 'P2002': {
+        const fields = constraintFields(error);
+        const named = fields.length ? ` on ${fields.join(', ')}` : '';
+        return { code: 'CONFLICT', httpStatus: 409, message: `Duplicate entry${named}: a record with this value already exists`, fields };
+      }
+      case 'P2003':
+        return { code: 'BAD_USER_INPUT', httpStatus: 400, message: 'Invalid reference: the related record does not exist' };
+      case 'P2021':
+        logger.error('database schema is not migrated: a table is missing; run `npm run db:migrate`', {
+          prismaCode: error.code,
+          detail: error.message,
+        });
+        return INTERNAL;
+    }
+    logger.error('unhandled database error', { prismaCode: error.code, err: error });
+    return INTERNAL;
+  }
+  logger.error('unexpected error', { err: error });
+  return INTERNAL;
+}

@@ -1,0 +1,277 @@
+/**
+ * Prisma Migrate, driven through Prisma's own schema engine compiled to WebAssembly.
+ *
+ * Why not the `prisma migrate` CLI: it downloads a native schema-engine binary on first use, which fails
+ * offline and behind strict firewalls. The same engine ships as WebAssembly in `@prisma/schema-engine-wasm`
+ * and talks to PostgreSQL through the `@prisma/adapter-pg` driver adapter. Everything here is Prisma's code:
+ * the engine computes diffs, applies migrations and writes the standard `_prisma_migrations` table, and
+ * `@prisma/migrate` reads the migrations folder and writes new migration folders, so `prisma migrate deploy`
+ * on a connected machine sees exactly the same history.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { loadSchemaContext, type SchemaContext } from '@prisma/internals';
+import { Migrate, SchemaEngineWasm } from '@prisma/migrate';
+import {
+  createMigration as createMigrationFolder,
+  writeMigrationLockfile,
+  writeMigrationScript,
+} from '@prisma/migrate/dist/utils/createMigration';
+import { listMigrations } from '@prisma/migrate/dist/utils/listMigrations';
+import * as wasmRuntime from '@prisma/schema-engine-wasm/schema_engine_bg';
+import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import { MIGRATIONS_DIR, SCHEMA_PATH } from './paths';
+import { parsePoolSettings } from './url';
+
+
+type RawSchemaEngine = Awaited<ReturnType<typeof wasmRuntime.SchemaEngine.new>>;
+const noTableOrEnumFilter = { externalTables: [], externalEnums: [] };
+
+let compiledEngine: Promise<typeof wasmRuntime.SchemaEngine> | undefined;
+
+/**
+ * Instantiates the WebAssembly module once per process. `@prisma/internals` has the same loader but looks for
+ * the .wasm file next to the bundled CLI (`prisma/build/`); this reads it from the engine's own package,
+ * which is pinned to the same version as `@prisma/internals`.
+ */
+function loadEngineClass(): Promise<typeof wasmRuntime.SchemaEngine> {
+  compiledEngine ??= (async () => {
+    const runtimePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    const bytes = await readFile(path.join(path.dirname(runtimePath), 'schema_engine_bg.wasm'));
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      './schema_engine_bg.js': wasmRuntime as unknown as WebAssembly.ModuleImports,
+    });
+    wasmRuntime.__wbg_set_wasm(instance.exports);
+    (instance.exports.__wbindgen_start as () => void)();
+    return wasmRuntime.SchemaEngine;
+  })();
+  return compiledEngine;
+}
+
+/**
+ * pg clients for the engine only. Its schema introspection reads catalog columns of PostgreSQL's internal
+ * `"char"` type (OID 18), which @prisma/adapter-pg 7.10 has no mapping for; their text form is a one-letter
+ * string, so they are reported as text.
+ */
+class CatalogReadingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const asText = (result: pg.QueryResult | undefined) => {
+      for (const field of result?.fields ?? []) if (field.dataTypeID === PG_INTERNAL_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+      return result;
+    };
+    // pg-pool calls query(config, values, callback); direct callers get a promise.
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: Error | null, result?: pg.QueryResult) => callback(error, asText(result));
+    }
+    const pending = (super.query as (...a: unknown[]) => unknown)(...args);
+    return (pending instanceof Promise ? pending.then(asText) : pending) as never;
+  }
+}
+const PG_INTERNAL_CHAR_OID = 18;
+const PG_TEXT_OID = 25;
+
+/**
+ * Discrete connection settings rather than a connection string: the adapter opens its temporary shadow
+ * database as `{ ...config, database }`, and a `connectionString` would silently override that `database`
+ * and point the shadow work at the real database.
+ */
+function migrationPoolConfig(databaseUrl: string): pg.PoolConfig {
+  const { connectionString } = parsePoolSettings(databaseUrl);
+  return { ...parseIntoClientConfig(connectionString), max: 2, Client: CatalogReadingClient };
+}
+
+/**
+ * The engine replays migrations in a temporary "shadow" database to compute diffs. @prisma/adapter-pg 7.10
+ * drops that database while its own pool is still connected, which fails and leaves it behind; this one
+ * closes the pool first, then drops it.
+ */
+class MigrationAdapterFactory extends PrismaPg {
+  constructor(private readonly settings: pg.PoolConfig) {
+    super(settings);
+  }
+
+  override async connectToShadowDb() {
+    const database = `prisma_migrate_shadow_db_${randomUUID()}`;
+    await this.onServer(`CREATE DATABASE "${database}"`);
+    const adapter = await new PrismaPg({ ...this.settings, database }).connect();
+    const closePool = adapter.dispose.bind(adapter);
+    adapter.dispose = async () => {
+      await closePool();
+      await this.onServer(`DROP DATABASE IF EXISTS "${database}"`);
+    };
+    return adapter;
+  }
+
+  private async onServer(sql: string): Promise<void> {
+    const client = new pg.Client(this.settings);
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+export interface MigrationEngine {
+  migrate: Migrate;
+  schemaContext: SchemaContext;
+  /** Diff two schema sources; returns the SQL script (empty string when there is nothing to do). */
+  diffScript(from: DiffSource, to: DiffSource): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export type DiffSource = 'empty' | 'schema' | 'migrations' | 'database';
+
+/** Opens Prisma's schema engine against one database. Always `stop()` it: it owns a connection pool. */
+export async function openMigrationEngine(databaseUrl: string): Promise<MigrationEngine> {
+  const adapter = bindMigrationAwareSqlAdapterFactory(new MigrationAdapterFactory(migrationPoolConfig(databaseUrl)));
+  const schemaContext = await loadSchemaContext({ schemaPath: { cliProvidedPath: SCHEMA_PATH }, printLoadMessage: false });
+  const EngineClass = await loadEngineClass();
+  const rawEngine: RawSchemaEngine = await EngineClass.new(
+    { datamodels: schemaContext.schemaFiles },
+    () => undefined,
+    adapter,
+  );
+  // Both constructors are private in the type declarations only: `SchemaEngineWasm.setup` and
+  // `Migrate.setup` would do exactly this, but with the CLI's wasm path and native engine respectively.
+  type Ctor<T> = new (options: Record<string, unknown>) => T;
+  const engine = new (SchemaEngineWasm as unknown as Ctor<SchemaEngineWasm>)({
+    engine: rawEngine,
+    errorRegistry: adapter.errorRegistry,
+  });
+  const migrate = new (Migrate as unknown as Ctor<Migrate>)({
+    engine,
+    schemaContext,
+    migrationsDirPath: MIGRATIONS_DIR,
+    schemaFilter: noTableOrEnumFilter,
+    shadowDbInitScript: '',
+  });
+
+  const toTarget = async (source: DiffSource): Promise<wasmRuntime.DiffTarget> => {
+    switch (source) {
+      case 'empty':
+        return { tag: 'empty' };
+      case 'schema':
+        return { tag: 'schemaDatamodel', files: schemaContext.schemaFiles.map(([p, content]) => ({ path: p, content })) };
+      case 'migrations':
+        return { tag: 'migrations', ...(await listMigrations(MIGRATIONS_DIR, '')) };
+      case 'database':
+        return { tag: 'url', url: databaseUrl };
+    }
+  };
+
+  return {
+    migrate,
+    schemaContext,
+    async diffScript(from, to) {
+      const result = await rawEngine.diff({
+        from: await toTarget(from),
+        to: await toTarget(to),
+        script: true,
+        exitCode: true, // the engine answers 2 when the diff is not empty
+        filters: noTableOrEnumFilter,
+      });
+      return result.exitCode === 0 ? '' : (result.stdout ?? '').trim();
+    },
+    stop: () => migrate.stop(),
+  };
+}
+
+/** Runs `fn` with an engine on `databaseUrl` and always stops the engine afterwards. */
+export async function withMigrationEngine<T>(databaseUrl: string, fn: (engine: MigrationEngine) => Promise<T>): Promise<T> {
+  const engine = await openMigrationEngine(databaseUrl);
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** `prisma migrate deploy`: applies every pending migration folder, in order. */
+export async function applyPendingMigrations(engine: MigrationEngine): Promise<string[]> {
+  const { appliedMigrationNames } = await engine.migrate.applyMigrations();
+  return appliedMigrationNames;
+}
+
+export interface MigrationStatus {
+  /** Folders in prisma/migrations, in order. */
+  local: string[];
+  hasMigrationsTable: boolean;
+  /** Migration folders the database has not applied yet. */
+  pending: string[];
+  /** Applied in the database but missing from the folder. */
+  unknownToFolder: string[];
+  failed: string[];
+  edited: string[];
+  /** SQL that schema.prisma needs beyond the committed migrations ('' when they agree). */
+  schemaDrift: string;
+  upToDate: boolean;
+}
+
+/** `prisma migrate status`, plus whether schema.prisma has changes that no migration captures yet. */
+export async function readMigrationStatus(engine: MigrationEngine): Promise<MigrationStatus> {
+  const { migrations } = await engine.migrate.listMigrationDirectories();
+  const diagnosis = await engine.migrate.diagnoseMigrationHistory({ optInToShadowDatabase: false });
+  const history = diagnosis.history;
+  const pending =
+    history?.diagnostic === 'databaseIsBehind' || history?.diagnostic === 'historiesDiverge'
+      ? history.unappliedMigrationNames
+      : [];
+  const unknownToFolder =
+    history?.diagnostic === 'migrationsDirectoryIsBehind' || history?.diagnostic === 'historiesDiverge'
+      ? history.unpersistedMigrationNames
+      : [];
+  const schemaDrift = await engine.diffScript('migrations', 'schema');
+  return {
+    local: migrations,
+    hasMigrationsTable: diagnosis.hasMigrationsTable,
+    pending,
+    unknownToFolder,
+    failed: diagnosis.failedMigrationNames,
+    edited: diagnosis.editedMigrationNames,
+    schemaDrift,
+    upToDate:
+      pending.length === 0 &&
+      unknownToFolder.length === 0 &&
+      diagnosis.failedMigrationNames.length === 0 &&
+      diagnosis.editedMigrationNames.length === 0,
+  };
+}
+
+/** Prisma's migration folder name: UTC `YYYYMMDDHHMMSS_name`. */
+export function migrationFolderName(name: string, at = new Date()): string {
+  if (!/^[a-z0-9_]{1,80}$/.test(name)) {
+    throw new Error(`migration name must be lowercase letters, digits and underscores (got "${name}")`);
+  }
+  return `${at.toISOString().replace(/\D/g, '').slice(0, 14)}_${name}`;
+}
+
+/**
+ * `prisma migrate dev --create-only`: writes a new migration folder holding the SQL that takes the committed
+ * migrations (replayed by the engine in a temporary shadow database) to schema.prisma. Not applied.
+ * The engine's own createMigration wants a shadow-database factory the WebAssembly build does not take yet,
+ * so this asks it for the same diff and writes the folder with @prisma/migrate's own file helpers.
+ */
+export async function createMigration(engine: MigrationEngine, name: string): Promise<string | undefined> {
+  const folder = migrationFolderName(name);
+  const { migrations } = await engine.migrate.listMigrationDirectories();
+  const script = await engine.diffScript(migrations.length ? 'migrations' : 'empty', 'schema');
+  if (!script) return undefined;
+  await mkdir(MIGRATIONS_DIR, { recursive: true });
+  await createMigrationFolder({ baseDir: MIGRATIONS_DIR, generatedMigrationName: folder });
+  await writeMigrationScript({ baseDir: MIGRATIONS_DIR, migrationName: folder, extension: 'sql', script: `${script}\n` });
+  await writeMigrationLockfile({ baseDir: MIGRATIONS_DIR, connectorType: 'postgresql', lockfile: { path: 'migration_lock.toml' } });
+  return folder;
+}
+
+/** `prisma migrate reset` without the seed: empties the database (schema and data). */
+export async function resetDatabase(engine: MigrationEngine): Promise<void> {
+  await engine.migrate.reset();
+}

@@ -1,0 +1,74 @@
+/**
+ * Connection-string handling shared by the app pool, migrations and the listener.
+ * Prisma's URL parameters (`connection_limit`, `pool_timeout`, `pgbouncer`, `schema`) are not understood by
+ * node-postgres, so they are translated into pool options and removed from the URL it sees.
+ */
+import type { PoolConfig } from 'pg';
+
+export interface PoolSettings {
+  /** URL without Prisma-only parameters, for node-postgres. */
+  connectionString: string;
+  /** Pool size (`connection_limit`); node-postgres' default of 10 otherwise. */
+  max: number;
+  /** How long to wait for a free connection (`pool_timeout`, seconds; default 10 s as in the seed). */
+  connectionTimeoutMillis: number;
+  /** `pgbouncer=true`: behind a transaction-pooling PgBouncer (no session state, no named statements). */
+  pgbouncer: boolean;
+  /** PostgreSQL schema (`schema` parameter), default `public`. */
+  schema: string | undefined;
+}
+
+const PRISMA_ONLY_PARAMS = ['connection_limit', 'pool_timeout', 'pgbouncer', 'schema', 'connect_timeout'];
+
+function positiveInt(url: URL, name: string): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`database URL parameter ${name} must be a non-negative integer (got "${raw}")`);
+  }
+  return value;
+}
+
+export function parsePoolSettings(databaseUrl: string): PoolSettings {
+  const url = new URL(databaseUrl);
+  const max = positiveInt(url, 'connection_limit');
+  const poolTimeout = positiveInt(url, 'pool_timeout');
+  const connectTimeout = positiveInt(url, 'connect_timeout');
+  const pgbouncer = url.searchParams.get('pgbouncer') === 'true';
+  const schema = url.searchParams.get('schema') ?? undefined;
+  for (const name of PRISMA_ONLY_PARAMS) url.searchParams.delete(name);
+  return {
+    connectionString: url.toString(),
+    max: max && max > 0 ? max : 10,
+    connectionTimeoutMillis: (poolTimeout ?? connectTimeout ?? 10) * 1000,
+    pgbouncer,
+    schema,
+  };
+}
+
+export function poolConfig(settings: PoolSettings): PoolConfig {
+  return {
+    connectionString: settings.connectionString,
+    max: settings.max,
+    connectionTimeoutMillis: settings.connectionTimeoutMillis,
+  };
+}
+
+/** The URL with its password replaced, for logs. */
+export function maskUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = '****';
+    return url.toString();
+  } catch {
+    return '<invalid database URL>';
+  }
+}
+
+/** The same server and credentials, another database. */
+export function withDatabase(databaseUrl: string, database: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}

@@ -1,0 +1,54 @@
+/**
+ * `npm start`: configuration → database (DATABASE_URL, or the embedded PostgreSQL) → pending migrations →
+ * seed data on a brand-new embedded database → HTTP server. SIGINT/SIGTERM shut it all down in reverse.
+ */
+import { ConfigError, loadConfig, loadDotEnv } from './config';
+import { connectPrisma, disconnectPrisma } from './db/client';
+import { applyPendingMigrations, withMigrationEngine } from './db/migrations';
+import { openDatabaseTarget, type DatabaseTarget } from './db/target';
+import { logger } from './logger';
+import { createApp, type App } from './server/http';
+import { seedBaseData } from '../prisma/seed';
+
+let target: DatabaseTarget | undefined;
+let app: App | undefined;
+let stopping = false;
+
+async function shutdown(reason: string, exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { reason });
+  await app?.close().catch((err: unknown) => logger.error('closing HTTP server failed', { err }));
+  await disconnectPrisma().catch((err: unknown) => logger.error('closing database pool failed', { err }));
+  await target?.close().catch((err: unknown) => logger.error('stopping embedded PostgreSQL failed', { err }));
+  process.exit(exitCode);
+}
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+  target = await openDatabaseTarget(config);
+  const applied = await withMigrationEngine(target.directUrl, applyPendingMigrations);
+  logger.info(applied.length ? 'applied migrations' : 'no pending migrations', { applied: applied.join(',') || undefined });
+
+  // Only a database this process just created is seeded; a DATABASE_URL database never is.
+  if (target.embedded?.created) {
+    const seeded = await seedBaseData(target.url);
+    logger.info('loaded seed data into the new embedded database', { clerkId: 'test_user_123', runId: seeded.runId });
+  }
+
+  const db = connectPrisma(target.url, { logQueries: config.logQueries, production: config.nodeEnv === 'production' });
+  app = await createApp({ config, db });
+  const port = await app.listen();
+  logger.info('server listening', { url: `http://localhost:${port}`, health: '/health', ready: '/ready', env: config.nodeEnv });
+}
+
+main().catch((error: unknown) => {
+  logger.error(error instanceof ConfigError ? `configuration error: ${error.message}` : 'server failed to start', {
+    err: error instanceof ConfigError ? undefined : error,
+  });
+  void shutdown('start-up failed', 1);
+});

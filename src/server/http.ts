@@ -1,0 +1,82 @@
+/**
+ * The HTTP server: `createApp()` returns something a test (or main.ts) can start on any port and stop.
+ * It owns no database lifecycle: the caller passes the connected Prisma client.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppConfig } from '../config';
+import type { Database } from '../db/client';
+import { logger } from '../logger';
+import { checkReadiness, listShippedMigrations } from './health';
+
+export interface AppOptions {
+  config: AppConfig;
+  db: Database;
+}
+
+export interface App {
+  server: http.Server;
+  /** Starts listening; resolves with the bound port (0 picks a free one). */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops accepting requests, lets in-flight ones finish, then closes idle keep-alive sockets. */
+  close(): Promise<void>;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+  });
+  res.end(payload);
+}
+
+export async function createApp({ config, db }: AppOptions): Promise<App> {
+  const shippedMigrations = await listShippedMigrations();
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method} ${url.pathname}`;
+    const handle = async () => {
+      switch (route) {
+        case 'GET /health':
+        case 'HEAD /health':
+          return sendJson(res, 200, { status: 'ok' });
+        case 'GET /ready':
+        case 'HEAD /ready': {
+          const readiness = await checkReadiness(db, shippedMigrations);
+          return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
+        }
+        default:
+          return sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
+      }
+    };
+    handle().catch((error: unknown) => {
+      logger.error('request failed', { route, err: error });
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  return {
+    server,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        if (!server.listening) return resolve();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
