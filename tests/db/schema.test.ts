@@ -1,0 +1,119 @@
+/** The migrated schema behaves as the seed specifies: cascades, indexes, constraints. */
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createCompletedRun, createUser } from '../helpers/fixtures';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+async function countRows(runIds: string[], userId: string) {
+  const p = db.prisma;
+  return {
+    runs: await p.run.count({ where: { userId } }),
+    cards: await p.opportunityCard.count({ where: { runId: { in: runIds } } }),
+    reports: await p.inspirationReport.count({ where: { runId: { in: runIds } } }),
+    outputs: await p.stageOutput.count({ where: { runId: { in: runIds } } }),
+  };
+}
+
+describe('cascading deletes', () => {
+  it('deleting a user removes its runs, cards, inspiration reports and stage outputs', async () => {
+    const user = await createUser(db.prisma);
+    const other = await createUser(db.prisma);
+    const runs = [await createCompletedRun(db.prisma, user.id), await createCompletedRun(db.prisma, user.id)];
+    const otherRun = await createCompletedRun(db.prisma, other.id);
+    const runIds = runs.map((r) => r.id);
+    expect(await countRows(runIds, user.id)).toEqual({ runs: 2, cards: 10, reports: 2, outputs: 10 });
+
+    await db.prisma.user.delete({ where: { id: user.id } });
+
+    expect(await countRows(runIds, user.id)).toEqual({ runs: 0, cards: 0, reports: 0, outputs: 0 });
+    expect(await countRows([otherRun.id], other.id)).toEqual({ runs: 1, cards: 5, reports: 1, outputs: 5 });
+  });
+
+  it('deleting a run removes only its own children, not the user or sibling runs', async () => {
+    const user = await createUser(db.prisma);
+    const [doomed, kept] = [await createCompletedRun(db.prisma, user.id), await createCompletedRun(db.prisma, user.id)];
+
+    await db.prisma.run.delete({ where: { id: doomed.id } });
+
+    expect(await countRows([doomed.id], user.id)).toEqual({ runs: 1, cards: 0, reports: 0, outputs: 0 });
+    expect(await countRows([kept.id], user.id)).toEqual({ runs: 1, cards: 5, reports: 1, outputs: 5 });
+    expect(await db.prisma.user.findUnique({ where: { id: user.id } })).not.toBeNull();
+  });
+
+  it('cascades for writers that bypass Prisma too (the foreign keys live in the database)', async () => {
+    const user = await createUser(db.prisma);
+    const run = await createCompletedRun(db.prisma, user.id);
+    await db.sql.query('DELETE FROM "User" WHERE id = $1', [user.id]);
+    expect(await countRows([run.id], user.id)).toEqual({ runs: 0, cards: 0, reports: 0, outputs: 0 });
+  });
+});
+
+describe('indexes', () => {
+  it('has exactly the indexes the seed declares (plus primary keys)', async () => {
+    const { rows } = await db.sql.query<{ tablename: string; indexname: string; indexdef: string }>(
+      `SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'
+       ORDER BY tablename, indexname`,
+    );
+    const columns = (def: string) => def.slice(def.indexOf('(') + 1, def.lastIndexOf(')')).replace(/"/g, '');
+    const found = Object.fromEntries(
+      rows.map((r) => [r.indexname, `${r.tablename}${r.indexdef.includes('UNIQUE') ? ' unique' : ''} (${columns(r.indexdef)})`]),
+    );
+    expect(found).toEqual({
+      // @@id
+      User_pkey: 'User unique (id)',
+      Run_pkey: 'Run unique (id)',
+      OpportunityCard_pkey: 'OpportunityCard unique (id)',
+      InspirationReport_pkey: 'InspirationReport unique (id)',
+      StageOutput_pkey: 'StageOutput unique (id)',
+      // @unique
+      User_clerkId_key: 'User unique (clerkId)',
+      User_email_key: 'User unique (email)',
+      InspirationReport_runId_key: 'InspirationReport unique (runId)',
+      // @@index
+      User_clerkId_idx: 'User (clerkId)',
+      User_email_idx: 'User (email)',
+      Run_userId_createdAt_idx: 'Run (userId, createdAt)',
+      Run_status_idx: 'Run (status)',
+      Run_companyId_idx: 'Run (companyId)',
+      OpportunityCard_userId_starred_idx: 'OpportunityCard (userId, starred)',
+      OpportunityCard_userId_createdAt_idx: 'OpportunityCard (userId, createdAt)',
+      OpportunityCard_runId_number_idx: 'OpportunityCard (runId, number)',
+      InspirationReport_runId_idx: 'InspirationReport (runId)',
+      StageOutput_runId_stageNumber_idx: 'StageOutput (runId, stageNumber)',
+    });
+  });
+
+  it('stores the seed’s snake_case card columns and markdown as text, JSON as jsonb', async () => {
+    const { rows } = await db.sql.query<{ table_name: string; column_name: string; data_type: string }>(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns
+       WHERE table_schema = 'public' AND column_name IN ('why_now', 'target_segment', 'quick_win', 'markdownOutput', 'jsonOutput', 'inspiration1Elements')
+       ORDER BY table_name, column_name`,
+    );
+    expect(rows).toEqual([
+      { table_name: 'InspirationReport', column_name: 'inspiration1Elements', data_type: 'ARRAY' },
+      { table_name: 'OpportunityCard', column_name: 'quick_win', data_type: 'text' },
+      { table_name: 'OpportunityCard', column_name: 'target_segment', data_type: 'text' },
+      { table_name: 'OpportunityCard', column_name: 'why_now', data_type: 'text' },
+      { table_name: 'StageOutput', column_name: 'jsonOutput', data_type: 'jsonb' },
+      { table_name: 'StageOutput', column_name: 'markdownOutput', data_type: 'text' },
+    ]);
+  });
+});
+
+describe('defaults', () => {
+  it('a new run starts PENDING at stage 0 with createdAt and updatedAt set', async () => {
+    const user = await createUser(db.prisma);
+    const run = await db.prisma.run.create({
+      data: { userId: user.id, companyId: 'acme', companyName: 'Acme', documentName: 'a.pdf', documentUrl: 'https://x.test/a.pdf' },
+    });
+    expect(run).toMatchObject({ status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null });
+    expect(run.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(run.updatedAt.getTime()).toBeGreaterThanOrEqual(run.createdAt.getTime());
+  });
+});

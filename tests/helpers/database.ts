@@ -1,0 +1,71 @@
+/**
+ * Each test file owns a fresh, migrated database cloned from the run's template (tests/setup/postgres.ts),
+ * so files run in parallel and never see each other's rows.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPrismaClient, type Database } from '../../src/db/client';
+import { withDatabase } from '../../src/db/url';
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** A Prisma client on this database (closed by `drop()`). */
+  prisma: Database;
+  /** Raw SQL on this database, as the Python pipeline would write. */
+  sql: pg.Pool;
+  drop(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env.TEST_ADMIN_URL;
+  if (!url) throw new Error('TEST_ADMIN_URL is not set: run the tests through jest (npm test)');
+  return url;
+}
+
+async function onServer(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** An empty database (no tables), for migration tests. */
+export async function createEmptyDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  await onServer(`CREATE DATABASE "${name}"`);
+  return { name, url: withDatabase(adminUrl(), name), drop: () => onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const template = process.env.TEST_TEMPLATE_DATABASE;
+  if (!template) throw new Error('TEST_TEMPLATE_DATABASE is not set: run the tests through jest (npm test)');
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  // Two workers cloning the template at the same instant can collide; the second simply tries again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await onServer(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+      break;
+    } catch (error) {
+      if (attempt >= 10 || !String(error).includes('being accessed by other users')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+  const url = withDatabase(adminUrl(), name);
+  const prisma = createPrismaClient(url, { logQueries: false, production: false });
+  const sql = new pg.Pool({ connectionString: url, max: 4 });
+  return {
+    name,
+    url,
+    prisma,
+    sql,
+    async drop() {
+      await prisma.$disconnect();
+      await sql.end();
+      await onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
+}

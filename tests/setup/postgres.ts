@@ -1,0 +1,55 @@
+/**
+ * The PostgreSQL server the whole test run uses: TEST_DATABASE_URL when set (any database on that server;
+ * the run creates and drops its own databases there), else an embedded PostgreSQL in a temporary folder,
+ * deleted afterwards. A template database is migrated once with Prisma's engine; each test file clones it.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { applyPendingMigrations, withMigrationEngine } from '../../src/db/migrations';
+import { maskUrl, withDatabase } from '../../src/db/url';
+
+export interface TestPostgres {
+  stop(): Promise<void>;
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  let stopServer = async () => undefined as void;
+  if (adminUrl) {
+    process.stdout.write(`\ntests use TEST_DATABASE_URL ${maskUrl(adminUrl)}\n`);
+  } else {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opportunity-api-test-'));
+    const embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true });
+    adminUrl = withDatabase(embedded.url, 'postgres');
+    stopServer = () => embedded.stop();
+    process.stdout.write(`\ntests use an embedded PostgreSQL in ${dataDir}\n`);
+  }
+
+  const template = `test_template_${process.pid}_${Date.now().toString(36)}`;
+  await adminQuery(adminUrl, `CREATE DATABASE "${template}"`);
+  await withMigrationEngine(withDatabase(adminUrl, template), applyPendingMigrations);
+
+  // Read by the test workers (tests/helpers/database.ts), which Jest starts after this.
+  process.env.TEST_ADMIN_URL = adminUrl;
+  process.env.TEST_TEMPLATE_DATABASE = template;
+
+  return {
+    async stop() {
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`).catch(() => undefined);
+      await stopServer();
+    },
+  };
+}
