@@ -31,6 +31,25 @@ import { parsePoolSettings } from './url';
 type RawSchemaEngine = Awaited<ReturnType<typeof wasmRuntime.SchemaEngine.new>>;
 const noTableOrEnumFilter = { externalTables: [], externalEnums: [] };
 
+/**
+ * The engine races some database work against a 10 s timer and leaves the timer pending when the work wins;
+ * a pending timer keeps Node alive. Unref'd, it still fires while the process has other work, but no longer
+ * holds a finished script (or test worker) open for ten seconds.
+ */
+function withUnrefTimers(imports: WebAssembly.ModuleImports): WebAssembly.ModuleImports {
+  const wrapped: WebAssembly.ModuleImports = { ...imports };
+  for (const [name, value] of Object.entries(imports)) {
+    if (name.startsWith('__wbg_setTimeout_') && typeof value === 'function') {
+      wrapped[name] = (...args: unknown[]) => {
+        const timer = (value as (...a: unknown[]) => unknown)(...args);
+        (timer as { unref?: () => void } | undefined)?.unref?.();
+        return timer;
+      };
+    }
+  }
+  return wrapped;
+}
+
 let compiledEngine: Promise<typeof wasmRuntime.SchemaEngine> | undefined;
 
 /**
@@ -43,7 +62,7 @@ function loadEngineClass(): Promise<typeof wasmRuntime.SchemaEngine> {
     const runtimePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const bytes = await readFile(path.join(path.dirname(runtimePath), 'schema_engine_bg.wasm'));
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      './schema_engine_bg.js': wasmRuntime as unknown as WebAssembly.ModuleImports,
+      './schema_engine_bg.js': withUnrefTimers(wasmRuntime as unknown as WebAssembly.ModuleImports),
     });
     wasmRuntime.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
@@ -92,8 +111,25 @@ function migrationPoolConfig(databaseUrl: string): pg.PoolConfig {
  * closes the pool first, then drops it.
  */
 class MigrationAdapterFactory extends PrismaPg {
+  /** Connections the engine opened; it does not close them when it stops, so `closeAll()` does. */
+  private readonly open = new Set<{ dispose(): Promise<void> }>();
+
   constructor(private readonly settings: pg.PoolConfig) {
     super(settings);
+  }
+
+  override async connect() {
+    const adapter = await super.connect();
+    const dispose = adapter.dispose.bind(adapter);
+    adapter.dispose = async () => {
+      if (this.open.delete(adapter)) await dispose();
+    };
+    this.open.add(adapter);
+    return adapter;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open].map((adapter) => adapter.dispose()));
   }
 
   override async connectToShadowDb() {
@@ -121,6 +157,7 @@ class MigrationAdapterFactory extends PrismaPg {
 
 export interface MigrationEngine {
   migrate: Migrate;
+  migrationsDir: string;
   schemaContext: SchemaContext;
   /** Diff two schema sources; returns the SQL script (empty string when there is nothing to do). */
   diffScript(from: DiffSource, to: DiffSource): Promise<string>;
@@ -129,10 +166,21 @@ export interface MigrationEngine {
 
 export type DiffSource = 'empty' | 'schema' | 'migrations' | 'database';
 
+export interface ProjectFiles {
+  /** prisma/schema.prisma unless given (tests point at a modified copy). */
+  schemaPath?: string;
+  /** prisma/migrations unless given. */
+  migrationsDir?: string;
+}
+
 /** Opens Prisma's schema engine against one database. Always `stop()` it: it owns a connection pool. */
-export async function openMigrationEngine(databaseUrl: string): Promise<MigrationEngine> {
-  const adapter = bindMigrationAwareSqlAdapterFactory(new MigrationAdapterFactory(migrationPoolConfig(databaseUrl)));
-  const schemaContext = await loadSchemaContext({ schemaPath: { cliProvidedPath: SCHEMA_PATH }, printLoadMessage: false });
+export async function openMigrationEngine(
+  databaseUrl: string,
+  { schemaPath = SCHEMA_PATH, migrationsDir = MIGRATIONS_DIR }: ProjectFiles = {},
+): Promise<MigrationEngine> {
+  const factory = new MigrationAdapterFactory(migrationPoolConfig(databaseUrl));
+  const adapter = bindMigrationAwareSqlAdapterFactory(factory);
+  const schemaContext = await loadSchemaContext({ schemaPath: { cliProvidedPath: schemaPath }, printLoadMessage: false });
   const EngineClass = await loadEngineClass();
   const rawEngine: RawSchemaEngine = await EngineClass.new(
     { datamodels: schemaContext.schemaFiles },
@@ -149,7 +197,7 @@ export async function openMigrationEngine(databaseUrl: string): Promise<Migratio
   const migrate = new (Migrate as unknown as Ctor<Migrate>)({
     engine,
     schemaContext,
-    migrationsDirPath: MIGRATIONS_DIR,
+    migrationsDirPath: migrationsDir,
     schemaFilter: noTableOrEnumFilter,
     shadowDbInitScript: '',
   });
@@ -161,7 +209,7 @@ export async function openMigrationEngine(databaseUrl: string): Promise<Migratio
       case 'schema':
         return { tag: 'schemaDatamodel', files: schemaContext.schemaFiles.map(([p, content]) => ({ path: p, content })) };
       case 'migrations':
-        return { tag: 'migrations', ...(await listMigrations(MIGRATIONS_DIR, '')) };
+        return { tag: 'migrations', ...(await listMigrations(migrationsDir, '')) };
       case 'database':
         return { tag: 'url', url: databaseUrl };
     }
@@ -169,6 +217,7 @@ export async function openMigrationEngine(databaseUrl: string): Promise<Migratio
 
   return {
     migrate,
+    migrationsDir,
     schemaContext,
     async diffScript(from, to) {
       const result = await rawEngine.diff({
@@ -180,13 +229,20 @@ export async function openMigrationEngine(databaseUrl: string): Promise<Migratio
       });
       return result.exitCode === 0 ? '' : (result.stdout ?? '').trim();
     },
-    stop: () => migrate.stop(),
+    async stop() {
+      await migrate.stop();
+      await factory.closeAll();
+    },
   };
 }
 
 /** Runs `fn` with an engine on `databaseUrl` and always stops the engine afterwards. */
-export async function withMigrationEngine<T>(databaseUrl: string, fn: (engine: MigrationEngine) => Promise<T>): Promise<T> {
-  const engine = await openMigrationEngine(databaseUrl);
+export async function withMigrationEngine<T>(
+  databaseUrl: string,
+  fn: (engine: MigrationEngine) => Promise<T>,
+  files?: ProjectFiles,
+): Promise<T> {
+  const engine = await openMigrationEngine(databaseUrl, files);
   try {
     return await fn(engine);
   } finally {
@@ -264,10 +320,11 @@ export async function createMigration(engine: MigrationEngine, name: string): Pr
   const { migrations } = await engine.migrate.listMigrationDirectories();
   const script = await engine.diffScript(migrations.length ? 'migrations' : 'empty', 'schema');
   if (!script) return undefined;
-  await mkdir(MIGRATIONS_DIR, { recursive: true });
-  await createMigrationFolder({ baseDir: MIGRATIONS_DIR, generatedMigrationName: folder });
-  await writeMigrationScript({ baseDir: MIGRATIONS_DIR, migrationName: folder, extension: 'sql', script: `${script}\n` });
-  await writeMigrationLockfile({ baseDir: MIGRATIONS_DIR, connectorType: 'postgresql', lockfile: { path: 'migration_lock.toml' } });
+  const baseDir = engine.migrationsDir;
+  await mkdir(baseDir, { recursive: true });
+  await createMigrationFolder({ baseDir, generatedMigrationName: folder });
+  await writeMigrationScript({ baseDir, migrationName: folder, extension: 'sql', script: `${script}\n` });
+  await writeMigrationLockfile({ baseDir, connectorType: 'postgresql', lockfile: { path: 'migration_lock.toml' } });
   return folder;
 }
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
-import { applyPendingMigrations, withMigrationEngine } from '../../src/db/migrations';
+import { spawnSync } from 'node:child_process';
 import { maskUrl, withDatabase } from '../../src/db/url';
 
 export interface TestPostgres {
@@ -22,6 +22,19 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
     await client.query(sql);
   } finally {
     await client.end();
+  }
+}
+
+/** Migrates with the same command a user runs (`npm run db:migrate`), in a child process. */
+function migrateWithCli(databaseUrl: string): void {
+  const root = path.resolve(__dirname, '..', '..');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts', 'deploy'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, DIRECT_URL: '', NODE_ENV: 'test' },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    throw new Error(`migrating the test template failed:\n${result.stdout}\n${result.stderr}`);
   }
 }
 
@@ -40,7 +53,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   const template = `test_template_${process.pid}_${Date.now().toString(36)}`;
   await adminQuery(adminUrl, `CREATE DATABASE "${template}"`);
-  await withMigrationEngine(withDatabase(adminUrl, template), applyPendingMigrations);
+  migrateWithCli(withDatabase(adminUrl, template));
 
   // Read by the test workers (tests/helpers/database.ts), which Jest starts after this.
   process.env.TEST_ADMIN_URL = adminUrl;

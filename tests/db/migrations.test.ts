@@ -1,0 +1,153 @@
+/**
+ * Migrations run by Prisma's own engine: the committed history matches schema.prisma, status is reported
+ * correctly, and a schema change without a migration is reported, never applied.
+ */
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { MIGRATIONS_DIR, SCHEMA_PATH } from '../../src/db/paths';
+import { readMigrationStatus, withMigrationEngine } from '../../src/db/migrations';
+import { runScript } from '../helpers/cli';
+import { createEmptyDatabase } from '../helpers/database';
+
+const INIT = '20250121000000_init';
+let scratch: string;
+const databases: Array<{ drop(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'migrations-test-'));
+});
+afterAll(async () => {
+  await Promise.all(databases.map((db) => db.drop()));
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function emptyDatabase() {
+  const db = await createEmptyDatabase();
+  databases.push(db);
+  return db;
+}
+
+async function tableNames(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    return rows.map((r) => r.table_name);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A copy of schema.prisma with one more column on User. */
+async function changedSchema(): Promise<string> {
+  const file = path.join(scratch, `schema-${Date.now()}.prisma`);
+  const schema = await readFile(SCHEMA_PATH, 'utf8');
+  await writeFile(file, schema.replace('  name      String?\n', '  name      String?\n  timezone  String?\n'));
+  return file;
+}
+
+it('the committed migrations produce exactly schema.prisma (the engine’s diff between them is empty)', async () => {
+  const db = await emptyDatabase();
+  const drift = await withMigrationEngine(db.url, (engine) => engine.diffScript('migrations', 'schema'));
+  expect(drift).toBe('');
+  expect(await readdir(MIGRATIONS_DIR)).toEqual([INIT, 'migration_lock.toml']);
+});
+
+it('the init migration is the engine’s SQL for the schema, diffed from an empty database', async () => {
+  const db = await emptyDatabase();
+  const fromEmpty = await withMigrationEngine(db.url, (engine) => engine.diffScript('empty', 'schema'));
+  expect((await readFile(path.join(MIGRATIONS_DIR, INIT, 'migration.sql'), 'utf8')).trim()).toBe(fromEmpty);
+});
+
+it('status: an empty database has the init migration pending and no migrations table', async () => {
+  const db = await emptyDatabase();
+  const status = await withMigrationEngine(db.url, readMigrationStatus);
+  expect(status).toMatchObject({ local: [INIT], hasMigrationsTable: false, pending: [INIT], failed: [], upToDate: false, schemaDrift: '' });
+
+  const cli = await runScript('scripts/migrate.ts', ['status'], { DATABASE_URL: db.url });
+  expect(cli.code).toBe(1);
+  expect(cli.stdout).toContain(`pending:   ${INIT}`);
+  expect(cli.stdout).toContain('npm run db:migrate');
+});
+
+it('db:migrate applies the init migration into Prisma’s _prisma_migrations table, then status is up to date', async () => {
+  const db = await emptyDatabase();
+  const first = await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
+  expect(first).toMatchObject({ code: 0 });
+  expect(first.stdout).toContain(`Applied: ${INIT}`);
+  const again = await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
+  expect(again.stdout).toContain('No pending migrations.');
+
+  expect(await tableNames(db.url)).toEqual(['InspirationReport', 'OpportunityCard', 'Run', 'StageOutput', 'User', '_prisma_migrations']);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const { rows } = await client.query(
+    'SELECT migration_name, finished_at IS NOT NULL AS finished, rolled_back_at, applied_steps_count FROM _prisma_migrations',
+  );
+  await client.end();
+  expect(rows).toEqual([{ migration_name: INIT, finished: true, rolled_back_at: null, applied_steps_count: 1 }]);
+
+  const status = await withMigrationEngine(db.url, readMigrationStatus);
+  expect(status).toMatchObject({ hasMigrationsTable: true, pending: [], upToDate: true, schemaDrift: '' });
+  const cli = await runScript('scripts/migrate.ts', ['status'], { DATABASE_URL: db.url });
+  expect(cli.code).toBe(0);
+  expect(cli.stdout).toContain('Database schema is up to date.');
+});
+
+it('status reports a schema change that has no migration, and applies nothing', async () => {
+  const db = await emptyDatabase();
+  await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
+  const schemaPath = await changedSchema();
+
+  const status = await withMigrationEngine(db.url, readMigrationStatus, { schemaPath });
+  expect(status.upToDate).toBe(true); // every migration folder is applied…
+  expect(status.schemaDrift).toContain('ALTER TABLE "User" ADD COLUMN     "timezone" TEXT;'); // …but the schema moved on
+
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const { rowCount } = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'timezone'`);
+  await client.end();
+  expect(rowCount).toBe(0);
+});
+
+it('db:new writes a migration folder for a schema change (not applied) that db:migrate then applies', async () => {
+  const db = await emptyDatabase();
+  const migrationsDir = path.join(scratch, 'migrations');
+  await cp(MIGRATIONS_DIR, migrationsDir, { recursive: true });
+  const schemaPath = await changedSchema();
+  const files = { schemaPath, migrationsDir };
+  await withMigrationEngine(db.url, (engine) => engine.migrate.applyMigrations(), files);
+
+  const { createMigration } = await import('../../src/db/migrations');
+  const created = await withMigrationEngine(db.url, (engine) => createMigration(engine, 'add_user_timezone'), files);
+  expect(created).toMatch(/^\d{14}_add_user_timezone$/);
+  const sql = await readFile(path.join(migrationsDir, created!, 'migration.sql'), 'utf8');
+  expect(sql).toContain('ALTER TABLE "User" ADD COLUMN     "timezone" TEXT;');
+
+  const before = await withMigrationEngine(db.url, readMigrationStatus, files);
+  expect(before).toMatchObject({ pending: [created], schemaDrift: '', upToDate: false });
+  await withMigrationEngine(db.url, (engine) => engine.migrate.applyMigrations(), files);
+  const after = await withMigrationEngine(db.url, readMigrationStatus, files);
+  expect(after).toMatchObject({ pending: [], schemaDrift: '', upToDate: true });
+
+  // Nothing changes when the schema has nothing new.
+  expect(await withMigrationEngine(db.url, (engine) => createMigration(engine, 'nothing'), files)).toBeUndefined();
+});
+
+it('db:reset refuses to run in production', async () => {
+  const result = await runScript('scripts/migrate.ts', ['reset'], { NODE_ENV: 'production', DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('refuses to run with NODE_ENV=production');
+});
+
+it('leaves no temporary shadow databases behind', async () => {
+  const client = new pg.Client({ connectionString: process.env.TEST_ADMIN_URL });
+  await client.connect();
+  const { rows } = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'`);
+  await client.end();
+  expect(rows).toEqual([]);
+});
