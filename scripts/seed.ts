@@ -1,0 +1,47 @@
+/**
+ * `npm run db:seed [-- --runs N]`: loads the seed's data (prisma/seed.ts) into DATABASE_URL or the embedded
+ * PostgreSQL, and with --runs a deterministic demo data set of N runs over 100 users.
+ */
+import { SEED_USER, seedBaseData, seedDemoData } from '../prisma/seed';
+import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
+import { openDatabaseTarget } from '../src/db/target';
+
+function parseRuns(argv: string[]): number | undefined {
+  const index = argv.indexOf('--runs');
+  if (index === -1) return undefined;
+  const value = Number(argv[index + 1]);
+  if (!Number.isInteger(value) || value < 1 || value > 10_000_000) {
+    throw new ConfigError(`--runs needs a whole number from 1 to 10000000 (got "${argv[index + 1] ?? ''}")`);
+  }
+  return value;
+}
+
+async function main(argv: string[]): Promise<void> {
+  loadDotEnv();
+  const runs = parseRuns(argv);
+  const target = await openDatabaseTarget(loadConfig());
+  try {
+    const base = await seedBaseData(target.url);
+    console.log(`Seed data: user ${SEED_USER.clerkId} (${base.userId}), run ${base.runId}, ${base.cardCount} cards`);
+    if (runs) {
+      const started = Date.now();
+      const result = await seedDemoData(target.url, runs, (done, total) => {
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        process.stdout.write(`\rdemo runs ${done}/${total} (${Math.floor((done / total) * 100)}%) ${seconds}s`);
+      });
+      process.stdout.write('\n');
+      console.log(
+        `Demo data: inserted ${result.runs} runs, ${result.cards} cards, ${result.reports} inspiration reports, ` +
+          `${result.outputs} stage outputs in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
+          `(rows that already existed were left as they were)`,
+      );
+    }
+  } finally {
+    await target.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

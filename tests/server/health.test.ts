@@ -1,0 +1,67 @@
+/** /health says the process is alive; /ready says the database answers and every migration is applied. */
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+let db: TestDatabase;
+let server: TestServer;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db.url);
+});
+afterAll(async () => {
+  await server.close();
+  await db.drop();
+});
+
+it('GET /health answers 200 without touching the database', async () => {
+  const res = await fetch(`${server.url}/health`);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ status: 'ok' });
+});
+
+it('GET /ready answers 200 on a migrated database', async () => {
+  const res = await fetch(`${server.url}/ready`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(await res.json()).toEqual({ status: 'ready', ready: true, checks: { database: 'ok', migrations: 'ok' } });
+});
+
+it('GET /ready answers 503 naming the pending migration when the database is not migrated', async () => {
+  const empty = await createEmptyDatabase();
+  const unmigrated = await startTestServer(empty.url);
+  try {
+    const res = await fetch(`${unmigrated.url}/ready`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      status: 'unavailable',
+      ready: false,
+      checks: { database: 'ok', migrations: 'pending' },
+      reason: '1 migration(s) not applied; run npm run db:migrate',
+      pendingMigrations: ['20250121000000_init'],
+    });
+  } finally {
+    await unmigrated.close();
+    await empty.drop();
+  }
+});
+
+it('GET /ready answers 503 when the database is unreachable, while /health stays 200', async () => {
+  const down = await startTestServer('postgresql://nobody:secret@127.0.0.1:1/nowhere?connect_timeout=2');
+  try {
+    const res = await fetch(`${down.url}/ready`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { reason: string };
+    expect(body).toMatchObject({ status: 'unavailable', ready: false, checks: { database: 'unreachable', migrations: 'unknown' } });
+    expect(body.reason).toMatch(/^database unreachable/);
+    expect(JSON.stringify(body)).not.toContain('secret');
+    expect((await fetch(`${down.url}/health`)).status).toBe(200);
+  } finally {
+    await down.close();
+  }
+});
+
+it('unknown paths get a JSON 404', async () => {
+  const res = await fetch(`${server.url}/nope`);
+  expect(res.status).toBe(404);
+  expect(await res.json()).toEqual({ error: 'no route for GET /nope' });
+});

@@ -1,0 +1,84 @@
+/**
+ * What `npm start` does on a newcomer's machine: with no DATABASE_URL it creates an embedded PostgreSQL in the
+ * data folder, migrates it, loads the seed data once and serves; with DATABASE_URL it migrates that database
+ * and never seeds it.
+ */
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startMain } from '../helpers/cli';
+import { createEmptyDatabase } from '../helpers/database';
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+it('with DATABASE_URL: applies migrations, does not seed, is ready', async () => {
+  const db = await createEmptyDatabase();
+  const server = await startMain({ DATABASE_URL: db.url, DATA_DIR: path.join(os.tmpdir(), 'unused-data-dir') });
+  try {
+    expect(server.output()).toContain('using database from DATABASE_URL');
+    expect(server.output()).toContain('applied migrations applied=20250121000000_init');
+    expect(server.output()).not.toContain('seed');
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM "User"')).toEqual([{ n: 0 }]);
+  } finally {
+    expect(await server.stop()).toBe(0);
+    await db.drop();
+  }
+});
+
+it('logs a DATABASE_URL with its password masked, and says why it cannot start', async () => {
+  const server = await startMain({ DATABASE_URL: 'postgresql://app:hunter2@127.0.0.1:1/nowhere?connect_timeout=1' }).catch(
+    (error: Error) => error,
+  );
+  // The database does not exist, so the server refuses to start; its log must still not show the password.
+  expect(server).toBeInstanceOf(Error);
+  const message = (server as Error).message;
+  expect(message).toContain('postgresql://app:****@127.0.0.1:1/nowhere');
+  expect(message).not.toContain('hunter2');
+  expect(message).toContain('server failed to start');
+});
+
+it('without DATABASE_URL: embedded PostgreSQL in the data folder, seeded once, kept across restarts', async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opportunity-api-start-'));
+  try {
+    const first = await startMain({ DATABASE_URL: '', DIRECT_URL: '', DATA_DIR: dataDir });
+    let url: string;
+    try {
+      expect(first.output()).toContain('initialising embedded PostgreSQL cluster');
+      expect(first.output()).toMatch(/using embedded PostgreSQL \(no DATABASE_URL set\) url=postgresql:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/opportunity created=true/);
+      expect(first.output()).toContain('loaded seed data into the new embedded database');
+      expect((await fetch(`${first.url}/ready`)).status).toBe(200);
+      const state = JSON.parse(await readFile(path.join(dataDir, 'postgres.json'), 'utf8')) as { port: number; password: string };
+      url = `postgresql://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/opportunity`;
+      expect(await query(url, `SELECT "clerkId" FROM "User"`)).toEqual([{ clerkId: 'test_user_123' }]);
+      await query(url, `UPDATE "OpportunityCard" SET starred = true WHERE number = 2`);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    // Stopped with the server.
+    await expect(query(url, 'SELECT 1')).rejects.toThrow();
+
+    const second = await startMain({ DATABASE_URL: '', DIRECT_URL: '', DATA_DIR: dataDir });
+    try {
+      expect(second.output()).toContain('created=false');
+      expect(second.output()).toContain('no pending migrations');
+      expect(second.output()).not.toContain('loaded seed data');
+      const state = JSON.parse(await readFile(path.join(dataDir, 'postgres.json'), 'utf8')) as { port: number; password: string };
+      url = `postgresql://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/opportunity`;
+      expect(await query(url, `SELECT number FROM "OpportunityCard" WHERE starred ORDER BY number`)).toEqual([{ number: 2 }]);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,68 @@
+/** Configuration parsing and database URL handling: pure logic, no I/O. */
+import { ConfigError, loadConfig } from '../../src/config';
+import { maskUrl, parsePoolSettings, withDatabase } from '../../src/db/url';
+import { migrationFolderName } from '../../src/db/migrations';
+
+describe('loadConfig', () => {
+  it('defaults to development on port 4000 with the embedded database', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ nodeEnv: 'development', port: 4000, databaseUrl: undefined, directUrl: undefined, logQueries: true });
+    expect(config.dataDir).toMatch(/[/\\]\.data$/);
+  });
+
+  it('reads DATABASE_URL and DIRECT_URL; LOG_QUERIES turns query logs on outside development', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://app:pw@pgbouncer:6432/app?pgbouncer=true&connection_limit=1',
+      DIRECT_URL: 'postgresql://app:pw@db:5432/app',
+      LOG_QUERIES: '1',
+    });
+    expect(config).toMatchObject({ nodeEnv: 'production', port: 8080, directUrl: 'postgresql://app:pw@db:5432/app', logQueries: true });
+    expect(loadConfig({ NODE_ENV: 'production' }).logQueries).toBe(false);
+  });
+
+  it.each([
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, production or test (got "staging")'],
+    [{ PORT: 'eighty' }, 'PORT must be an integer from 0 to 65535 (got "eighty")'],
+    [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535 (got "70000")'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a valid URL'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must start with postgresql:// (got "mysql://")'],
+    [{ DIRECT_URL: 'postgresql://a@b/c' }, 'DIRECT_URL is set but DATABASE_URL is not'],
+  ])('rejects %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('database URLs', () => {
+  it('turns Prisma’s URL parameters into pool settings and removes them from the URL node-postgres sees', () => {
+    expect(parsePoolSettings('postgresql://u:p@h:6432/db?pgbouncer=true&connection_limit=1&pool_timeout=20&sslmode=require')).toEqual({
+      connectionString: 'postgresql://u:p@h:6432/db?sslmode=require',
+      max: 1,
+      connectionTimeoutMillis: 20_000,
+      pgbouncer: true,
+      schema: undefined,
+    });
+    expect(parsePoolSettings('postgresql://u@h/db?schema=tenant')).toMatchObject({ max: 10, connectionTimeoutMillis: 10_000, pgbouncer: false, schema: 'tenant' });
+  });
+
+  it('rejects a connection_limit that is not a number', () => {
+    expect(() => parsePoolSettings('postgresql://u@h/db?connection_limit=many')).toThrow('connection_limit must be a non-negative integer');
+  });
+
+  it('masks passwords for logs', () => {
+    expect(maskUrl('postgresql://app:s3cr%40t@db:5432/app?sslmode=require')).toBe('postgresql://app:****@db:5432/app?sslmode=require');
+    expect(maskUrl('postgresql://app@db/app')).toBe('postgresql://app@db/app');
+    expect(maskUrl('::nonsense::')).toBe('<invalid database URL>');
+  });
+
+  it('points a URL at another database on the same server', () => {
+    expect(withDatabase('postgresql://u:p@h:5/a?x=1', 'b')).toBe('postgresql://u:p@h:5/b?x=1');
+  });
+});
+
+it('names migration folders as Prisma does and refuses odd names', () => {
+  expect(migrationFolderName('add_user_preferences', new Date('2025-01-21T09:08:07Z'))).toBe('20250121090807_add_user_preferences');
+  expect(() => migrationFolderName('Add Users!')).toThrow('lowercase letters, digits and underscores');
+});
