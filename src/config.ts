@@ -70,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const nodeEnv = parseNodeEnv(env.NODE_ENV);
   const databaseUrl = parsePostgresUrl('DATABASE_URL', env.DATABASE_URL);
   const directUrl = parsePostgresUrl('DIRECT_URL', env.DIRECT_URL);
+  if (nodeEnv === 'production' && !databaseUrl) {
+    throw new ConfigError('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
+  }
   if (directUrl && !databaseUrl) {
     throw new ConfigError('DIRECT_URL is set but DATABASE_URL is not: set both, or neither for the embedded database');
   }

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       LOG_QUERIES: '1',
     });
     expect(config).toMatchObject({ nodeEnv: 'production', port: 8080, directUrl: 'postgresql://app:pw@db:5432/app', logQueries: true });
-    expect(loadConfig({ NODE_ENV: 'production' }).logQueries).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://a@b/c' }).logQueries).toBe(false);
   });
 
   it.each([
@@ -29,6 +29,7 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a valid URL'],
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must start with postgresql:// (got "mysql://")'],
     [{ DIRECT_URL: 'postgresql://a@b/c' }, 'DIRECT_URL is set but DATABASE_URL is not'],
+    [{ NODE_ENV: 'production' }, 'DATABASE_URL is required when NODE_ENV=production'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
