@@ -20,6 +20,18 @@ export interface AppConfig {
   dataDir: string;
   /** Log every SQL statement with its duration (always on in development). */
   logQueries: boolean;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** PEM public key: networkless verification of Clerk session tokens. */
+  clerkJwtKey: string | undefined;
+  /** Clerk secret key: verification through Clerk's JWKS (cached), and the Backend API for user details. */
+  clerkSecretKey: string | undefined;
+  /** Origins allowed in the token's `azp` claim; empty: not checked. */
+  authorizedParties: string[];
+  /** Trust tokens signed by the local development key (`npm run token`): only outside production, without Clerk keys. */
+  devTokens: boolean;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +74,30 @@ function parsePostgresUrl(name: string, value: string | undefined): string | und
   return value.trim();
 }
 
+function parsePem(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  // Env files often carry PEMs on one line with literal \n sequences.
+  const pem = value.trim().replace(/\\n/g, '\n');
+  if (!/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/.test(pem)) {
+    throw new ConfigError(`${name} must be a PEM public key (-----BEGIN PUBLIC KEY----- …)`);
+  }
+  return pem;
+}
+
+function parseOrigins(name: string, value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  return value.split(',').map((raw) => {
+    const origin = raw.trim();
+    try {
+      const url = new URL(origin);
+      if (url.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
+      return url.origin;
+    } catch {
+      throw new ConfigError(`${name} must be comma-separated origins like https://app.example.com (got "${origin}")`);
+    }
+  });
+}
+
 function parseFlag(value: string | undefined): boolean {
   return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
@@ -76,6 +112,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (directUrl && !databaseUrl) {
     throw new ConfigError('DIRECT_URL is set but DATABASE_URL is not: set both, or neither for the embedded database');
   }
+  const clerkJwtKey = parsePem('CLERK_JWT_KEY', env.CLERK_JWT_KEY);
+  const clerkSecretKey = env.CLERK_SECRET_KEY?.trim() || undefined;
+  if (clerkSecretKey && !/^sk_(test|live)_/.test(clerkSecretKey)) {
+    throw new ConfigError('CLERK_SECRET_KEY must start with sk_test_ or sk_live_');
+  }
+  if (nodeEnv === 'production' && !clerkJwtKey && !clerkSecretKey) {
+    throw new ConfigError('CLERK_JWT_KEY or CLERK_SECRET_KEY is required when NODE_ENV=production (development tokens are never trusted there)');
+  }
   return {
     nodeEnv,
     host: env.HOST?.trim() || '0.0.0.0',
@@ -84,5 +128,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     directUrl,
     dataDir: path.resolve(PROJECT_ROOT, env.DATA_DIR?.trim() || '.data'),
     logQueries: nodeEnv === 'development' || parseFlag(env.LOG_QUERIES),
+    auth: {
+      clerkJwtKey,
+      clerkSecretKey,
+      authorizedParties: parseOrigins('CLERK_AUTHORIZED_PARTIES', env.CLERK_AUTHORIZED_PARTIES),
+      devTokens: nodeEnv !== 'production' && !clerkJwtKey && !clerkSecretKey,
+    },
   };
 }

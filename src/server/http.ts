@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import { logger } from '../logger';
+import { createTokenVerifier } from '../auth/tokens';
+import { clerkProfileSource, createUserResolver } from '../auth/users';
+import { createGraphQLServer, GRAPHQL_PATH } from './graphql';
 import { checkReadiness, listShippedMigrations } from './health';
 
 export interface AppOptions {
@@ -34,9 +37,18 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 
 export async function createApp({ config, db }: AppOptions): Promise<App> {
   const shippedMigrations = await listShippedMigrations();
+  const graphql = createGraphQLServer(config, {
+    db,
+    verifyToken: await createTokenVerifier(config.auth, config.dataDir),
+    resolveUser: createUserResolver({
+      db,
+      profiles: config.auth.clerkSecretKey ? clerkProfileSource(config.auth.clerkSecretKey) : undefined,
+    }),
+  });
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === GRAPHQL_PATH) return void graphql(req, res);
     const route = `${req.method} ${url.pathname}`;
     const handle = async () => {
       switch (route) {

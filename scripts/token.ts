@@ -1,0 +1,42 @@
+/**
+ * `npm run token -- --user test_user_123 [--email a@b.c] [--name "Ada"] [--ttl 3600]`: prints a development
+ * session token signed by the local key in .data/ (created on first use). The server trusts it only when
+ * NODE_ENV is not production and no Clerk key is configured.
+ */
+import { parseArgs } from 'node:util';
+import { signDevToken } from '../src/auth/dev-keys';
+import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  const { values } = parseArgs({
+    options: {
+      user: { type: 'string', default: 'test_user_123' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+      raw: { type: 'boolean', default: false },
+    },
+  });
+  const ttlSeconds = Number(values.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new ConfigError(`--ttl must be a whole number of seconds (got "${values.ttl}")`);
+  if (!config.auth.devTokens) {
+    throw new ConfigError('this server does not trust development tokens (NODE_ENV=production or a Clerk key is configured)');
+  }
+  // The seed's user and the demo users have known emails; anyone else gets one derived from the id.
+  const email = values.email ?? (values.user === 'test_user_123' ? 'test@example.com' : `${values.user}@example.com`);
+  const token = await signDevToken(config.dataDir, { clerkId: values.user!, email, name: values.name, ttlSeconds });
+  if (values.raw) {
+    process.stdout.write(`${token}\n`);
+    return;
+  }
+  process.stdout.write(`${token}\n\n`);
+  process.stderr.write(`GraphiQL headers: { "Authorization": "Bearer ${token}" }\n`);
+  process.stderr.write(`curl: -H 'Authorization: Bearer ${token}'\n(valid ${ttlSeconds} s for ${values.user})\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+/**
+ * From a verified Clerk session to this database's user row. The first request of a Clerk user creates the
+ * row (upsert by clerkId, safe under concurrent first requests, in one process or many); later requests
+ * hit a short-lived cache instead of the database.
+ */
+import { createClerkClient } from '@clerk/backend';
+import type { Database } from '../db/client';
+import { Prisma } from '../generated/prisma/client';
+import { logger } from '../logger';
+import { AuthenticationError, type SessionClaims } from './tokens';
+
+export interface AuthUser {
+  /** Database id: what every query filters by. */
+  id: string;
+  clerkId: string;
+}
+
+/** Where email and name come from when the session token does not carry them. */
+export type ProfileSource = (clerkId: string) => Promise<{ email: string | undefined; name: string | undefined }>;
+
+export function clerkProfileSource(secretKey: string): ProfileSource {
+  const clerk = createClerkClient({ secretKey });
+  return async (clerkId) => {
+    const user = await clerk.users.getUser(clerkId);
+    return { email: user.primaryEmailAddress?.emailAddress, name: user.fullName ?? undefined };
+  };
+}
+
+export interface UserResolverOptions {
+  db: Database;
+  profiles?: ProfileSource;
+  /** How long a clerkId → user mapping is trusted without asking the database (default 60 s). */
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
+export type UserResolver = (claims: SessionClaims) => Promise<AuthUser>;
+
+const MISSING_PROFILE =
+  'The session token has no email claim and the server cannot look the user up. Either customise the Clerk ' +
+  'session token (Clerk dashboard → Sessions → Customize session token: {"email": "{{user.primary_email_address}}", ' +
+  '"name": "{{user.full_name}}"}) or set CLERK_SECRET_KEY so the server can ask Clerk.';
+
+export function createUserResolver({ db, profiles, ttlMs = 60_000, maxEntries = 10_000 }: UserResolverOptions): UserResolver {
+  const cache = new Map<string, { user: AuthUser; expires: number }>();
+  const pending = new Map<string, Promise<AuthUser>>();
+
+  const remember = (user: AuthUser) => {
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(user.clerkId, { user, expires: Date.now() + ttlMs });
+    return user;
+  };
+
+  const findOrCreate = async (claims: SessionClaims): Promise<AuthUser> => {
+    const select = { id: true, clerkId: true } as const;
+    const existing = await db.user.findUnique({ where: { clerkId: claims.clerkId }, select });
+    if (existing) return existing;
+
+    let { email, name } = claims;
+    if (!email && profiles) {
+      try {
+        ({ email, name } = await profiles(claims.clerkId));
+      } catch (error) {
+        logger.error('could not read the user from the Clerk Backend API', { clerkId: claims.clerkId, err: error });
+        throw new AuthenticationError('Could not read your profile from Clerk; try again shortly.');
+      }
+    }
+    if (!email) throw new AuthenticationError(MISSING_PROFILE);
+
+    try {
+      return await db.user.upsert({
+        where: { clerkId: claims.clerkId },
+        create: { clerkId: claims.clerkId, email, name: name ?? null },
+        update: {},
+        select,
+      });
+    } catch (error) {
+      // Another request created this user between our read and our write: use its row.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        const winner = await db.user.findUnique({ where: { clerkId: claims.clerkId }, select });
+        if (winner) return winner;
+        throw new AuthenticationError(`The email ${email} already belongs to another account.`);
+      }
+      throw error;
+    }
+  };
+
+  return async (claims) => {
+    const hit = cache.get(claims.clerkId);
+    if (hit && hit.expires > Date.now()) return hit.user;
+    // Concurrent first requests in this process share one lookup.
+    let lookup = pending.get(claims.clerkId);
+    if (!lookup) {
+      lookup = findOrCreate(claims)
+        .then(remember)
+        .finally(() => pending.delete(claims.clerkId));
+      pending.set(claims.clerkId, lookup);
+    }
+    return lookup;
+  };
+}

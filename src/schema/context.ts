@@ -1,0 +1,19 @@
+/** What every resolver receives. Built once per request by src/server/context.ts. */
+import type { AuthUser } from '../auth/users';
+import type { Database } from '../db/client';
+import { unauthenticated } from './errors';
+
+export interface Context {
+  db: Database;
+  /** The signed-in user, or null when the request carried no token. */
+  user: AuthUser | null;
+}
+
+/**
+ * The signed-in user. Root fields are guarded by the `authenticated` scope, so this only throws if a resolver
+ * runs outside that guard; every query then filters by the returned id.
+ */
+export function currentUser(context: Context): AuthUser {
+  if (!context.user) throw unauthenticated();
+  return context.user;
+}

@@ -1,0 +1,39 @@
+/**
+ * The GraphQL side of the one error table: every error a client sees carries `extensions.code`. Database
+ * failures go through src/db/errors.ts; the rest are raised here by name.
+ */
+import { GraphQLError } from 'graphql';
+import { toClientError, type ClientErrorCode } from '../db/errors';
+
+export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED';
+
+export function clientError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code,
+      ...extra,
+      // Only authentication changes the HTTP status: other errors may sit beside partial data.
+      ...(code === 'UNAUTHENTICATED' ? { http: { status: 401 } } : {}),
+    },
+  });
+}
+
+export const notFound = (what: string) => clientError('NOT_FOUND', `${what} not found`);
+
+/** A bad argument: names the field (as a path such as `input.companyId`) and what was wrong with it. */
+export const badInput = (field: string, problem: string) =>
+  clientError('BAD_USER_INPUT', `${field} ${problem}`, { field });
+
+export const unauthenticated = (message = 'Sign in required: send a Clerk session token as `Authorization: Bearer <token>`') =>
+  clientError('UNAUTHENTICATED', message);
+
+/** Runs a database operation, turning its failures into client errors through the foundation's table. */
+export async function db<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (error instanceof GraphQLError) throw error;
+    const mapped = toClientError(error);
+    throw clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {});
+  }
+}

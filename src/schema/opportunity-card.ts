@@ -1,0 +1,73 @@
+/** OpportunityCard: one of the five opportunities of a completed run; its owner can star it. */
+import { builder } from './builder';
+import { currentUser } from './context';
+import { db } from './errors';
+
+export const OpportunityCard = builder.prismaObject('OpportunityCard', {
+  description: 'One of the five opportunity cards written at stage 5 of a run',
+  select: { id: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    number: t.exposeInt('number', { description: '1 to 5, the order within its run' }),
+    title: t.exposeString('title'),
+    tagline: t.exposeString('tagline'),
+    problem: t.exposeString('problem'),
+    solution: t.exposeString('solution'),
+    whyNow: t.exposeString('why_now'),
+    targetSegment: t.exposeString('target_segment'),
+    quickWin: t.exposeString('quick_win'),
+    starred: t.exposeBoolean('starred'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    run: t.relation('run'),
+  }),
+});
+
+export const OpportunityCardConnection = builder.connectionObject({ type: OpportunityCard, name: 'OpportunityCardConnection' });
+
+builder.queryField('opportunityCards', (t) =>
+  t.prismaConnection(
+    {
+      type: 'OpportunityCard',
+      cursor: 'id',
+      description: 'Your opportunity cards, newest first',
+      args: {
+        starred: t.arg.boolean({ description: 'Only starred (true) or only unstarred (false) cards' }),
+        runId: t.arg.id({ description: 'Only the cards of this run' }),
+      },
+      totalCount: (_connection, args, ctx) =>
+        db(ctx.db.opportunityCard.count({ where: cardFilter(currentUser(ctx).id, args) })),
+      resolve: (query, _root, args, ctx) =>
+        db(
+          ctx.db.opportunityCard.findMany({
+            ...query,
+            where: cardFilter(currentUser(ctx).id, args),
+            orderBy: [{ createdAt: 'desc' }, { number: 'asc' }, { id: 'desc' }],
+          }),
+        ),
+    },
+    OpportunityCardConnection,
+  ),
+);
+
+function cardFilter(userId: string, args: { starred?: boolean | null; runId?: string | null }) {
+  return {
+    userId,
+    ...(args.starred != null ? { starred: args.starred } : {}),
+    ...(args.runId != null ? { runId: args.runId } : {}),
+  };
+}
+
+builder.mutationField('setCardStarred', (t) =>
+  t.prismaField({
+    type: 'OpportunityCard',
+    description: 'Star or unstar one of your cards. NOT_FOUND when it does not exist or is not yours.',
+    args: {
+      id: t.arg.id({ required: true }),
+      starred: t.arg.boolean({ required: true }),
+    },
+    // The owner check is part of the UPDATE's WHERE: someone else's card matches no row (P2025 → NOT_FOUND).
+    resolve: (query, _root, { id, starred }, ctx) =>
+      db(ctx.db.opportunityCard.update({ ...query, where: { id, userId: currentUser(ctx).id }, data: { starred } })),
+  }),
+);

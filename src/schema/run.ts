@@ -1,0 +1,201 @@
+/** Run: one pass of the five-stage pipeline over a trend report, with its queries and mutations. */
+import { RunStatus } from '../generated/prisma/enums';
+import type { Prisma } from '../generated/prisma/client';
+import { builder } from './builder';
+import { currentUser } from './context';
+import { badInput, clientError, db, notFound } from './errors';
+
+export const RunStatusEnum = builder.enumType(RunStatus, {
+  name: 'RunStatus',
+  description: 'Where a run is in the pipeline',
+});
+
+export const Run = builder.prismaObject('Run', {
+  description: 'One pass of the five-stage pipeline over a trend report',
+  select: { id: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    companyId: t.exposeString('companyId', { description: 'Company slug, e.g. lactalis-canada' }),
+    companyName: t.exposeString('companyName'),
+    documentName: t.exposeString('documentName'),
+    documentUrl: t.exposeString('documentUrl'),
+    status: t.expose('status', { type: RunStatusEnum }),
+    currentStage: t.exposeInt('currentStage', { description: '0 (not started) to 5' }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true, description: 'Why the run failed (FAILED runs only)' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    opportunityCards: t.relation('opportunityCards', {
+      description: 'The five cards of a completed run, ordered by number',
+      query: { orderBy: { number: 'asc' } },
+    }),
+    opportunityCardCount: t.relationCount('opportunityCards'),
+    inspirationReport: t.relation('inspirationReport', { nullable: true, description: 'Written at stage 1' }),
+    stageOutputs: t.relation('stageOutputs', {
+      description: 'Raw stage outputs, ordered by stage number',
+      args: { stageNumber: t.arg.int({ description: 'Only the output of this stage (1 to 5)' }) },
+      query: (args) => ({
+        where: args.stageNumber != null ? { stageNumber: args.stageNumber } : {},
+        orderBy: { stageNumber: 'asc' },
+      }),
+    }),
+  }),
+});
+
+export const RunConnection = builder.connectionObject({ type: Run, name: 'RunConnection' });
+
+export interface RunFilter {
+  status?: RunStatus | null;
+  companyId?: string | null;
+}
+
+/** The filter every run list uses: always the signed-in user's runs. */
+export function runFilter(userId: string, args: RunFilter): Prisma.RunWhereInput {
+  return {
+    userId,
+    ...(args.status != null ? { status: args.status } : {}),
+    ...(args.companyId != null ? { companyId: args.companyId } : {}),
+  };
+}
+
+/** Newest first; the id breaks ties so pages never overlap or skip. */
+export const newestFirst: Prisma.RunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'desc' }];
+
+builder.queryField('run', (t) =>
+  t.prismaField({
+    type: 'Run',
+    nullable: true,
+    description: 'One of your runs; null when it does not exist or is not yours',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, { id }, ctx) => db(ctx.db.run.findFirst({ ...query, where: { id, userId: currentUser(ctx).id } })),
+  }),
+);
+
+builder.queryField('runs', (t) =>
+  t.prismaConnection(
+    {
+      type: 'Run',
+      cursor: 'id',
+      description: 'Your runs, newest first',
+      args: {
+        status: t.arg({ type: RunStatusEnum, description: 'Only runs in this status' }),
+        companyId: t.arg.string({ description: 'Only runs for this company slug' }),
+      },
+      totalCount: (_connection, args, ctx) => db(ctx.db.run.count({ where: runFilter(currentUser(ctx).id, args) })),
+      resolve: (query, _root, args, ctx) =>
+        db(ctx.db.run.findMany({ ...query, where: runFilter(currentUser(ctx).id, args), orderBy: newestFirst })),
+    },
+    RunConnection,
+  ),
+);
+
+// ---- Mutations -------------------------------------------------------------------------------------------
+
+export interface CreateRunInput {
+  companyId: string;
+  companyName: string;
+  documentName: string;
+  documentUrl: string;
+}
+
+const COMPANY_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function text(field: string, value: string, max: number): string {
+  const trimmed = value.trim();
+  if (trimmed.length < 1 || trimmed.length > max) throw badInput(field, `must be 1 to ${max} characters (got ${trimmed.length})`);
+  return trimmed;
+}
+
+/** Checks and normalises createRun's input; errors name the field, e.g. `input.documentUrl`. */
+export function validateCreateRunInput(input: CreateRunInput): CreateRunInput {
+  const companyId = input.companyId.trim();
+  if (!companyId || companyId.length > 64 || !COMPANY_SLUG.test(companyId)) {
+    throw badInput('input.companyId', 'must be a lowercase slug of letters, digits and single hyphens, at most 64 characters (e.g. lactalis-canada)');
+  }
+  const documentUrl = input.documentUrl.trim();
+  if (documentUrl.length > 2048) throw badInput('input.documentUrl', `must be at most 2048 characters (got ${documentUrl.length})`);
+  let url: URL | undefined;
+  try {
+    url = new URL(documentUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw badInput('input.documentUrl', 'must be an http:// or https:// URL');
+  }
+  return {
+    companyId,
+    companyName: text('input.companyName', input.companyName, 200),
+    documentName: text('input.documentName', input.documentName, 255),
+    documentUrl,
+  };
+}
+
+const CreateRunInputType = builder.inputType('CreateRunInput', {
+  fields: (t) => ({
+    companyId: t.string({ required: true, description: 'Lowercase slug, at most 64 characters, e.g. lactalis-canada' }),
+    companyName: t.string({ required: true, description: '1 to 200 characters' }),
+    documentName: t.string({ required: true, description: 'File name of the trend report, 1 to 255 characters' }),
+    documentUrl: t.string({ required: true, description: 'http(s) URL of the uploaded report, at most 2048 characters' }),
+  }),
+});
+
+builder.mutationField('createRun', (t) =>
+  t.prismaField({
+    type: 'Run',
+    description: 'Start a run: a new PENDING run at stage 0 that the pipeline will pick up',
+    args: { input: t.arg({ type: CreateRunInputType, required: true }) },
+    resolve: (query, _root, { input }, ctx) =>
+      db(ctx.db.run.create({ ...query, data: { ...validateCreateRunInput(input), userId: currentUser(ctx).id } })),
+  }),
+);
+
+const DeleteRunPayload = builder.objectRef<{ deletedRunId: string }>('DeleteRunPayload').implement({
+  fields: (t) => ({ deletedRunId: t.exposeID('deletedRunId', { description: 'Remove this run from client caches' }) }),
+});
+
+builder.mutationField('deleteRun', (t) =>
+  t.field({
+    type: DeleteRunPayload,
+    description: 'Delete one of your runs with its cards, inspiration report and stage outputs',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const { count } = await db(ctx.db.run.deleteMany({ where: { id, userId: currentUser(ctx).id } }));
+      if (count === 0) throw notFound('Run');
+      return { deletedRunId: id };
+    },
+  }),
+);
+
+builder.mutationField('retryRun', (t) =>
+  t.prismaField({
+    type: 'Run',
+    description:
+      'Put a FAILED run back in the queue: PENDING at stage 0, error cleared, and the partial outputs of the ' +
+      'failed attempt removed. Any other status is a CONFLICT.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const userId = currentUser(ctx).id;
+      const retried = await db(
+        ctx.db.$transaction(async (tx) => {
+          // The status condition makes the claim atomic: two retries cannot both succeed.
+          const { count } = await tx.run.updateMany({
+            where: { id, userId, status: 'FAILED' },
+            data: { status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null },
+          });
+          if (count === 0) return false;
+          await tx.stageOutput.deleteMany({ where: { runId: id } });
+          await tx.inspirationReport.deleteMany({ where: { runId: id } });
+          await tx.opportunityCard.deleteMany({ where: { runId: id } });
+          return true;
+        }),
+      );
+      if (!retried) {
+        const existing = await db(ctx.db.run.findFirst({ where: { id, userId }, select: { status: true } }));
+        if (!existing) throw notFound('Run');
+        throw clientError('CONFLICT', `Only a FAILED run can be retried; this run is ${existing.status}`, { status: existing.status });
+      }
+      return db(ctx.db.run.findUniqueOrThrow({ ...query, where: { id } }));
+    },
+  }),
+);
