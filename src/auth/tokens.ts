@@ -5,7 +5,7 @@
  * dev key from `npm run token`.
  */
 import { verifyToken } from '@clerk/backend';
-import type { AuthConfig } from '../config';
+import { ConfigError, type AuthConfig } from '../config';
 import { logger } from '../logger';
 import { loadDevKey } from './dev-keys';
 
@@ -57,7 +57,9 @@ export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Pr
         `${dataDir}/dev-jwt-key.json (npm run token) are trusted. Never run like this in production. !!!`,
     );
   } else {
-    throw new Error('no way to verify session tokens: set CLERK_JWT_KEY or CLERK_SECRET_KEY');
+    throw new ConfigError(
+      'CLERK_JWT_KEY or CLERK_SECRET_KEY is required when NODE_ENV=production: the server will not serve requests it cannot authenticate (development tokens are never trusted in production)',
+    );
   }
 
   return async (token) => {

@@ -4,8 +4,9 @@ import { maskUrl, parsePoolSettings, withDatabase } from '../../src/db/url';
 import { migrationFolderName } from '../../src/db/migrations';
 
 describe('loadConfig', () => {
-  it('defaults to development on port 4000 with the embedded database', () => {
+  it('defaults to development on port 4000 with the embedded database and development tokens', () => {
     const config = loadConfig({});
+    expect(config.auth).toEqual({ clerkJwtKey: undefined, clerkSecretKey: undefined, authorizedParties: [], devTokens: true });
     expect(config).toMatchObject({ nodeEnv: 'development', port: 4000, databaseUrl: undefined, directUrl: undefined, logQueries: true });
     expect(config.dataDir).toMatch(/[/\\]\.data$/);
   });
@@ -17,6 +18,14 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgresql://app:pw@pgbouncer:6432/app?pgbouncer=true&connection_limit=1',
       DIRECT_URL: 'postgresql://app:pw@db:5432/app',
       LOG_QUERIES: '1',
+      CLERK_SECRET_KEY: 'sk_live_abc',
+      CLERK_AUTHORIZED_PARTIES: 'https://app.example.com, http://localhost:3000/',
+    });
+    expect(config.auth).toEqual({
+      clerkJwtKey: undefined,
+      clerkSecretKey: 'sk_live_abc',
+      authorizedParties: ['https://app.example.com', 'http://localhost:3000'],
+      devTokens: false,
     });
     expect(config).toMatchObject({ nodeEnv: 'production', port: 8080, directUrl: 'postgresql://app:pw@db:5432/app', logQueries: true });
     expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://a@b/c' }).logQueries).toBe(false);
@@ -30,6 +39,9 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must start with postgresql:// (got "mysql://")'],
     [{ DIRECT_URL: 'postgresql://a@b/c' }, 'DIRECT_URL is set but DATABASE_URL is not'],
     [{ NODE_ENV: 'production' }, 'DATABASE_URL is required when NODE_ENV=production'],
+    [{ CLERK_JWT_KEY: 'not a pem' }, 'CLERK_JWT_KEY must be a PEM public key'],
+    [{ CLERK_SECRET_KEY: 'pk_test_123' }, 'CLERK_SECRET_KEY must start with sk_test_ or sk_live_'],
+    [{ CLERK_AUTHORIZED_PARTIES: 'app.example.com' }, 'CLERK_AUTHORIZED_PARTIES must be comma-separated origins'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
