@@ -2,11 +2,13 @@
 import type { AuthUser } from '../auth/users';
 import type { Database } from '../db/client';
 import { unauthenticated } from './errors';
+import type { Loaders } from './loaders';
 
 export interface Context {
   db: Database;
   /** The signed-in user, or null when the request carried no token. */
   user: AuthUser | null;
+  loaders: Loaders;
 }
 
 /**

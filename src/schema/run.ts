@@ -29,7 +29,10 @@ export const Run = builder.prismaObject('Run', {
       description: 'The five cards of a completed run, ordered by number',
       query: { orderBy: { number: 'asc' } },
     }),
-    opportunityCardCount: t.relationCount('opportunityCards'),
+    opportunityCardCount: t.int({
+      description: 'Number of opportunity cards (5 once completed)',
+      resolve: (run, _args, ctx) => ctx.loaders.cardCountByRun.load(run.id),
+    }),
     inspirationReport: t.relation('inspirationReport', { nullable: true, description: 'Written at stage 1' }),
     stageOutputs: t.relation('stageOutputs', {
       description: 'Raw stage outputs, ordered by stage number',

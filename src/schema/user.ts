@@ -2,7 +2,7 @@
 import { builder } from './builder';
 import { currentUser } from './context';
 import { db } from './errors';
-import { newestFirst, RunConnection, RunStatusEnum } from './run';
+import { newestFirst, RunConnection, runFilter, RunStatusEnum } from './run';
 
 export const User = builder.prismaObject('User', {
   description: 'The signed-in user',
@@ -12,28 +12,28 @@ export const User = builder.prismaObject('User', {
     email: t.exposeString('email'),
     name: t.exposeString('name', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    runs: t.relatedConnection(
-      'runs',
+    runs: t.prismaConnection(
       {
+        type: 'Run',
         cursor: 'id',
         description: 'Your runs, newest first',
-        totalCount: true,
         args: {
           status: t.arg({ type: RunStatusEnum, description: 'Only runs in this status' }),
           companyId: t.arg.string({ description: 'Only runs for this company slug' }),
         },
-        query: (args) => ({
-          where: {
-            ...(args.status != null ? { status: args.status } : {}),
-            ...(args.companyId != null ? { companyId: args.companyId } : {}),
-          },
-          orderBy: newestFirst,
-        }),
+        totalCount: (user, args, ctx) => db(ctx.db.run.count({ where: runFilter(user.id, args) })),
+        resolve: (query, user, args, ctx) =>
+          db(ctx.db.run.findMany({ ...query, where: runFilter(user.id, args), orderBy: newestFirst })),
       },
       RunConnection,
     ),
-    runCount: t.relationCount('runs'),
-    starredCardCount: t.relationCount('opportunityCards', { where: { starred: true } }),
+    // Counted through the (userId, …) indexes; Prisma's relation _count would aggregate the whole table.
+    runCount: t.int({
+      resolve: (user, _args, ctx) => db(ctx.db.run.count({ where: { userId: user.id } })),
+    }),
+    starredCardCount: t.int({
+      resolve: (user, _args, ctx) => db(ctx.db.opportunityCard.count({ where: { userId: user.id, starred: true } })),
+    }),
   }),
 });
 

@@ -8,6 +8,7 @@ import type { UserResolver } from '../auth/users';
 import type { Database } from '../db/client';
 import type { Context } from '../schema/context';
 import { unauthenticated } from '../schema/errors';
+import { createLoaders } from '../schema/loaders';
 
 export interface ContextDependencies {
   db: Database;
@@ -18,9 +19,9 @@ export interface ContextDependencies {
 export function createContextFactory({ db, verifyToken, resolveUser }: ContextDependencies) {
   return async ({ request }: { request: Request }): Promise<Context> => {
     const token = tokenFromHeaders(request.headers);
-    if (!token) return { db, user: null };
+    if (!token) return { db, user: null, loaders: createLoaders(db) };
     try {
-      return { db, user: await resolveUser(await verifyToken(token)) };
+      return { db, user: await resolveUser(await verifyToken(token)), loaders: createLoaders(db) };
     } catch (error) {
       if (error instanceof AuthenticationError) throw unauthenticated(error.message);
       throw error;

@@ -1,0 +1,350 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type CreateRunInput = {
+  /** Lowercase slug, at most 64 characters, e.g. lactalis-canada */
+  companyId: string;
+  /** 1 to 200 characters */
+  companyName: string;
+  /** File name of the trend report, 1 to 255 characters */
+  documentName: string;
+  /** http(s) URL of the uploaded report, at most 2048 characters */
+  documentUrl: string;
+};
+
+/** Where a run is in the pipeline */
+export type RunStatus =
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'RUNNING';
+
+export type CreateRunMutationVariables = Exact<{
+  input: CreateRunInput;
+}>;
+
+
+export type CreateRunMutation = { createRun: { id: string, companyId: string, companyName: string, documentName: string, documentUrl: string, status: RunStatus, currentStage: number, errorMessage: string | null, completedAt: string | null, opportunityCardCount: number } };
+
+export type SetCardStarredMutationVariables = Exact<{
+  id: string;
+  starred: boolean;
+}>;
+
+
+export type SetCardStarredMutation = { setCardStarred: { id: string, starred: boolean, updatedAt: string } };
+
+export type DeleteRunMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteRunMutation = { deleteRun: { deletedRunId: string } };
+
+export type RetryRunMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RetryRunMutation = { retryRun: { id: string, status: RunStatus, currentStage: number, errorMessage: string | null, completedAt: string | null, stageOutputs: Array<{ stageNumber: number }>, inspirationReport: { id: string } | null, opportunityCards: Array<{ id: string }> } };
+
+export type MeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeQuery = { me: { id: string, email: string, name: string | null, createdAt: string, runCount: number, starredCardCount: number } };
+
+export type MyRunsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  status?: RunStatus | null | undefined;
+  companyId?: string | null | undefined;
+}>;
+
+
+export type MyRunsQuery = { me: { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, status: RunStatus, companyId: string, createdAt: string } }> } } };
+
+export type RunsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  last?: number | null | undefined;
+  before?: string | null | undefined;
+  status?: RunStatus | null | undefined;
+  companyId?: string | null | undefined;
+}>;
+
+
+export type RunsQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, status: RunStatus, currentStage: number, companyId: string, companyName: string, createdAt: string } }> } };
+
+export type RunDetailQueryVariables = Exact<{
+  id: string;
+  stageNumber?: number | null | undefined;
+}>;
+
+
+export type RunDetailQuery = { run: { id: string, companyId: string, companyName: string, documentName: string, documentUrl: string, status: RunStatus, currentStage: number, errorMessage: string | null, createdAt: string, updatedAt: string, completedAt: string | null, opportunityCardCount: number, opportunityCards: Array<{ id: string, number: number, title: string, tagline: string, problem: string, solution: string, whyNow: string, targetSegment: string, quickWin: string, starred: boolean, createdAt: string, updatedAt: string, run: { id: string } }>, inspirationReport: { id: string, createdAt: string, updatedAt: string, inspirations: Array<{ title: string, content: string, elements: Array<string> }> } | null, stageOutputs: Array<{ id: string, stageNumber: number, markdownOutput: string, jsonOutput: unknown, createdAt: string }> } | null };
+
+export type OpportunityCardsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  starred?: boolean | null | undefined;
+  runId?: string | null | undefined;
+}>;
+
+
+export type OpportunityCardsQuery = { opportunityCards: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, number: number, starred: boolean, run: { id: string } } }> } };
+
+export type RunsWithEverythingQueryVariables = Exact<{
+  first?: number | null | undefined;
+}>;
+
+
+export type RunsWithEverythingQuery = { runs: { edges: Array<{ node: { opportunityCardCount: number, opportunityCards: Array<{ id: string }>, inspirationReport: { id: string } | null, stageOutputs: Array<{ stageNumber: number }> } }> } };
+
+export type MeCountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeCountsQuery = { me: { starredCardCount: number, runs: { totalCount: number } } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const CreateRunDocument = new TypedDocumentString(`
+    mutation CreateRun($input: CreateRunInput!) {
+  createRun(input: $input) {
+    id
+    companyId
+    companyName
+    documentName
+    documentUrl
+    status
+    currentStage
+    errorMessage
+    completedAt
+    opportunityCardCount
+  }
+}
+    `) as unknown as TypedDocumentString<CreateRunMutation, CreateRunMutationVariables>;
+export const SetCardStarredDocument = new TypedDocumentString(`
+    mutation SetCardStarred($id: ID!, $starred: Boolean!) {
+  setCardStarred(id: $id, starred: $starred) {
+    id
+    starred
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<SetCardStarredMutation, SetCardStarredMutationVariables>;
+export const DeleteRunDocument = new TypedDocumentString(`
+    mutation DeleteRun($id: ID!) {
+  deleteRun(id: $id) {
+    deletedRunId
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteRunMutation, DeleteRunMutationVariables>;
+export const RetryRunDocument = new TypedDocumentString(`
+    mutation RetryRun($id: ID!) {
+  retryRun(id: $id) {
+    id
+    status
+    currentStage
+    errorMessage
+    completedAt
+    stageOutputs {
+      stageNumber
+    }
+    inspirationReport {
+      id
+    }
+    opportunityCards {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RetryRunMutation, RetryRunMutationVariables>;
+export const MeDocument = new TypedDocumentString(`
+    query Me {
+  me {
+    id
+    email
+    name
+    createdAt
+    runCount
+    starredCardCount
+  }
+}
+    `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const MyRunsDocument = new TypedDocumentString(`
+    query MyRuns($first: Int, $after: String, $status: RunStatus, $companyId: String) {
+  me {
+    runs(first: $first, after: $after, status: $status, companyId: $companyId) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          id
+          status
+          companyId
+          createdAt
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyRunsQuery, MyRunsQueryVariables>;
+export const RunsDocument = new TypedDocumentString(`
+    query Runs($first: Int, $after: String, $last: Int, $before: String, $status: RunStatus, $companyId: String) {
+  runs(
+    first: $first
+    after: $after
+    last: $last
+    before: $before
+    status: $status
+    companyId: $companyId
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      hasPreviousPage
+      startCursor
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        id
+        status
+        currentStage
+        companyId
+        companyName
+        createdAt
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
+export const RunDetailDocument = new TypedDocumentString(`
+    query RunDetail($id: ID!, $stageNumber: Int) {
+  run(id: $id) {
+    id
+    companyId
+    companyName
+    documentName
+    documentUrl
+    status
+    currentStage
+    errorMessage
+    createdAt
+    updatedAt
+    completedAt
+    opportunityCardCount
+    opportunityCards {
+      id
+      number
+      title
+      tagline
+      problem
+      solution
+      whyNow
+      targetSegment
+      quickWin
+      starred
+      createdAt
+      updatedAt
+      run {
+        id
+      }
+    }
+    inspirationReport {
+      id
+      createdAt
+      updatedAt
+      inspirations {
+        title
+        content
+        elements
+      }
+    }
+    stageOutputs(stageNumber: $stageNumber) {
+      id
+      stageNumber
+      markdownOutput
+      jsonOutput
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunDetailQuery, RunDetailQueryVariables>;
+export const OpportunityCardsDocument = new TypedDocumentString(`
+    query OpportunityCards($first: Int, $after: String, $starred: Boolean, $runId: ID) {
+  opportunityCards(first: $first, after: $after, starred: $starred, runId: $runId) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        id
+        number
+        starred
+        run {
+          id
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OpportunityCardsQuery, OpportunityCardsQueryVariables>;
+export const RunsWithEverythingDocument = new TypedDocumentString(`
+    query RunsWithEverything($first: Int) {
+  runs(first: $first) {
+    edges {
+      node {
+        opportunityCardCount
+        opportunityCards {
+          id
+        }
+        inspirationReport {
+          id
+        }
+        stageOutputs {
+          stageNumber
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunsWithEverythingQuery, RunsWithEverythingQueryVariables>;
+export const MeCountsDocument = new TypedDocumentString(`
+    query MeCounts {
+  me {
+    starredCardCount
+    runs {
+      totalCount
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MeCountsQuery, MeCountsQueryVariables>;

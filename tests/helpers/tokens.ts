@@ -1,0 +1,58 @@
+/**
+ * Clerk-shaped session tokens signed with the test's own RSA key (jose). The server under test is given the
+ * public half as CLERK_JWT_KEY, exactly as production is given Clerk's.
+ */
+import { randomUUID } from 'node:crypto';
+import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+
+export interface TestSigner {
+  /** PEM for CLERK_JWT_KEY. */
+  publicKeyPem: string;
+  sign(claims?: TokenClaims): Promise<string>;
+}
+
+export interface TokenClaims {
+  sub?: string;
+  email?: string | null;
+  name?: string;
+  azp?: string;
+  /** Seconds relative to now. */
+  expiresIn?: number;
+  notBeforeIn?: number;
+  issuedAtIn?: number;
+}
+
+export async function createSigner(): Promise<TestSigner> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = `test-${randomUUID()}`;
+  return {
+    publicKeyPem: await exportSPKI(publicKey),
+    sign: (claims = {}) => signWith(privateKey, kid, claims),
+  };
+}
+
+export async function signWith(privateKey: CryptoKey, kid: string, claims: TokenClaims): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const sub = claims.sub ?? `user_${randomUUID().slice(0, 12)}`;
+  const email = claims.email === undefined ? `${sub}@example.com` : claims.email;
+  return new SignJWT({
+    ...(email ? { email } : {}),
+    ...(claims.name ? { name: claims.name } : {}),
+    ...(claims.azp ? { azp: claims.azp } : {}),
+    sid: `sess_${randomUUID().slice(0, 8)}`,
+  })
+    .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuer('https://clerk.example.test')
+    .setIssuedAt(now + (claims.issuedAtIn ?? 0))
+    .setNotBefore(now + (claims.notBeforeIn ?? -5))
+    .setExpirationTime(now + (claims.expiresIn ?? 300))
+    .sign(privateKey);
+}
+
+/** An unsigned token (`alg: none`), which must never be accepted. */
+export function unsignedToken(sub: string): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub, email: `${sub}@example.com`, iat: now, nbf: now - 5, exp: now + 300 })}.`;
+}
