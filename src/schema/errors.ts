@@ -2,6 +2,7 @@
  * The GraphQL side of the one error table: every error a client sees carries `extensions.code`. Database
  * failures go through src/db/errors.ts; the rest are raised here by name.
  */
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { toClientError, type ClientErrorCode } from '../db/errors';
 
@@ -27,13 +28,23 @@ export const badInput = (field: string, problem: string) =>
 export const unauthenticated = (message = 'Sign in required: send a Clerk session token as `Authorization: Bearer <token>`') =>
   clientError('UNAUTHENTICATED', message);
 
+/**
+ * What the client sees of any error raised while executing an operation: errors that already carry a code
+ * pass through; Pothos' argument validation (page sizes, cursors) is BAD_USER_INPUT; everything else goes
+ * through the database error table, which logs unexpected failures and hides their details.
+ */
+export function toGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return error;
+  if (error instanceof PothosValidationError) return clientError('BAD_USER_INPUT', error.message);
+  const mapped = toClientError(error);
+  return clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {});
+}
+
 /** Runs a database operation, turning its failures into client errors through the foundation's table. */
 export async function db<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    if (error instanceof GraphQLError) throw error;
-    const mapped = toClientError(error);
-    throw clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {});
+    throw toGraphQLError(error);
   }
 }

@@ -2,9 +2,9 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from '../config';
-import { toClientError } from '../db/errors';
 import type { Context } from '../schema/context';
 import { schema } from '../schema';
+import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
 import { createContextFactory, type ContextDependencies } from './context';
 
@@ -48,17 +48,19 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
     renderGraphiQL: production ? undefined : (options) => (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
-    // Production: anything that is not a deliberate client error becomes "Unexpected error." with no details.
+    // Every error gets a code from the one table; in production unexpected ones say only "Internal server error".
     maskedErrors: {
       isDev: !production,
-      maskError: (error, message, isDev) => {
-        const original = (error as { originalError?: unknown }).originalError ?? error;
-        const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
-        if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return error as Error;
-        // Unknown failures are logged once here with their details; the client gets only a code.
-        toClientError(original);
-        return new GraphQLError(isDev && original instanceof Error ? original.message : message, {
-          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      maskError: (error, _message, isDev) => {
+        const located = error as GraphQLError;
+        const original = located.originalError ?? error;
+        const client = toGraphQLError(original);
+        const expose = client.extensions.code !== 'INTERNAL_SERVER_ERROR' || (isDev && original instanceof Error);
+        return new GraphQLError(expose && client.extensions.code === 'INTERNAL_SERVER_ERROR' ? (original as Error).message : client.message, {
+          nodes: located.nodes,
+          positions: located.positions,
+          path: located.path,
+          extensions: client.extensions,
         });
       },
     },

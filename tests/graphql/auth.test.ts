@@ -2,7 +2,9 @@
  * Authentication over HTTP: Clerk session tokens verified with CLERK_JWT_KEY (the test's own RSA key), every
  * bad token refused with 401 UNAUTHENTICATED, users created on their first request.
  */
+import os from 'node:os';
 import { generateKeyPair } from 'jose';
+import { signDevToken } from '../../src/auth/dev-keys';
 import { MeDocument } from './generated/graphql';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { codesOf, dataOf, execute } from '../helpers/graphql';
@@ -121,8 +123,6 @@ describe('refused with HTTP 401 and UNAUTHENTICATED', () => {
 
 describe('development tokens', () => {
   it('are not trusted when a Clerk key is configured', async () => {
-    const { signDevToken } = await import('../../src/auth/dev-keys');
-    const os = await import('node:os');
     const token = await signDevToken(os.tmpdir(), { clerkId: 'test_user_123', email: 'test@example.com' });
     await expectRefused(token, /Invalid session token/);
   });
