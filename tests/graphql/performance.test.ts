@@ -1,0 +1,59 @@
+/**
+ * No N+1: the number of SQL statements for nested lists does not grow with the page size, and lists select
+ * only the columns asked for.
+ */
+import { MeCountsDocument, RunsDocument, RunsWithEverythingDocument } from './generated/graphql';
+import { startApi, type ApiFixture } from '../helpers/api';
+import { createCompletedRun } from '../helpers/fixtures';
+import { dataOf, execute } from '../helpers/graphql';
+
+let api: ApiFixture;
+let token: string;
+
+beforeAll(async () => {
+  api = await startApi();
+  const user = await api.signIn();
+  token = user.token;
+  for (let i = 0; i < 25; i++) await createCompletedRun(api.db.prisma, user.userId);
+});
+afterAll(() => api.close());
+
+async function statementsFor<T, V>(document: Parameters<typeof execute<T, V>>[1], variables: V) {
+  api.server.statements.length = 0;
+  const data = dataOf(await execute(api.server.url, document, variables, { token }));
+  return { data, statements: [...api.server.statements] };
+}
+
+it('runs with cards, card counts, reports and stage outputs: the same few statements for 2 or 20 runs', async () => {
+  const small = await statementsFor(RunsWithEverythingDocument, { first: 2 });
+  const large = await statementsFor(RunsWithEverythingDocument, { first: 20 });
+  expect(small.data.runs.edges).toHaveLength(2);
+  expect(large.data.runs.edges).toHaveLength(20);
+  for (const { node } of large.data.runs.edges) {
+    expect(node.opportunityCardCount).toBe(5);
+    expect(node.opportunityCards).toHaveLength(5);
+    expect(node.inspirationReport).not.toBeNull();
+    expect(node.stageOutputs).toHaveLength(5);
+  }
+  process.stdout.write(`runs(first: 20) with nested lists: ${large.statements.length} SQL statements\n${large.statements.map((s) => `  ${s.slice(0, 140)}`).join('\n')}\n`);
+  expect(large.statements.length).toBe(small.statements.length);
+  // runs, cards, report, outputs, card counts (one batched GROUP BY)
+  expect(large.statements.length).toBeLessThanOrEqual(6);
+});
+
+it('me { starredCardCount runs { totalCount } } is a constant handful of statements', async () => {
+  const { data, statements } = await statementsFor(MeCountsDocument, {});
+  expect(data.me).toEqual({ starredCardCount: 0, runs: { totalCount: 25 } });
+  // me by primary key, the starred count, the runs page (Pothos loads it even for totalCount alone), the run count.
+  expect(statements.length).toBeLessThanOrEqual(4);
+  // Counts go through the user's index, never an aggregate over everyone's rows.
+  for (const sql of statements) expect(sql).not.toMatch(/GROUP BY/);
+});
+
+it('a list selects only the columns the query asks for', async () => {
+  const { statements } = await statementsFor(RunsDocument, { first: 5 });
+  const select = statements.find((sql) => /FROM "public"."Run"/.test(sql) && /LIMIT/.test(sql))!;
+  expect(select).toContain('"companyName"');
+  expect(select).not.toContain('"documentUrl"');
+  expect(select).not.toContain('"errorMessage"');
+});
