@@ -8,8 +8,10 @@ import { toClientError, type ClientErrorCode } from '../db/errors';
 
 export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED';
 
-export function clientError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+export function clientError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, cause?: unknown): GraphQLError {
   return new GraphQLError(message, {
+    // Kept for development error messages; never serialised to clients.
+    originalError: cause instanceof Error ? cause : undefined,
     extensions: {
       code,
       ...extra,
@@ -37,7 +39,7 @@ export function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return error;
   if (error instanceof PothosValidationError) return clientError('BAD_USER_INPUT', error.message);
   const mapped = toClientError(error);
-  return clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {});
+  return clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {}, error);
 }
 
 /** Runs a database operation, turning its failures into client errors through the foundation's table. */

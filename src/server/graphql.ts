@@ -53,10 +53,11 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
       isDev: !production,
       maskError: (error, _message, isDev) => {
         const located = error as GraphQLError;
-        const original = located.originalError ?? error;
-        const client = toGraphQLError(original);
-        const expose = client.extensions.code !== 'INTERNAL_SERVER_ERROR' || (isDev && original instanceof Error);
-        return new GraphQLError(expose && client.extensions.code === 'INTERNAL_SERVER_ERROR' ? (original as Error).message : client.message, {
+        const client = toGraphQLError(located.originalError ?? error);
+        const internal = client.extensions.code === 'INTERNAL_SERVER_ERROR';
+        // Development shows the underlying message of an internal error; production never does.
+        const message = internal && isDev ? (client.originalError?.message ?? client.message) : client.message;
+        return new GraphQLError(message, {
           nodes: located.nodes,
           positions: located.positions,
           path: located.path,

@@ -1,0 +1,92 @@
+/** The GraphQL endpoint itself: masked errors in production, GraphiQL outside it, schema.graphql in sync. */
+import { MeDocument, RunsDocument } from './generated/graphql';
+import { printSchemaSDL } from '../../src/schema';
+import { runScript } from '../helpers/cli';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { codesOf, execute } from '../helpers/graphql';
+import { startTestServer, type TestServer } from '../helpers/server';
+import { createSigner, type TestSigner } from '../helpers/tokens';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+let db: TestDatabase;
+let signer: TestSigner;
+let production: TestServer;
+let development: TestServer;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  signer = await createSigner();
+  production = await startTestServer(db.url, { NODE_ENV: 'production', CLERK_JWT_KEY: signer.publicKeyPem });
+  development = await startTestServer(db.url, { NODE_ENV: 'development', CLERK_JWT_KEY: signer.publicKeyPem });
+});
+afterAll(async () => {
+  await production.close();
+  await development.close();
+  await db.drop();
+});
+
+describe('an unexpected failure (the Run table is missing)', () => {
+  let token: string;
+  beforeAll(async () => {
+    token = await signer.sign({ sub: 'user_masked' });
+    await execute(production.url, MeDocument, {}, { token }); // creates the user first
+    await db.sql.query('ALTER TABLE "Run" RENAME TO "Run_hidden"');
+  });
+  afterAll(async () => {
+    await db.sql.query('ALTER TABLE "Run_hidden" RENAME TO "Run"');
+  });
+
+  it('in production: INTERNAL_SERVER_ERROR with no message, stack, SQL or Prisma detail', async () => {
+    const response = await execute(production.url, RunsDocument, { first: 2 }, { token });
+    expect(codesOf(response)).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(response.errors![0]!.message).toBe('Internal server error');
+    const body = JSON.stringify(response);
+    for (const leak of ['stack', 'Run_hidden', '"public"', 'SELECT', 'prisma', 'Prisma', 'P2021', ' at ', 'does not exist']) {
+      expect(body).not.toContain(leak);
+    }
+  });
+
+  it('in development: the same code, with the real message to debug by', async () => {
+    const response = await execute(development.url, RunsDocument, { first: 2 }, { token });
+    expect(codesOf(response)).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(response.errors![0]!.message).toMatch(/Run/);
+  });
+});
+
+it('client errors keep their code and message in production', async () => {
+  const response = await execute(production.url, MeDocument, {}, { token: 'garbage' });
+  expect(response.status).toBe(401);
+  expect(codesOf(response)).toEqual(['UNAUTHENTICATED']);
+  expect(response.errors![0]!.message).toMatch(/^Invalid session token/);
+});
+
+describe('GraphiQL', () => {
+  const page = (url: string) => fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+
+  it('is served outside production, bundled (no CDN), opening with an example query and how to get a token', async () => {
+    const res = await page(development.url);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('npm run token');
+    expect(html).toContain('query Dashboard');
+    expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
+  });
+
+  it('is not served in production', async () => {
+    const res = await page(production.url);
+    expect(res.headers.get('content-type') ?? '').not.toContain('text/html');
+  });
+});
+
+describe('schema.graphql', () => {
+  it('is exactly the schema the server builds', async () => {
+    expect(await readFile(path.resolve(__dirname, '../../schema.graphql'), 'utf8')).toBe(printSchemaSDL());
+  });
+
+  it('npm run schema:check passes', async () => {
+    const result = await runScript('scripts/schema.ts', ['check'], {});
+    expect(result.stdout).toContain('schema.graphql is up to date');
+    expect(result.code).toBe(0);
+  });
+});
