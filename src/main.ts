@@ -3,6 +3,7 @@
  * seed data on a brand-new embedded database → HTTP server. SIGINT/SIGTERM shut it all down in reverse.
  */
 import { ConfigError, loadConfig, loadDotEnv } from './config';
+import { assertTokensVerifiable } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
 import { applyPendingMigrations, withMigrationEngine } from './db/migrations';
 import { openDatabaseTarget, type DatabaseTarget } from './db/target';
@@ -27,6 +28,7 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  assertTokensVerifiable(config.auth);
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 

@@ -46,19 +46,25 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
+/** Fails fast (before any database work at start) when nothing could verify a session token. */
+export function assertTokensVerifiable(auth: AuthConfig): void {
+  if (!auth.clerkJwtKey && !auth.clerkSecretKey && !auth.devTokens) {
+    throw new ConfigError(
+      'CLERK_JWT_KEY or CLERK_SECRET_KEY is required when NODE_ENV=production: the server will not serve requests it cannot authenticate (development tokens are never trusted in production)',
+    );
+  }
+}
+
 export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Promise<TokenVerifier> {
+  assertTokensVerifiable(auth);
   let keyOptions: { jwtKey: string } | { secretKey: string };
   if (auth.clerkJwtKey) keyOptions = { jwtKey: auth.clerkJwtKey };
   else if (auth.clerkSecretKey) keyOptions = { secretKey: auth.clerkSecretKey };
-  else if (auth.devTokens) {
+  else {
     keyOptions = { jwtKey: (await loadDevKey(dataDir)).publicKeyPem };
     logger.warn(
       '!!! DEVELOPMENT AUTH: no CLERK_JWT_KEY or CLERK_SECRET_KEY set, so tokens signed by the local key in ' +
         `${dataDir}/dev-jwt-key.json (npm run token) are trusted. Never run like this in production. !!!`,
-    );
-  } else {
-    throw new ConfigError(
-      'CLERK_JWT_KEY or CLERK_SECRET_KEY is required when NODE_ENV=production: the server will not serve requests it cannot authenticate (development tokens are never trusted in production)',
     );
   }
 

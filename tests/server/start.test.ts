@@ -7,7 +7,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startMain } from '../helpers/cli';
+import { runScript, startMain } from '../helpers/cli';
 import { createEmptyDatabase } from '../helpers/database';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -79,6 +79,40 @@ it('without DATABASE_URL: embedded PostgreSQL in the data folder, seeded once, k
       expect(await second.stop()).toBe(0);
     }
   } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+it('in production without a Clerk key: refuses to start and says what to set', async () => {
+  const db = await createEmptyDatabase();
+  try {
+    const failure = await startMain({ NODE_ENV: 'production', DATABASE_URL: db.url, CLERK_JWT_KEY: '', CLERK_SECRET_KEY: '' }).catch(
+      (error: Error) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toContain('CLERK_JWT_KEY or CLERK_SECRET_KEY is required when NODE_ENV=production');
+  } finally {
+    await db.drop();
+  }
+});
+
+it('in development without a Clerk key: trusts `npm run token` tokens and warns loudly', async () => {
+  const db = await createEmptyDatabase();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opportunity-api-devtoken-'));
+  const server = await startMain({ NODE_ENV: 'development', DATABASE_URL: db.url, DATA_DIR: dataDir, CLERK_JWT_KEY: '', CLERK_SECRET_KEY: '' });
+  try {
+    expect(server.output()).toContain('!!! DEVELOPMENT AUTH');
+    const printed = await runScript('scripts/token.ts', ['--user', 'test_user_123', '--raw'], { NODE_ENV: 'development', DATA_DIR: dataDir });
+    expect(printed.code).toBe(0);
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${printed.stdout.trim()}` },
+      body: JSON.stringify({ query: '{ me { email } }' }),
+    });
+    expect(await res.json()).toEqual({ data: { me: { email: 'test@example.com' } } });
+  } finally {
+    await server.stop();
+    await db.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 });
