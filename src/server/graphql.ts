@@ -65,11 +65,13 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
         });
       },
     },
+    // Yoga reports every error response, client mistakes included; unexpected failures are already logged
+    // once with their details by the error table, so its reports are debug-level.
     logging: {
-      debug: (...args) => logger.debug(String(args[0]), { detail: args.slice(1) }),
-      info: (...args) => logger.info(String(args[0])),
+      debug: (...args) => logger.debug(String(args[0])),
+      info: (...args) => logger.debug(String(args[0])),
       warn: (...args) => logger.warn(String(args[0])),
-      error: (...args) => logger.error(String(args[0]), { detail: args.slice(1).map(String) }),
+      error: (...args) => logger.debug(String(args[0])),
     },
   });
 }
