@@ -2,7 +2,7 @@
 import { RunStatus } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { builder } from './builder';
-import { currentUser } from './context';
+import { currentUser, type Context } from './context';
 import { badInput, clientError, db, notFound } from './errors';
 
 export const RunStatusEnum = builder.enumType(RunStatus, {
@@ -47,6 +47,12 @@ export const Run = builder.prismaObject('Run', {
 
 export const RunConnection = builder.connectionObject({ type: Run, name: 'RunConnection' });
 
+/** Filters shared by `Query.runs` and `User.runs`. */
+export const runListArgs = builder.args((t) => ({
+  status: t.field({ type: RunStatusEnum, description: 'Only runs in this status' }),
+  companyId: t.string({ description: 'Only runs for this company slug' }),
+}));
+
 export interface RunFilter {
   status?: RunStatus | null;
   companyId?: string | null;
@@ -64,6 +70,13 @@ export function runFilter(userId: string, args: RunFilter): Prisma.RunWhereInput
 /** Newest first; the id breaks ties so pages never overlap or skip. */
 export const newestFirst: Prisma.RunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'desc' }];
 
+/** One page of a user's runs, with the selection Pothos planned for the page (`query`). */
+export const listRuns = (ctx: Context, userId: string, args: RunFilter, query: object) =>
+  db(ctx.db.run.findMany({ ...query, where: runFilter(userId, args), orderBy: newestFirst }));
+
+export const countRuns = (ctx: Context, userId: string, args: RunFilter) =>
+  db(ctx.db.run.count({ where: runFilter(userId, args) }));
+
 builder.queryField('run', (t) =>
   t.prismaField({
     type: 'Run',
@@ -80,13 +93,9 @@ builder.queryField('runs', (t) =>
       type: 'Run',
       cursor: 'id',
       description: 'Your runs, newest first',
-      args: {
-        status: t.arg({ type: RunStatusEnum, description: 'Only runs in this status' }),
-        companyId: t.arg.string({ description: 'Only runs for this company slug' }),
-      },
-      totalCount: (_connection, args, ctx) => db(ctx.db.run.count({ where: runFilter(currentUser(ctx).id, args) })),
-      resolve: (query, _root, args, ctx) =>
-        db(ctx.db.run.findMany({ ...query, where: runFilter(currentUser(ctx).id, args), orderBy: newestFirst })),
+      args: runListArgs,
+      totalCount: (_root, args, ctx) => countRuns(ctx, currentUser(ctx).id, args),
+      resolve: (query, _root, args, ctx) => listRuns(ctx, currentUser(ctx).id, args, query),
     },
     RunConnection,
   ),

@@ -2,7 +2,7 @@
 import { builder } from './builder';
 import { currentUser } from './context';
 import { db } from './errors';
-import { newestFirst, RunConnection, runFilter, RunStatusEnum } from './run';
+import { countRuns, listRuns, RunConnection, runListArgs } from './run';
 
 export const User = builder.prismaObject('User', {
   description: 'The signed-in user',
@@ -17,13 +17,9 @@ export const User = builder.prismaObject('User', {
         type: 'Run',
         cursor: 'id',
         description: 'Your runs, newest first',
-        args: {
-          status: t.arg({ type: RunStatusEnum, description: 'Only runs in this status' }),
-          companyId: t.arg.string({ description: 'Only runs for this company slug' }),
-        },
-        totalCount: (user, args, ctx) => db(ctx.db.run.count({ where: runFilter(user.id, args) })),
-        resolve: (query, user, args, ctx) =>
-          db(ctx.db.run.findMany({ ...query, where: runFilter(user.id, args), orderBy: newestFirst })),
+        args: runListArgs,
+        totalCount: (user, args, ctx) => countRuns(ctx, user.id, args),
+        resolve: (query, user, args, ctx) => listRuns(ctx, user.id, args, query),
       },
       RunConnection,
     ),
