@@ -19,7 +19,9 @@ const USAGE = `usage: tsx scripts/migrate.ts <deploy | status | diff | new NAME 
   deploy   apply pending migrations (prisma migrate deploy)
   status   show applied, pending and failed migrations, and schema changes with no migration (exit 1 if not up to date)
   diff     print the SQL that schema.prisma needs beyond prisma/migrations (exit 2 when there is any)
-  new NAME create prisma/migrations/<timestamp>_NAME from the schema change (not applied; run deploy)
+  new NAME [--empty]
+           create prisma/migrations/<timestamp>_NAME from the schema change, or empty for hand-written SQL
+           (not applied; run deploy)
   reset    development only: drop everything, re-apply all migrations, load the seed data`;
 
 function printStatus(status: MigrationStatus): void {
@@ -31,6 +33,7 @@ function printStatus(status: MigrationStatus): void {
   for (const name of status.unknownToFolder) console.log(`  applied but not in prisma/migrations: ${name}`);
   if (status.upToDate) console.log('Database schema is up to date.');
   else if (status.pending.length) console.log('Run `npm run db:migrate` to apply pending migrations.');
+  if (status.driftCheckError) console.log(`\nCould not compare schema.prisma with the migrations: ${status.driftCheckError}`);
   if (status.schemaDrift) {
     console.log('\nschema.prisma has changes that no migration captures yet (not applied):');
     console.log(status.schemaDrift);
@@ -80,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
           return 2;
         }
         case 'new': {
-          const created = await createMigration(engine, rest[0]!);
+          const created = await createMigration(engine, rest[0]!, { empty: rest.includes('--empty') });
           console.log(created ? `Created prisma/migrations/${created}/migration.sql (apply it with npm run db:migrate)` : 'No schema changes: no migration created.');
           return 0;
         }

@@ -105,6 +105,25 @@ function migrationPoolConfig(databaseUrl: string): pg.PoolConfig {
   return { ...parseIntoClientConfig(connectionString), max: 2, Client: CatalogReadingClient };
 }
 
+type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
+
+/**
+ * @prisma/adapter-pg 7.10 runs a migration script by splitting it on every ";", which breaks any function,
+ * trigger or string literal containing one. PostgreSQL takes the whole script in one simple-protocol query
+ * (as the native engine sends it), which also makes a failing migration roll back as a unit.
+ */
+function wholeScripts(adapter: PgAdapter): PgAdapter {
+  const raiseAsAdapterError = (adapter as unknown as { onError(error: unknown): never }).onError.bind(adapter);
+  adapter.executeScript = async (script: string) => {
+    try {
+      await (adapter.underlyingDriver() as pg.Pool).query(script);
+    } catch (error) {
+      raiseAsAdapterError(error);
+    }
+  };
+  return adapter;
+}
+
 /**
  * The engine replays migrations in a temporary "shadow" database to compute diffs. @prisma/adapter-pg 7.10
  * drops that database while its own pool is still connected, which fails and leaves it behind; this one
@@ -119,7 +138,7 @@ class MigrationAdapterFactory extends PrismaPg {
   }
 
   override async connect() {
-    const adapter = await super.connect();
+    const adapter = wholeScripts(await super.connect());
     const dispose = adapter.dispose.bind(adapter);
     adapter.dispose = async () => {
       if (this.open.delete(adapter)) await dispose();
@@ -135,7 +154,7 @@ class MigrationAdapterFactory extends PrismaPg {
   override async connectToShadowDb() {
     const database = `prisma_migrate_shadow_db_${randomUUID()}`;
     await this.onServer(`CREATE DATABASE "${database}"`);
-    const adapter = await new PrismaPg({ ...this.settings, database }).connect();
+    const adapter = wholeScripts(await new PrismaPg({ ...this.settings, database }).connect());
     const closePool = adapter.dispose.bind(adapter);
     adapter.dispose = async () => {
       await closePool();
@@ -268,6 +287,8 @@ export interface MigrationStatus {
   edited: string[];
   /** SQL that schema.prisma needs beyond the committed migrations ('' when they agree). */
   schemaDrift: string;
+  /** Why schemaDrift could not be computed (a migration that does not apply cleanly). */
+  driftCheckError: string | undefined;
   upToDate: boolean;
 }
 
@@ -284,7 +305,14 @@ export async function readMigrationStatus(engine: MigrationEngine): Promise<Migr
     history?.diagnostic === 'migrationsDirectoryIsBehind' || history?.diagnostic === 'historiesDiverge'
       ? history.unpersistedMigrationNames
       : [];
-  const schemaDrift = await engine.diffScript('migrations', 'schema');
+  // Replaying the migrations in a shadow database fails when one of them is broken: report it, not crash.
+  let schemaDrift = '';
+  let driftCheckError: string | undefined;
+  try {
+    schemaDrift = await engine.diffScript('migrations', 'schema');
+  } catch (error) {
+    driftCheckError = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  }
   return {
     local: migrations,
     hasMigrationsTable: diagnosis.hasMigrationsTable,
@@ -293,6 +321,7 @@ export async function readMigrationStatus(engine: MigrationEngine): Promise<Migr
     failed: diagnosis.failedMigrationNames,
     edited: diagnosis.editedMigrationNames,
     schemaDrift,
+    driftCheckError,
     upToDate:
       pending.length === 0 &&
       unknownToFolder.length === 0 &&
@@ -300,6 +329,9 @@ export async function readMigrationStatus(engine: MigrationEngine): Promise<Migr
       diagnosis.editedMigrationNames.length === 0,
   };
 }
+
+/** What `prisma migrate dev --create-only` writes when there is nothing to diff. */
+const EMPTY_MIGRATION = '-- This is an empty migration.';
 
 /** Prisma's migration folder name: UTC `YYYYMMDDHHMMSS_name`. */
 export function migrationFolderName(name: string, at = new Date()): string {
@@ -311,14 +343,20 @@ export function migrationFolderName(name: string, at = new Date()): string {
 
 /**
  * `prisma migrate dev --create-only`: writes a new migration folder holding the SQL that takes the committed
- * migrations (replayed by the engine in a temporary shadow database) to schema.prisma. Not applied.
+ * migrations (replayed by the engine in a temporary shadow database) to schema.prisma, or an empty one to
+ * write SQL into. Not applied.
  * The engine's own createMigration wants a shadow-database factory the WebAssembly build does not take yet,
  * so this asks it for the same diff and writes the folder with @prisma/migrate's own file helpers.
  */
-export async function createMigration(engine: MigrationEngine, name: string): Promise<string | undefined> {
+export async function createMigration(
+  engine: MigrationEngine,
+  name: string,
+  { empty = false }: { empty?: boolean } = {},
+): Promise<string | undefined> {
   const folder = migrationFolderName(name);
   const { migrations } = await engine.migrate.listMigrationDirectories();
-  const script = await engine.diffScript(migrations.length ? 'migrations' : 'empty', 'schema');
+  // --empty: a folder for hand-written SQL (triggers, functions) that schema.prisma cannot express.
+  const script = empty ? EMPTY_MIGRATION : await engine.diffScript(migrations.length ? 'migrations' : 'empty', 'schema');
   if (!script) return undefined;
   const baseDir = engine.migrationsDir;
   await mkdir(baseDir, { recursive: true });

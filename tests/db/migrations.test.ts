@@ -2,7 +2,7 @@
  * Migrations run by Prisma's own engine: the committed history matches schema.prisma, status is reported
  * correctly, and a schema change without a migration is reported, never applied.
  */
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,6 +12,8 @@ import { runScript } from '../helpers/cli';
 import { createEmptyDatabase } from '../helpers/database';
 
 const INIT = '20250121000000_init';
+const RUN_EVENTS = '20261125080554_run_events';
+const ALL = [INIT, RUN_EVENTS];
 let scratch: string;
 const databases: Array<{ drop(): Promise<void> }> = [];
 
@@ -54,7 +56,7 @@ it('the committed migrations produce exactly schema.prisma (the engine’s diff 
   const db = await emptyDatabase();
   const drift = await withMigrationEngine(db.url, (engine) => engine.diffScript('migrations', 'schema'));
   expect(drift).toBe('');
-  expect(await readdir(MIGRATIONS_DIR)).toEqual([INIT, 'migration_lock.toml']);
+  expect(await readdir(MIGRATIONS_DIR)).toEqual([...ALL, 'migration_lock.toml']);
 });
 
 it('the init migration is the engine’s SQL for the schema, diffed from an empty database', async () => {
@@ -63,22 +65,23 @@ it('the init migration is the engine’s SQL for the schema, diffed from an empt
   expect((await readFile(path.join(MIGRATIONS_DIR, INIT, 'migration.sql'), 'utf8')).trim()).toBe(fromEmpty);
 });
 
-it('status: an empty database has the init migration pending and no migrations table', async () => {
+it('status: an empty database has every migration pending and no migrations table', async () => {
   const db = await emptyDatabase();
   const status = await withMigrationEngine(db.url, readMigrationStatus);
-  expect(status).toMatchObject({ local: [INIT], hasMigrationsTable: false, pending: [INIT], failed: [], upToDate: false, schemaDrift: '' });
+  expect(status).toMatchObject({ local: ALL, hasMigrationsTable: false, pending: ALL, failed: [], upToDate: false, schemaDrift: '' });
 
   const cli = await runScript('scripts/migrate.ts', ['status'], { DATABASE_URL: db.url });
   expect(cli.code).toBe(1);
   expect(cli.stdout).toContain(`pending:   ${INIT}`);
+  expect(cli.stdout).toContain(`pending:   ${RUN_EVENTS}`);
   expect(cli.stdout).toContain('npm run db:migrate');
 });
 
-it('db:migrate applies the init migration into Prisma’s _prisma_migrations table, then status is up to date', async () => {
+it('db:migrate applies the migrations into Prisma’s _prisma_migrations table, then status is up to date', async () => {
   const db = await emptyDatabase();
   const first = await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
   expect(first).toMatchObject({ code: 0 });
-  expect(first.stdout).toContain(`Applied: ${INIT}`);
+  expect(first.stdout).toContain(`Applied: ${INIT}, ${RUN_EVENTS}`);
   const again = await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
   expect(again.stdout).toContain('No pending migrations.');
 
@@ -86,10 +89,21 @@ it('db:migrate applies the init migration into Prisma’s _prisma_migrations tab
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   const { rows } = await client.query(
-    'SELECT migration_name, finished_at IS NOT NULL AS finished, rolled_back_at, applied_steps_count FROM _prisma_migrations',
+    'SELECT migration_name, finished_at IS NOT NULL AS finished, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
+  );
+  const triggers = await client.query(
+    `SELECT event_object_table AS "table", string_agg(event_manipulation, ',' ORDER BY event_manipulation) AS events
+     FROM information_schema.triggers WHERE trigger_name LIKE '%notify_run_event' GROUP BY 1 ORDER BY 1`,
   );
   await client.end();
-  expect(rows).toEqual([{ migration_name: INIT, finished: true, rolled_back_at: null, applied_steps_count: 1 }]);
+  expect(rows).toEqual(ALL.map((migration_name) => ({ migration_name, finished: true, rolled_back_at: null, applied_steps_count: 1 })));
+  // The hand-written trigger migration went in whole (its function body has semicolons of its own).
+  expect(triggers.rows).toEqual([
+    { table: 'InspirationReport', events: 'INSERT' },
+    { table: 'OpportunityCard', events: 'INSERT' },
+    { table: 'Run', events: 'DELETE,INSERT,UPDATE' },
+    { table: 'StageOutput', events: 'INSERT' },
+  ]);
 
   const status = await withMigrationEngine(db.url, readMigrationStatus);
   expect(status).toMatchObject({ hasMigrationsTable: true, pending: [], upToDate: true, schemaDrift: '' });
@@ -135,6 +149,29 @@ it('db:new writes a migration folder for a schema change (not applied) that db:m
 
   // Nothing changes when the schema has nothing new.
   expect(await withMigrationEngine(db.url, (engine) => createMigration(engine, 'nothing'), files)).toBeUndefined();
+});
+
+it('db:new --empty writes an empty migration folder for hand-written SQL', async () => {
+  const db = await emptyDatabase();
+  const migrationsDir = path.join(scratch, 'migrations-empty');
+  await cp(MIGRATIONS_DIR, migrationsDir, { recursive: true });
+  const created = await withMigrationEngine(db.url, (engine) => createMigration(engine, 'add_trigger', { empty: true }), { migrationsDir });
+  expect(await readFile(path.join(migrationsDir, created!, 'migration.sql'), 'utf8')).toBe('-- This is an empty migration.\n');
+});
+
+it('a failing migration rolls back as a whole and is reported as failed', async () => {
+  const db = await emptyDatabase();
+  const migrationsDir = path.join(scratch, 'migrations-broken');
+  await cp(MIGRATIONS_DIR, migrationsDir, { recursive: true });
+  const broken = path.join(migrationsDir, '20991231000000_broken');
+  await mkdir(broken);
+  await writeFile(path.join(broken, 'migration.sql'), 'CREATE TABLE "Half" (id int);\nSELECT 1/0;\n');
+  await expect(withMigrationEngine(db.url, (engine) => engine.migrate.applyMigrations(), { migrationsDir })).rejects.toThrow(/division by zero/);
+  expect(await tableNames(db.url)).not.toContain('Half');
+  const status = await withMigrationEngine(db.url, readMigrationStatus, { migrationsDir });
+  expect(status.failed).toEqual(['20991231000000_broken']);
+  expect(status.upToDate).toBe(false);
+  expect(status.driftCheckError).toMatch(/20991231000000_broken/);
 });
 
 it('db:reset refuses to run in production', async () => {
