@@ -21,6 +21,8 @@ export interface AppConfig {
   /** Log every SQL statement with its duration (always on in development). */
   logQueries: boolean;
   auth: AuthConfig;
+  /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
+  wsTokenGraceSeconds: number;
 }
 
 export interface AuthConfig {
@@ -98,6 +100,13 @@ function parseOrigins(name: string, value: string | undefined): string[] {
   });
 }
 
+function parseSeconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new ConfigError(`${name} must be a number of seconds, 0 or more (got "${value}")`);
+  return seconds;
+}
+
 function parseFlag(value: string | undefined): boolean {
   return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
@@ -125,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     directUrl,
     dataDir: path.resolve(PROJECT_ROOT, env.DATA_DIR?.trim() || '.data'),
     logQueries: nodeEnv === 'development' || parseFlag(env.LOG_QUERIES),
+    wsTokenGraceSeconds: parseSeconds('WS_TOKEN_GRACE_SECONDS', env.WS_TOKEN_GRACE_SECONDS, 300),
     auth: {
       clerkJwtKey,
       clerkSecretKey,

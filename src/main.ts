@@ -5,6 +5,7 @@
 import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { assertTokensVerifiable } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
+import { RunEventListener } from './db/events';
 import { applyPendingMigrations, withMigrationEngine } from './db/migrations';
 import { openDatabaseTarget, type DatabaseTarget } from './db/target';
 import { logger } from './logger';
@@ -13,6 +14,7 @@ import { seedBaseData } from '../prisma/seed';
 
 let target: DatabaseTarget | undefined;
 let app: App | undefined;
+let events: RunEventListener | undefined;
 let stopping = false;
 
 async function shutdown(reason: string, exitCode: number): Promise<void> {
@@ -20,6 +22,7 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   stopping = true;
   logger.info('shutting down', { reason });
   await app?.close().catch((err: unknown) => logger.error('closing HTTP server failed', { err }));
+  await events?.stop().catch((err: unknown) => logger.error('stopping the run event listener failed', { err }));
   await disconnectPrisma().catch((err: unknown) => logger.error('closing database pool failed', { err }));
   await target?.close().catch((err: unknown) => logger.error('stopping embedded PostgreSQL failed', { err }));
   process.exit(exitCode);
@@ -43,7 +46,10 @@ async function main(): Promise<void> {
   }
 
   const db = connectPrisma(target.url, { logQueries: config.logQueries, production: config.nodeEnv === 'production' });
-  app = await createApp({ config, db });
+  // One LISTEN connection for the whole process, on the direct URL (LISTEN does not work through PgBouncer).
+  events = new RunEventListener(target.directUrl);
+  await events.start();
+  app = await createApp({ config, db, events });
   const port = await app.listen();
   logger.info('server listening', { url: `http://localhost:${port}`, health: '/health', ready: '/ready', env: config.nodeEnv });
 }

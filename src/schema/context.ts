@@ -1,6 +1,7 @@
 /** What every resolver receives. Built once per request by src/server/context.ts. */
 import type { AuthUser } from '../auth/users';
 import type { Database } from '../db/client';
+import type { EventSource } from '../db/events';
 import { unauthenticated } from './errors';
 import type { Loaders } from './loaders';
 
@@ -9,6 +10,8 @@ export interface Context {
   /** The signed-in user, or null when the request carried no token. */
   user: AuthUser | null;
   loaders: Loaders;
+  /** Run change notifications from the database (subscriptions). */
+  events: EventSource;
 }
 
 /**

@@ -6,6 +6,7 @@ import './run';
 import './opportunity-card';
 import './inspiration-report';
 import './stage-output';
+import './subscriptions';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -13,7 +13,9 @@ export interface Loaders {
 
 export function createLoaders(db: Database): Loaders {
   return {
-    cardCountByRun: new DataLoader(async (runIds) => {
+    // No cache: a subscription's context lives for many messages, and each must count afresh.
+    cardCountByRun: new DataLoader(
+      async (runIds) => {
       const rows = await db.opportunityCard.groupBy({
         by: ['runId'],
         where: { runId: { in: [...runIds] } },
@@ -21,6 +23,8 @@ export function createLoaders(db: Database): Loaders {
       });
       const counts = new Map(rows.map((row) => [row.runId, row._count._all]));
       return runIds.map((id) => counts.get(id) ?? 0);
-    }),
+      },
+      { cache: false },
+    ),
   };
 }

@@ -1,4 +1,8 @@
-/** graphql-yoga serving the Pothos schema at /graphql, with GraphiQL (bundled, works offline) outside production. */
+/**
+ * graphql-yoga serving the Pothos schema at /graphql: queries and mutations over HTTP, subscriptions over SSE
+ * (yoga's own, compatible with graphql-sse clients) and, through src/server/websocket.ts, graphql-ws.
+ * GraphiQL (bundled, works offline) outside production.
+ */
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from '../config';
@@ -6,7 +10,7 @@ import type { Context } from '../schema/context';
 import { schema } from '../schema';
 import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
-import { createContextFactory, type ContextDependencies } from './context';
+import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -36,14 +40,14 @@ query Dashboard {
 }
 `;
 
-export type GraphQLServer = YogaServerInstance<Record<string, unknown>, Context>;
+export type GraphQLServer = YogaServerInstance<Partial<InitialContext>, Context>;
 
 export function createGraphQLServer(config: AppConfig, dependencies: ContextDependencies): GraphQLServer {
   const production = config.nodeEnv === 'production';
-  return createYoga<Record<string, unknown>, Context>({
+  return createYoga<Partial<InitialContext>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: createContextFactory(dependencies),
+    context: createContextFactory(dependencies) as (initial: Partial<InitialContext> & { request: Request }) => Promise<Context>,
     landingPage: false,
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.

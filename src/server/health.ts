@@ -5,11 +5,17 @@
  */
 import { readdir } from 'node:fs/promises';
 import type { Database } from '../db/client';
+import type { EventSource, ListenerState } from '../db/events';
 import { MIGRATIONS_DIR } from '../db/paths';
 
 export interface Readiness {
   ready: boolean;
-  checks: { database: 'ok' | 'unreachable'; migrations: 'ok' | 'pending' | 'unknown' };
+  checks: {
+    database: 'ok' | 'unreachable';
+    migrations: 'ok' | 'pending' | 'unknown';
+    /** The LISTEN connection behind subscriptions. */
+    events: ListenerState;
+  };
   /** Why the server is not ready, for operators (no secrets). */
   reason?: string;
   pendingMigrations?: string[];
@@ -24,13 +30,14 @@ export async function listShippedMigrations(dir = MIGRATIONS_DIR): Promise<strin
     .sort();
 }
 
-export async function checkReadiness(db: Database, shipped: readonly string[]): Promise<Readiness> {
+export async function checkReadiness(db: Database, shipped: readonly string[], events: EventSource): Promise<Readiness> {
+  const listener = events.state;
   try {
     await db.$queryRaw`SELECT 1`;
   } catch (error) {
     return {
       ready: false,
-      checks: { database: 'unreachable', migrations: 'unknown' },
+      checks: { database: 'unreachable', migrations: 'unknown', events: listener },
       reason: `database unreachable: ${error instanceof Error ? error.message.split('\n').at(-1) : String(error)}`,
     };
   }
@@ -46,10 +53,18 @@ export async function checkReadiness(db: Database, shipped: readonly string[]): 
   if (pending.length) {
     return {
       ready: false,
-      checks: { database: 'ok', migrations: 'pending' },
+      checks: { database: 'ok', migrations: 'pending', events: listener },
       reason: `${pending.length} migration(s) not applied; run npm run db:migrate`,
       pendingMigrations: pending,
     };
   }
-  return { ready: true, checks: { database: 'ok', migrations: 'ok' } };
+  if (listener !== 'listening') {
+    // Queries work, but live updates would silently stop: take this instance out of rotation until it is back.
+    return {
+      ready: false,
+      checks: { database: 'ok', migrations: 'ok', events: listener },
+      reason: `run event listener is ${listener}: subscriptions would miss changes`,
+    };
+  }
+  return { ready: true, checks: { database: 'ok', migrations: 'ok', events: listener } };
 }

@@ -10,11 +10,15 @@ import { logger } from '../logger';
 import { createTokenVerifier } from '../auth/tokens';
 import { clerkProfileSource, createUserResolver } from '../auth/users';
 import { createGraphQLServer, GRAPHQL_PATH } from './graphql';
+import type { EventSource } from '../db/events';
 import { checkReadiness, listShippedMigrations } from './health';
+import { attachWebSocketServer } from './websocket';
 
 export interface AppOptions {
   config: AppConfig;
   db: Database;
+  /** The process's run event listener (already started). */
+  events: EventSource;
 }
 
 export interface App {
@@ -35,16 +39,14 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(payload);
 }
 
-export async function createApp({ config, db }: AppOptions): Promise<App> {
+export async function createApp({ config, db, events }: AppOptions): Promise<App> {
   const shippedMigrations = await listShippedMigrations();
-  const graphql = createGraphQLServer(config, {
+  const verifyToken = await createTokenVerifier(config.auth, config.dataDir);
+  const resolveUser = createUserResolver({
     db,
-    verifyToken: await createTokenVerifier(config.auth, config.dataDir),
-    resolveUser: createUserResolver({
-      db,
-      profiles: config.auth.clerkSecretKey ? clerkProfileSource(config.auth.clerkSecretKey) : undefined,
-    }),
+    profiles: config.auth.clerkSecretKey ? clerkProfileSource(config.auth.clerkSecretKey) : undefined,
   });
+  const graphql = createGraphQLServer(config, { db, events, verifyToken, resolveUser });
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -57,7 +59,7 @@ export async function createApp({ config, db }: AppOptions): Promise<App> {
           return sendJson(res, 200, { status: 'ok' });
         case 'GET /ready':
         case 'HEAD /ready': {
-          const readiness = await checkReadiness(db, shippedMigrations);
+          const readiness = await checkReadiness(db, shippedMigrations, events);
           return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
         }
         default:
@@ -71,6 +73,7 @@ export async function createApp({ config, db }: AppOptions): Promise<App> {
     });
   });
   server.keepAliveTimeout = 5_000;
+  const websocket = attachWebSocketServer({ server, graphql, verifyToken, resolveUser, tokenGraceSeconds: config.wsTokenGraceSeconds });
 
   return {
     server,
@@ -83,7 +86,8 @@ export async function createApp({ config, db }: AppOptions): Promise<App> {
         });
       });
     },
-    close() {
+    async close() {
+      await websocket.close();
       return new Promise((resolve, reject) => {
         if (!server.listening) return resolve();
         server.close((error) => (error ? reject(error) : resolve()));

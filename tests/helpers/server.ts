@@ -3,31 +3,45 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createPrismaClient, type Database } from '../../src/db/client';
+import { RunEventListener, type ListenerOptions } from '../../src/db/events';
 import { createApp, type App } from '../../src/server/http';
 
 export interface TestServer {
   url: string;
+  /** ws:// URL of the GraphQL endpoint. */
+  wsUrl: string;
   app: App;
   db: Database;
+  events: RunEventListener;
   /** SQL statements the server's Prisma client sent, in order (reset it freely). */
   statements: string[];
   close(): Promise<void>;
 }
 
-export async function startTestServer(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+export async function startTestServer(
+  databaseUrl: string,
+  env: NodeJS.ProcessEnv = {},
+  listener: ListenerOptions = { minBackoffMs: 50, maxBackoffMs: 500 },
+): Promise<TestServer> {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, DATA_DIR: path.join(os.tmpdir(), 'opportunity-api-test-data'), ...env });
   const db = createPrismaClient(databaseUrl, { logQueries: true, production: config.nodeEnv === 'production' });
   const statements: string[] = [];
   db.$on('query' as never, (event: { query: string }) => statements.push(event.query));
-  const app = await createApp({ config, db });
+  // Each test server is one "instance": its own pool and its own LISTEN connection.
+  const events = new RunEventListener(config.directUrl ?? databaseUrl, listener);
+  await events.start();
+  const app = await createApp({ config, db, events });
   const port = await app.listen(0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
     app,
     db,
+    events,
     statements,
     async close() {
       await app.close();
+      await events.stop();
       await db.$disconnect();
     },
   };

@@ -23,7 +23,7 @@ it('GET /ready answers 200 on a migrated database', async () => {
   const res = await fetch(`${server.url}/ready`);
   expect(res.status).toBe(200);
   expect(res.headers.get('cache-control')).toBe('no-store');
-  expect(await res.json()).toEqual({ status: 'ready', ready: true, checks: { database: 'ok', migrations: 'ok' } });
+  expect(await res.json()).toEqual({ status: 'ready', ready: true, checks: { database: 'ok', migrations: 'ok', events: 'listening' } });
 });
 
 it('GET /ready answers 503 naming the pending migration when the database is not migrated', async () => {
@@ -35,7 +35,7 @@ it('GET /ready answers 503 naming the pending migration when the database is not
     expect(await res.json()).toEqual({
       status: 'unavailable',
       ready: false,
-      checks: { database: 'ok', migrations: 'pending' },
+      checks: { database: 'ok', migrations: 'pending', events: 'listening' },
       reason: '2 migration(s) not applied; run npm run db:migrate',
       pendingMigrations: ['20250121000000_init', '20261125080554_run_events'],
     });
@@ -51,12 +51,35 @@ it('GET /ready answers 503 when the database is unreachable, while /health stays
     const res = await fetch(`${down.url}/ready`);
     expect(res.status).toBe(503);
     const body = (await res.json()) as { reason: string };
-    expect(body).toMatchObject({ status: 'unavailable', ready: false, checks: { database: 'unreachable', migrations: 'unknown' } });
+    expect(body).toMatchObject({ status: 'unavailable', ready: false, checks: { database: 'unreachable', migrations: 'unknown', events: 'reconnecting' } });
     expect(body.reason).toMatch(/^database unreachable/);
     expect(JSON.stringify(body)).not.toContain('secret');
     expect((await fetch(`${down.url}/health`)).status).toBe(200);
   } finally {
     await down.close();
+  }
+});
+
+it('GET /ready answers 503 while the run event listener is reconnecting, and 200 once it is back', async () => {
+  // A slow first retry keeps the reconnecting window wide enough to observe.
+  const slow = await startTestServer(db.url, {}, { minBackoffMs: 800, maxBackoffMs: 800 });
+  try {
+    const pid = slow.events.pid!;
+    await db.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+    const statuses: number[] = [];
+    let body: { checks: { events: string }; reason?: string } | undefined;
+    for (let i = 0; i < 300 && statuses.at(-1) !== 200; i++) {
+      const res = await fetch(`${slow.url}/ready`);
+      const current = (await res.json()) as typeof body;
+      if (res.status === 503) body = current;
+      if (statuses.at(-1) !== res.status) statuses.push(res.status);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(statuses).toEqual(statuses[0] === 200 ? [200, 503, 200] : [503, 200]);
+    expect(body).toMatchObject({ checks: { events: 'reconnecting' }, reason: 'run event listener is reconnecting: subscriptions would miss changes' });
+    expect(slow.events.pid).not.toBe(pid);
+  } finally {
+    await slow.close();
   }
 });
 

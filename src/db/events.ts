@@ -1,0 +1,203 @@
+/**
+ * The one event source: a dedicated PostgreSQL connection that LISTENs on `run_events` (filled by the triggers
+ * of migration 20261125080554_run_events), so changes written by anyone, on any instance or by the pipeline,
+ * reach this process. It uses the direct URL: LISTEN does not survive a transaction-pooling PgBouncer.
+ *
+ * When the connection drops it reconnects with exponential backoff, then tells every watcher to resync
+ * (refetch its current state), since notifications sent while it was away are lost.
+ */
+import pg from 'pg';
+import { logger } from '../logger';
+import { parsePoolSettings } from './url';
+
+export const RUN_EVENTS_CHANNEL = 'run_events';
+
+export type RunChange = 'created' | 'updated' | 'deleted' | 'StageOutput' | 'InspirationReport' | 'OpportunityCard';
+
+export interface RunEvent {
+  runId: string;
+  userId: string | null;
+  change: RunChange;
+  status?: string;
+  stage?: number;
+  updatedAt?: string;
+}
+
+export type ListenerState = 'connecting' | 'listening' | 'reconnecting' | 'stopped';
+
+/** What a watcher is told: a change to one of its user's runs, or "you may have missed changes". */
+export type Signal = { kind: 'event'; event: RunEvent } | { kind: 'resync' };
+
+export interface EventSource {
+  readonly state: ListenerState;
+  /** Calls `onSignal` for every event of this user's runs and after every reconnect; returns the unsubscribe. */
+  watch(userId: string, onSignal: (signal: Signal) => void): () => void;
+}
+
+export interface ListenerOptions {
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How often an idle connection is checked with a query (a dead TCP peer is otherwise noticed late). */
+  heartbeatMs?: number;
+}
+
+export function parseRunEvent(payload: string | undefined): RunEvent | undefined {
+  if (!payload) return undefined;
+  try {
+    const parsed = JSON.parse(payload) as Partial<RunEvent>;
+    if (typeof parsed.runId !== 'string' || typeof parsed.change !== 'string') return undefined;
+    return { ...parsed, runId: parsed.runId, change: parsed.change, userId: typeof parsed.userId === 'string' ? parsed.userId : null };
+  } catch {
+    return undefined;
+  }
+}
+
+export class RunEventListener implements EventSource {
+  private client: pg.Client | undefined;
+  private current: ListenerState = 'stopped';
+  private backoffMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly watchers = new Map<string, Set<(signal: Signal) => void>>();
+  private connectedOnce = false;
+  private backendPid: number | undefined;
+  private readonly minBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly heartbeatMs: number;
+
+  constructor(
+    private readonly directUrl: string,
+    options: ListenerOptions = {},
+  ) {
+    this.minBackoffMs = options.minBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.backoffMs = this.minBackoffMs;
+  }
+
+  get state(): ListenerState {
+    return this.current;
+  }
+
+  /** The listening connection's server process id (tests terminate it to prove reconnection). */
+  get pid(): number | undefined {
+    return this.backendPid;
+  }
+
+  /**
+   * Connects and LISTENs. Resolves after the first attempt: if that failed, it keeps retrying in the background
+   * (state `reconnecting`, which /ready reports) rather than failing the whole server.
+   */
+  async start(): Promise<void> {
+    this.current = 'connecting';
+    try {
+      await this.connect();
+    } catch (err) {
+      this.current = 'reconnecting';
+      logger.warn('run event listener could not connect; retrying', { err, inMs: this.backoffMs });
+      this.scheduleReconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.current = 'stopped';
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeatTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  watch(userId: string, onSignal: (signal: Signal) => void): () => void {
+    let set = this.watchers.get(userId);
+    if (!set) this.watchers.set(userId, (set = new Set()));
+    set.add(onSignal);
+    return () => {
+      set.delete(onSignal);
+      if (set.size === 0 && this.watchers.get(userId) === set) this.watchers.delete(userId);
+    };
+  }
+
+  /** Number of active watchers (for metrics and tests). */
+  get watcherCount(): number {
+    let count = 0;
+    for (const set of this.watchers.values()) count += set.size;
+    return count;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: parsePoolSettings(this.directUrl).connectionString,
+      keepAlive: true,
+      application_name: 'opportunity-api:run-events',
+    } as pg.ClientConfig);
+    client.on('notification', (message) => {
+      if (message.channel !== RUN_EVENTS_CHANNEL) return;
+      const event = parseRunEvent(message.payload);
+      if (!event) {
+        logger.warn('ignored a malformed run event', { payload: message.payload });
+        return;
+      }
+      if (event.userId) this.dispatch(event.userId, { kind: 'event', event });
+    });
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+
+    await client.connect();
+    await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}`);
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    if (this.current === 'stopped') {
+      await client.end();
+      return;
+    }
+    this.client = client;
+    this.backendPid = rows[0]?.pid;
+    this.current = 'listening';
+    this.backoffMs = this.minBackoffMs;
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      client.query('SELECT 1').catch((err: unknown) => this.lost(client, err));
+    }, this.heartbeatMs);
+    this.heartbeatTimer.unref();
+
+    if (this.connectedOnce) {
+      logger.info('run event listener reconnected; resyncing subscriptions', { watchers: this.watcherCount });
+      for (const userId of [...this.watchers.keys()]) this.dispatch(userId, { kind: 'resync' });
+    }
+    this.connectedOnce = true;
+  }
+
+  private dispatch(userId: string, signal: Signal): void {
+    for (const onSignal of [...(this.watchers.get(userId) ?? [])]) {
+      try {
+        onSignal(signal);
+      } catch (err) {
+        logger.error('a run event watcher failed', { err });
+      }
+    }
+  }
+
+  private lost(client: pg.Client, err: unknown): void {
+    if (client !== this.client || this.current === 'stopped') return;
+    this.client = undefined;
+    clearInterval(this.heartbeatTimer);
+    client.removeAllListeners('error');
+    client.on('error', () => undefined);
+    client.end().catch(() => undefined);
+    this.current = 'reconnecting';
+    logger.warn('run event listener lost its connection; reconnecting', { err, inMs: this.backoffMs });
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
+    this.reconnectTimer = setTimeout(() => {
+      if (this.current === 'stopped') return;
+      this.connect().catch((err: unknown) => {
+        logger.warn('run event listener could not reconnect yet', { err, retryInMs: this.backoffMs });
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+}
