@@ -108,6 +108,27 @@ export type MeCountsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MeCountsQuery = { me: { starredCardCount: number, runs: { totalCount: number } } };
 
+export type RunProgressSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RunProgressSubscription = { runUpdated: { id: string, status: RunStatus, currentStage: number, errorMessage: string | null, completedAt: string | null } };
+
+export type RunProgressWithOutputsSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RunProgressWithOutputsSubscription = { runUpdated: { id: string, status: RunStatus, currentStage: number, opportunityCardCount: number, opportunityCards: Array<{ number: number, title: string }>, stageOutputs: Array<{ stageNumber: number }>, inspirationReport: { id: string } | null } };
+
+export type DashboardSubscriptionVariables = Exact<{
+  status?: Array<RunStatus> | RunStatus | null | undefined;
+}>;
+
+
+export type DashboardSubscription = { runsUpdated: { id: string, status: RunStatus, currentStage: number, companyName: string } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -348,3 +369,44 @@ export const MeCountsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MeCountsQuery, MeCountsQueryVariables>;
+export const RunProgressDocument = new TypedDocumentString(`
+    subscription RunProgress($id: ID!) {
+  runUpdated(id: $id) {
+    id
+    status
+    currentStage
+    errorMessage
+    completedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RunProgressSubscription, RunProgressSubscriptionVariables>;
+export const RunProgressWithOutputsDocument = new TypedDocumentString(`
+    subscription RunProgressWithOutputs($id: ID!) {
+  runUpdated(id: $id) {
+    id
+    status
+    currentStage
+    opportunityCardCount
+    opportunityCards {
+      number
+      title
+    }
+    stageOutputs {
+      stageNumber
+    }
+    inspirationReport {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunProgressWithOutputsSubscription, RunProgressWithOutputsSubscriptionVariables>;
+export const DashboardDocument = new TypedDocumentString(`
+    subscription Dashboard($status: [RunStatus!]) {
+  runsUpdated(status: $status) {
+    id
+    status
+    currentStage
+    companyName
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardSubscription, DashboardSubscriptionVariables>;

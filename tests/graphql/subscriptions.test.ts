@@ -1,0 +1,251 @@
+/**
+ * Live run progress, end to end: the pipeline's raw SQL (a separate pg connection, as asyncpg would write)
+ * reaches subscribers over graphql-ws and SSE through the database's NOTIFY events.
+ */
+import { CreateRunDocument, DashboardDocument, RunProgressDocument, RunProgressWithOutputsDocument } from './generated/graphql';
+import { startApi, type ApiFixture } from '../helpers/api';
+import { createRun } from '../helpers/fixtures';
+import { dataOf, execute } from '../helpers/graphql';
+import { startTestServer } from '../helpers/server';
+import { rawConnect, subscribeSse, subscribeWs, wsClient, type Message } from '../helpers/subscriptions';
+import type { Client } from 'graphql-ws';
+
+let api: ApiFixture;
+let alice: { token: string; userId: string };
+let bob: { token: string; userId: string };
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  api = await startApi({ WS_TOKEN_GRACE_SECONDS: '1' });
+  alice = await api.signIn('user_alice');
+  bob = await api.signIn('user_bob');
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await api.close();
+});
+
+function client(token: string, url = api.server.wsUrl): Client {
+  const created = wsClient(url, token);
+  clients.push(created);
+  return created;
+}
+
+/** What the pipeline does: plain SQL on its own connection. */
+async function pipeline(runId: string, status: string, stage: number, extra = '') {
+  await api.db.sql.query(
+    `UPDATE "Run" SET status = $2::"RunStatus", "currentStage" = $3, "updatedAt" = now() ${extra} WHERE id = $1`,
+    [runId, status, stage],
+  );
+}
+
+type Progress = { runUpdated: { status: string; currentStage: number } };
+const states = (messages: Array<Message<Progress>>) => messages.map((m) => `${m.data?.runUpdated.status}:${m.data?.runUpdated.currentStage}`);
+
+describe('runUpdated', () => {
+  it('delivers the initial state, RUNNING at each stage, COMPLETED, then completes', async () => {
+    const run = await createRun(api.db.prisma, alice.userId);
+    const sub = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    for (let stage = 1; stage <= 5; stage++) {
+      await pipeline(run.id, 'RUNNING', stage);
+      await sub.waitFor((m) => m.data?.runUpdated.currentStage === stage);
+    }
+    await pipeline(run.id, 'COMPLETED', 5, ', "completedAt" = now()');
+    expect(await sub.ended).toEqual({});
+    expect(states(sub.messages)).toEqual(['PENDING:0', 'RUNNING:1', 'RUNNING:2', 'RUNNING:3', 'RUNNING:4', 'RUNNING:5', 'COMPLETED:5']);
+    expect(sub.messages.at(-1)!.data!.runUpdated).toMatchObject({ completedAt: expect.any(String), errorMessage: null });
+  });
+
+  it('a burst of changes may coalesce, but never goes backwards and always ends on the newest state', async () => {
+    const run = await createRun(api.db.prisma, alice.userId);
+    const sub = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    for (let stage = 1; stage <= 5; stage++) await pipeline(run.id, 'RUNNING', stage);
+    await pipeline(run.id, 'FAILED', 5, `, "errorMessage" = 'Stage 5: model timeout'`);
+    await sub.ended;
+    const stages = sub.messages.map((m) => m.data!.runUpdated.currentStage);
+    expect([...stages].sort((x, y) => x - y)).toEqual(stages);
+    expect(sub.messages.at(-1)!.data!.runUpdated).toMatchObject({ status: 'FAILED', errorMessage: 'Stage 5: model timeout' });
+    expect(sub.messages.filter((m) => m.data?.runUpdated.status === 'FAILED')).toHaveLength(1);
+  });
+
+  it('a run already finished sends its state once and completes', async () => {
+    const run = await createRun(api.db.prisma, alice.userId, { status: 'COMPLETED', currentStage: 5, completedAt: new Date() });
+    const sub = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
+    await sub.ended;
+    expect(states(sub.messages)).toEqual(['COMPLETED:5']);
+  });
+
+  it('selecting opportunityCards and stageOutputs works: outputs written by SQL appear as they arrive', async () => {
+    const run = await createRun(api.db.prisma, alice.userId);
+    const sub = subscribeWs(client(alice.token), RunProgressWithOutputsDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    await pipeline(run.id, 'RUNNING', 1);
+    await api.db.sql.query(
+      `INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput", "jsonOutput") VALUES (gen_random_uuid(), $1, 1, '# one', '{"ok":true}')`,
+      [run.id],
+    );
+    await sub.waitFor((m) => m.data?.runUpdated.stageOutputs.length === 1);
+    await api.db.sql.query(
+      `INSERT INTO "OpportunityCard" (id, "runId", "userId", number, title, tagline, problem, solution, why_now, target_segment, quick_win, "updatedAt")
+       SELECT gen_random_uuid(), $1, $2, n, 'Card ' || n, 't', 'p', 's', 'w', 'g', 'q', now() FROM generate_series(1, 5) n`,
+      [run.id, alice.userId],
+    );
+    await pipeline(run.id, 'COMPLETED', 5, ', "completedAt" = now()');
+    await sub.ended;
+    expect(sub.messages.at(-1)!.data!.runUpdated).toMatchObject({
+      status: 'COMPLETED',
+      opportunityCardCount: 5,
+      opportunityCards: [1, 2, 3, 4, 5].map((n) => ({ number: n, title: `Card ${n}` })),
+      stageOutputs: [{ stageNumber: 1 }],
+      inspirationReport: null,
+    });
+  });
+
+  it('someone else’s run, or a missing one: NOT_FOUND and never any data', async () => {
+    const run = await createRun(api.db.prisma, alice.userId);
+    for (const id of [run.id, '00000000-0000-4000-8000-000000000000']) {
+      const sub = subscribeWs(client(bob.token), RunProgressDocument, { id });
+      await sub.ended;
+      expect(sub.messages.every((m) => !m.data)).toBe(true);
+      expect(sub.messages.flatMap((m) => m.errors ?? []).map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    }
+    await pipeline(run.id, 'RUNNING', 1); // Bob never hears of it
+  });
+
+  it('keeps working over SSE (graphql-sse client)', async () => {
+    const run = await createRun(api.db.prisma, alice.userId);
+    const sub = subscribeSse(api.server.url, alice.token, RunProgressDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    await pipeline(run.id, 'RUNNING', 3);
+    await sub.waitFor((m) => m.data?.runUpdated.currentStage === 3);
+    await pipeline(run.id, 'COMPLETED', 5, ', "completedAt" = now()');
+    await sub.ended;
+    expect(states(sub.messages)).toEqual(['PENDING:0', 'RUNNING:3', 'COMPLETED:5']);
+    sub.unsubscribe();
+  });
+});
+
+describe('runsUpdated', () => {
+  type Dash = { runsUpdated: { id: string; status: string; companyName: string } };
+
+  it('sees runs created by SQL and by createRun, changes to them, and deletions', async () => {
+    const sub = subscribeWs(client(alice.token), DashboardDocument, {});
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the subscription start listening
+    const { rows } = await api.db.sql.query<{ id: string }>(
+      `INSERT INTO "Run" (id, "userId", "companyId", "companyName", "documentName", "documentUrl", "updatedAt")
+       VALUES (gen_random_uuid(), $1, 'acme', 'Acme by SQL', 'a.pdf', 'https://x.test/a.pdf', now()) RETURNING id`,
+      [alice.userId],
+    );
+    const sqlRun = rows[0]!.id;
+    await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.companyName === 'Acme by SQL');
+    const created = dataOf(
+      await execute(api.server.url, CreateRunDocument, {
+        input: { companyId: 'acme', companyName: 'Acme by API', documentName: 'b.pdf', documentUrl: 'https://x.test/b.pdf' },
+      }, { token: alice.token }),
+    ).createRun;
+    await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.id === created.id);
+    await pipeline(sqlRun, 'RUNNING', 2);
+    await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.status === 'RUNNING');
+    await api.db.sql.query('DELETE FROM "Run" WHERE id = $1', [sqlRun]);
+    const gone = await sub.waitFor((m) => m.errors?.[0]?.extensions?.deleted === true);
+    expect(gone.data).toBeNull();
+    expect(gone.errors![0]!.extensions).toEqual({ code: 'NOT_FOUND', deleted: true, runId: sqlRun });
+    sub.unsubscribe();
+  });
+
+  it('with a status filter, reports only runs now in one of those statuses, and never another user’s runs', async () => {
+    const sub = subscribeWs(client(alice.token), DashboardDocument, { status: ['FAILED'] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const mine = await createRun(api.db.prisma, alice.userId, { companyName: 'Mine' });
+    const theirs = await createRun(api.db.prisma, bob.userId, { companyName: 'Theirs' });
+    await pipeline(theirs.id, 'FAILED', 1, `, "errorMessage" = 'x'`);
+    await pipeline(mine.id, 'RUNNING', 1);
+    await pipeline(mine.id, 'FAILED', 1, `, "errorMessage" = 'x'`);
+    await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.id === mine.id);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const seen = sub.messages.map((m) => (m.data as Dash).runsUpdated);
+    expect(seen.every((r) => r.status === 'FAILED' && r.companyName === 'Mine')).toBe(true);
+    sub.unsubscribe();
+  });
+});
+
+describe('across instances and connection loss', () => {
+  it('a change written through instance 1 or by SQL reaches a subscriber on instance 2', async () => {
+    const second = await startTestServer(api.db.url, { CLERK_JWT_KEY: api.signer.publicKeyPem });
+    try {
+      const dash = subscribeWs(client(alice.token, second.wsUrl), DashboardDocument, {});
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const created = dataOf(
+        await execute(api.server.url, CreateRunDocument, {
+          input: { companyId: 'multi', companyName: 'Via instance 1', documentName: 'c.pdf', documentUrl: 'https://x.test/c.pdf' },
+        }, { token: alice.token }),
+      ).createRun;
+      await dash.waitFor((m) => (m.data as { runsUpdated: { id: string } } | undefined)?.runsUpdated.id === created.id);
+      const progress = subscribeWs(client(alice.token, second.wsUrl), RunProgressDocument, { id: created.id });
+      await progress.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+      await pipeline(created.id, 'COMPLETED', 5, ', "completedAt" = now()');
+      await progress.ended;
+      expect(states(progress.messages)).toEqual(['PENDING:0', 'COMPLETED:5']);
+      dash.unsubscribe();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('when the listener connection is killed mid-run, the subscriber still receives the terminal state', async () => {
+    const run = await createRun(api.db.prisma, alice.userId);
+    const sub = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    await pipeline(run.id, 'RUNNING', 2);
+    await sub.waitFor((m) => m.data?.runUpdated.currentStage === 2);
+    const pid = api.server.events.pid!;
+    await api.db.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+    // Everything else happens while nobody listens; only the resync after reconnecting can tell.
+    await pipeline(run.id, 'RUNNING', 4);
+    await pipeline(run.id, 'COMPLETED', 5, ', "completedAt" = now()');
+    expect(await sub.ended).toEqual({});
+    expect(api.server.events.pid).not.toBe(pid);
+    expect(states(sub.messages).at(-1)).toBe('COMPLETED:5');
+    expect(states(sub.messages)[0]).toBe('PENDING:0');
+  });
+});
+
+describe('WebSocket and SSE authentication', () => {
+  it('an invalid token, or none, closes the connection with 4403', async () => {
+    expect(await rawConnect(api.server.wsUrl, { authorization: 'Bearer not-a-token' })).toMatchObject({ code: 4403, acked: false });
+    expect(await rawConnect(api.server.wsUrl, {})).toMatchObject({ code: 4403, acked: false });
+    expect(await rawConnect(api.server.wsUrl, { token: await api.signer.sign({ expiresIn: -60, issuedAtIn: -400, notBeforeIn: -400 }) })).toMatchObject({
+      code: 4403,
+    });
+  });
+
+  it('the token may come as connectionParams.token or the __session cookie', async () => {
+    const token = await api.signer.sign({ sub: 'user_alice', expiresIn: 3600 });
+    expect(await rawConnect(api.server.wsUrl, { token }, {}, { closeAfterAck: true })).toMatchObject({ acked: true, code: 1000 });
+    expect(await rawConnect(api.server.wsUrl, undefined, { cookie: `theme=dark; __session=${token}` }, { closeAfterAck: true })).toMatchObject({
+      acked: true,
+      code: 1000,
+    });
+  });
+
+  it('closes a connection with 4401 once its token has expired for WS_TOKEN_GRACE_SECONDS', async () => {
+    const token = await api.signer.sign({ sub: 'user_alice', expiresIn: 1 });
+    const started = Date.now();
+    const closed = await rawConnect(api.server.wsUrl, { authorization: `Bearer ${token}` });
+    expect(closed.acked).toBe(true);
+    expect(closed.code).toBe(4401);
+    expect(closed.reason).toMatch(/expired/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900); // not before expiry + grace (1 s + 1 s, minus rounding)
+  });
+
+  it('SSE with a bad token is refused with 401', async () => {
+    const res = await fetch(`${api.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: 'Bearer nope' },
+      body: JSON.stringify({ query: RunProgressDocument.toString(), variables: { id: 'x' } }),
+    });
+    expect(res.status).toBe(401);
+  });
+});
