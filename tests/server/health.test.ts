@@ -68,7 +68,8 @@ it('GET /ready answers 503 while the run event listener is reconnecting, and 200
     await db.sql.query('SELECT pg_terminate_backend($1)', [pid]);
     const statuses: number[] = [];
     let body: { checks: { events: string }; reason?: string } | undefined;
-    for (let i = 0; i < 300 && statuses.at(-1) !== 200; i++) {
+    // Poll until the endpoint has gone unavailable and come back (or give up after ~10 s).
+    for (let i = 0; i < 500 && !(statuses.includes(503) && statuses.at(-1) === 200); i++) {
       const res = await fetch(`${slow.url}/ready`);
       const current = (await res.json()) as typeof body;
       if (res.status === 503) body = current;
