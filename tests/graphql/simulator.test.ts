@@ -1,0 +1,89 @@
+/**
+ * `npm run simulate` behaves like the Python worker: plain SQL, runs claimed with SKIP LOCKED so several
+ * simulators never take the same run, every stage written, and subscribers see it all live.
+ */
+import { RunProgressWithOutputsDocument } from './generated/graphql';
+import { startApi, type ApiFixture } from '../helpers/api';
+import { runScript } from '../helpers/cli';
+import { createRun } from '../helpers/fixtures';
+import { subscribeWs, wsClient } from '../helpers/subscriptions';
+
+let api: ApiFixture;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(() => api.close());
+
+const simulate = (args: string[]) => runScript('scripts/simulate.ts', ['--once', '--poll', '20', ...args], { DATABASE_URL: api.db.url });
+
+it('two simulators finish 16 runs between them, each run exactly once, with every output', async () => {
+  const { userId } = await api.signIn();
+  const runs = await Promise.all(Array.from({ length: 16 }, (_, i) => createRun(api.db.prisma, userId, { companyName: `Co ${i}` })));
+  const [first, second] = await Promise.all([
+    simulate(['--delay', '10', '--fail-rate', '0', '--concurrency', '2']),
+    simulate(['--delay', '10', '--fail-rate', '0', '--concurrency', '2']),
+  ]);
+  expect([first.code, second.code]).toEqual([0, 0]);
+  const claimed = [...first.stdout.matchAll(/run (\S+) claimed/g), ...second.stdout.matchAll(/run (\S+) claimed/g)].map((m) => m[1]);
+  expect(claimed.sort()).toEqual(runs.map((r) => r.id).sort()); // every run once, none twice
+
+  const { rows } = await api.db.sql.query(
+    `SELECT r.status, r."currentStage", r."completedAt" IS NOT NULL AS completed,
+            (SELECT count(*)::int FROM "StageOutput" o WHERE o."runId" = r.id) AS outputs,
+            (SELECT array_agg(o."stageNumber" ORDER BY o."stageNumber") FROM "StageOutput" o WHERE o."runId" = r.id) AS stages,
+            (SELECT count(*)::int FROM "OpportunityCard" c WHERE c."runId" = r.id AND c."userId" = r."userId") AS cards,
+            (SELECT count(*)::int FROM "InspirationReport" i WHERE i."runId" = r.id) AS reports
+     FROM "Run" r WHERE r."userId" = $1`,
+    [userId],
+  );
+  expect(rows).toHaveLength(16);
+  for (const row of rows) {
+    expect(row).toEqual({ status: 'COMPLETED', currentStage: 5, completed: true, outputs: 5, stages: [1, 2, 3, 4, 5], cards: 5, reports: 1 });
+  }
+});
+
+it('with --fail-rate 1 every run fails at some stage with an error message, and keeps the outputs of the stages before', async () => {
+  const { userId } = await api.signIn();
+  await Promise.all(Array.from({ length: 5 }, () => createRun(api.db.prisma, userId)));
+  expect((await simulate(['--delay', '5', '--fail-rate', '1'])).code).toBe(0);
+  const { rows } = await api.db.sql.query(
+    `SELECT r.status, r."currentStage" AS stage, r."errorMessage", r."completedAt",
+            (SELECT count(*)::int FROM "StageOutput" o WHERE o."runId" = r.id) AS outputs
+     FROM "Run" r WHERE r."userId" = $1`,
+    [userId],
+  );
+  for (const row of rows) {
+    expect(row.status).toBe('FAILED');
+    expect(row.errorMessage).toMatch(new RegExp(`^Stage ${row.stage} failed`));
+    expect(row.completedAt).toBeNull();
+    expect(row.outputs).toBe(row.stage - 1);
+  }
+});
+
+it('a subscriber watches a simulated run go through every stage to COMPLETED with its cards', async () => {
+  const { token, userId } = await api.signIn();
+  const run = await createRun(api.db.prisma, userId);
+  const client = wsClient(api.server.wsUrl, token);
+  try {
+    const sub = subscribeWs(client, RunProgressWithOutputsDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    expect((await simulate(['--delay', '150', '--fail-rate', '0'])).code).toBe(0);
+    await sub.ended;
+    const progress = sub.messages.map((m) => `${m.data!.runUpdated.status}:${m.data!.runUpdated.currentStage}`);
+    expect(progress[0]).toBe('PENDING:0');
+    expect(progress.at(-1)).toBe('COMPLETED:5');
+    // With 150 ms per stage every stage is seen, in order.
+    expect(progress.filter((p) => p.startsWith('RUNNING')).filter((p, i, all) => all.indexOf(p) === i)).toEqual([
+      'RUNNING:1', 'RUNNING:2', 'RUNNING:3', 'RUNNING:4', 'RUNNING:5',
+    ]);
+    expect(sub.messages.at(-1)!.data!.runUpdated).toMatchObject({ opportunityCardCount: 5, stageOutputs: [1, 2, 3, 4, 5].map((stageNumber) => ({ stageNumber })) });
+  } finally {
+    await client.dispose();
+  }
+});
+
+it('rejects a bad option with a message naming it', async () => {
+  const result = await simulate(['--fail-rate', '2']);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('--fail-rate must be a number from 0 to 1');
+});
