@@ -16,7 +16,7 @@ function start(name: string, script: string, args: string[] = []): ChildProcess 
       .toString()
       .split('\n')
       .filter((line) => line.trim() && !/^INFO {2}query /.test(line))
-      .map((line) => `[${name}] ${line}\n`)
+      .map((line) => (line.startsWith(`[${name}]`) ? `${line}\n` : `[${name}] ${line}\n`))
       .join('');
   child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));

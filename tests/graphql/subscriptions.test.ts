@@ -240,6 +240,26 @@ describe('WebSocket and SSE authentication', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900); // not before expiry + grace (1 s + 1 s, minus rounding)
   });
 
+  it('after a 4401 close, subscribing again reconnects with a fresh token and starts from the current state', async () => {
+    // What Apollo's RetryLink or urql's retryExchange do with a lazy graphql-ws client (README).
+    let token = await api.signer.sign({ sub: 'user_alice', expiresIn: 1 });
+    const refreshing = wsClient(api.server.wsUrl, token, { connectionParams: async () => ({ authorization: `Bearer ${token}` }) });
+    clients.push(refreshing);
+    const run = await createRun(api.db.prisma, alice.userId);
+    const before = subscribeWs(refreshing, RunProgressDocument, { id: run.id });
+    await before.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    const { error } = await before.ended;
+    expect((error as { code?: number }).code).toBe(4401);
+    await pipeline(run.id, 'RUNNING', 3); // happens while disconnected
+
+    token = await api.signer.sign({ sub: 'user_alice', expiresIn: 3600 });
+    const after = subscribeWs(refreshing, RunProgressDocument, { id: run.id });
+    await after.waitFor((m) => m.data?.runUpdated.currentStage === 3);
+    await pipeline(run.id, 'COMPLETED', 5, ', "completedAt" = now()');
+    expect(await after.ended).toEqual({});
+    expect(states(after.messages)).toEqual(['RUNNING:3', 'COMPLETED:5']);
+  });
+
   it('SSE with a bad token is refused with 401', async () => {
     const res = await fetch(`${api.server.url}/graphql`, {
       method: 'POST',
