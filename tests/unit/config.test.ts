@@ -2,6 +2,8 @@
 import { ConfigError, loadConfig } from '../../src/config';
 import { maskUrl, parsePoolSettings, withDatabase } from '../../src/db/url';
 import { migrationFolderName } from '../../src/db/migrations';
+import { parseRunEvent } from '../../src/db/events';
+import { tokenFromHeaders } from '../../src/auth/tokens';
 
 describe('loadConfig', () => {
   it('defaults to development on port 4000 with the embedded database and development tokens', () => {
@@ -42,6 +44,7 @@ describe('loadConfig', () => {
     [{ CLERK_JWT_KEY: 'not a pem' }, 'CLERK_JWT_KEY must be a PEM public key'],
     [{ CLERK_SECRET_KEY: 'pk_test_123' }, 'CLERK_SECRET_KEY must start with sk_test_ or sk_live_'],
     [{ CLERK_AUTHORIZED_PARTIES: 'app.example.com' }, 'CLERK_AUTHORIZED_PARTIES must be comma-separated origins'],
+    [{ WS_TOKEN_GRACE_SECONDS: '-1' }, 'WS_TOKEN_GRACE_SECONDS must be a number of seconds, 0 or more (got "-1")'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -78,4 +81,29 @@ describe('database URLs', () => {
 it('names migration folders as Prisma does and refuses odd names', () => {
   expect(migrationFolderName('add_user_preferences', new Date('2025-01-21T09:08:07Z'))).toBe('20250121090807_add_user_preferences');
   expect(() => migrationFolderName('Add Users!')).toThrow('lowercase letters, digits and underscores');
+});
+
+describe('run event payloads', () => {
+  it('parses what the trigger sends and ignores anything else', () => {
+    expect(parseRunEvent('{"runId":"r1","userId":"u1","change":"updated","status":"RUNNING","stage":2}')).toEqual({
+      runId: 'r1', userId: 'u1', change: 'updated', status: 'RUNNING', stage: 2,
+    });
+    expect(parseRunEvent('{"runId":"r1","userId":null,"change":"StageOutput"}')).toMatchObject({ userId: null });
+    for (const bad of [undefined, '', 'not json', '{"change":"updated"}', '[1,2]']) expect(parseRunEvent(bad)).toBeUndefined();
+  });
+});
+
+describe('session token location', () => {
+  const headers = (init: Record<string, string>) => new Headers(init);
+  it('reads Authorization: Bearer first, then the __session cookie', () => {
+    expect(tokenFromHeaders(headers({ authorization: 'Bearer abc.def.ghi' }))).toBe('abc.def.ghi');
+    expect(tokenFromHeaders(headers({ authorization: 'bearer   t1  ' }))).toBe('t1');
+    expect(tokenFromHeaders(headers({ cookie: 'a=1; __session=t2; b=3' }))).toBe('t2');
+    expect(tokenFromHeaders(headers({ authorization: 'Bearer t3', cookie: '__session=t4' }))).toBe('t3');
+  });
+  it('finds nothing in other schemes or cookies', () => {
+    expect(tokenFromHeaders(headers({ authorization: 'Basic dXNlcjpwdw==' }))).toBeUndefined();
+    expect(tokenFromHeaders(headers({ cookie: '__session_other=x' }))).toBeUndefined();
+    expect(tokenFromHeaders(headers({}))).toBeUndefined();
+  });
 });
