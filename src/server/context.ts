@@ -21,7 +21,7 @@ export interface ContextDependencies {
 
 /** What yoga hands the factory: the HTTP request, or for a WebSocket operation the connection's user. */
 export interface InitialContext {
-  request: Request;
+  request?: Request;
   connectionUser?: AuthUser;
 }
 
@@ -29,7 +29,7 @@ export function createContextFactory({ db, events, verifyToken, resolveUser }: C
   const build = (user: AuthUser | null): Context => ({ db, user, loaders: createLoaders(db), events });
   return async ({ request, connectionUser }: InitialContext): Promise<Context> => {
     if (connectionUser) return build(connectionUser);
-    const token = tokenFromHeaders(request.headers);
+    const token = request ? tokenFromHeaders(request.headers) : undefined;
     if (!token) return build(null);
     try {
       return build(await resolveUser(await verifyToken(token)));

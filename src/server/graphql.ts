@@ -40,14 +40,14 @@ query Dashboard {
 }
 `;
 
-export type GraphQLServer = YogaServerInstance<Partial<InitialContext>, Context>;
+export type GraphQLServer = YogaServerInstance<InitialContext, Context>;
 
 export function createGraphQLServer(config: AppConfig, dependencies: ContextDependencies): GraphQLServer {
   const production = config.nodeEnv === 'production';
-  return createYoga<Partial<InitialContext>, Context>({
+  return createYoga<InitialContext, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: createContextFactory(dependencies) as (initial: Partial<InitialContext> & { request: Request }) => Promise<Context>,
+    context: createContextFactory(dependencies),
     landingPage: false,
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.

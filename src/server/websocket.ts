@@ -9,7 +9,7 @@
  * with the current state, nothing is lost.
  */
 import type http from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -72,6 +72,7 @@ export function attachWebSocketServer({ server, graphql, verifyToken, resolveUse
           state.expiryTimer = setTimeout(() => {
             ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Unauthorized: session token expired; reconnect with a fresh one');
           }, Math.min(closeInMs, 2 ** 31 - 1));
+          state.expiryTimer.unref(); // never what keeps the process alive
           return true;
         } catch (error) {
           if (error instanceof AuthenticationError) return false;
@@ -81,14 +82,19 @@ export function attachWebSocketServer({ server, graphql, verifyToken, resolveUse
       onSubscribe: async (ctx, _id, payload) => {
         const user = stateOf(ctx.extra).user;
         if (!user) return ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden') as never;
-        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
-          connectionUser: user,
-          request: undefined as unknown as Request,
-        });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({ connectionUser: user });
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // A syntax error is the client's: answer it on this operation instead of dropping the connection.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args: Rooted = {
           schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },

@@ -260,6 +260,22 @@ describe('WebSocket and SSE authentication', () => {
     expect(states(after.messages)).toEqual(['RUNNING:3', 'COMPLETED:5']);
   });
 
+  it('a malformed or invalid operation gets an error on that operation; the connection stays usable', async () => {
+    const shared = client(alice.token);
+    const broken = await new Promise<unknown>((resolve) =>
+      shared.subscribe({ query: 'subscription { runUpdated(id: ' }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }),
+    );
+    expect(JSON.stringify(broken)).toMatch(/Syntax Error/);
+    const invalid = await new Promise<unknown>((resolve) =>
+      shared.subscribe({ query: 'subscription { runUpdated(id: "x") { noSuchField } }' }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }),
+    );
+    expect(JSON.stringify(invalid)).toMatch(/noSuchField/);
+    const run = await createRun(api.db.prisma, alice.userId, { status: 'COMPLETED', currentStage: 5 });
+    const ok = subscribeWs(shared, RunProgressDocument, { id: run.id });
+    await ok.ended;
+    expect(states(ok.messages)).toEqual(['COMPLETED:5']);
+  });
+
   it('SSE with a bad token is refused with 401', async () => {
     const res = await fetch(`${api.server.url}/graphql`, {
       method: 'POST',
