@@ -1,0 +1,113 @@
+/**
+ * The run_events triggers and the listener: what is announced (and what is not), payload size, routing by
+ * user, and the resync signal after the listening connection is lost.
+ */
+import pg from 'pg';
+import { RunEventListener, RUN_EVENTS_CHANNEL, type Signal } from '../../src/db/events';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createRun, createUser } from '../helpers/fixtures';
+
+let db: TestDatabase;
+let listener: pg.Client;
+let received: Array<Record<string, unknown>> = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  listener = new pg.Client({ connectionString: db.url });
+  await listener.connect();
+  listener.on('notification', (message) => {
+    expect(Buffer.byteLength(message.payload ?? '')).toBeLessThan(1024); // NOTIFY's limit is 8000 bytes
+    received.push(JSON.parse(message.payload!) as Record<string, unknown>);
+  });
+  await listener.query(`LISTEN ${RUN_EVENTS_CHANNEL}`);
+});
+afterAll(async () => {
+  await listener.end();
+  await db.drop();
+});
+
+/** Waits until the notifications of the statements just run have arrived, and returns them. */
+async function drain(): Promise<Array<Record<string, unknown>>> {
+  await db.sql.query(`SELECT pg_notify('${RUN_EVENTS_CHANNEL}', '{"runId":"marker","change":"marker"}')`);
+  for (let i = 0; i < 200 && !received.some((e) => e.runId === 'marker'); i++) await new Promise((r) => setTimeout(r, 10));
+  const events = received.filter((e) => e.runId !== 'marker');
+  received = [];
+  return events;
+}
+
+it('announces run inserts, tracked updates and deletes with ids and what changed, never the data', async () => {
+  const user = await createUser(db.prisma);
+  await drain();
+  const run = await createRun(db.prisma, user.id);
+  await db.sql.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = 2 WHERE id = $1`, [run.id]);
+  await db.sql.query(`UPDATE "Run" SET "documentName" = 'renamed.pdf' WHERE id = $1`, [run.id]); // not tracked
+  await db.sql.query(`UPDATE "Run" SET "errorMessage" = 'boom', status = 'FAILED' WHERE id = $1`, [run.id]);
+  await db.sql.query(`DELETE FROM "Run" WHERE id = $1`, [run.id]);
+  const events = await drain();
+  expect(events.map((e) => [e.change, e.status, e.stage])).toEqual([
+    ['created', 'PENDING', 0],
+    ['updated', 'RUNNING', 2],
+    ['updated', 'FAILED', 2],
+    ['deleted', 'FAILED', 2],
+  ]);
+  for (const event of events) {
+    expect(event).toMatchObject({ runId: run.id, userId: user.id });
+    expect(Object.keys(event).sort()).toEqual(['change', 'runId', 'stage', 'status', 'updatedAt', 'userId']);
+  }
+});
+
+it('announces outputs; five cards written in one transaction arrive as one event', async () => {
+  const user = await createUser(db.prisma);
+  const run = await createRun(db.prisma, user.id);
+  await drain();
+  await db.sql.query(`INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput") VALUES (gen_random_uuid(), $1, 1, $2)`, [
+    run.id,
+    'x'.repeat(100_000), // a large output: the payload stays tiny
+  ]);
+  await db.sql.query(
+    `INSERT INTO "InspirationReport" (id, "runId", "inspiration1Title", "inspiration1Content", "inspiration1Elements",
+       "inspiration2Title", "inspiration2Content", "inspiration2Elements", "updatedAt")
+     VALUES (gen_random_uuid(), $1, 'a', 'b', ARRAY['c'], 'd', 'e', ARRAY['f'], now())`,
+    [run.id],
+  );
+  await db.sql.query(
+    `INSERT INTO "OpportunityCard" (id, "runId", "userId", number, title, tagline, problem, solution, why_now, target_segment, quick_win, "updatedAt")
+     SELECT gen_random_uuid(), $1, $2, n, 't', 't', 'p', 's', 'w', 'g', 'q', now() FROM generate_series(1, 5) n`,
+    [run.id, user.id],
+  );
+  const events = await drain();
+  expect(events.map((e) => e.change)).toEqual(['StageOutput', 'InspirationReport', 'OpportunityCard']);
+  expect(events.every((e) => e.runId === run.id && e.userId === user.id)).toBe(true);
+});
+
+describe('RunEventListener', () => {
+  it('routes each event only to watchers of that user, and resyncs them after a lost connection', async () => {
+    const [alice, bob] = [await createUser(db.prisma), await createUser(db.prisma)];
+    const events = new RunEventListener(db.url, { minBackoffMs: 20, maxBackoffMs: 100 });
+    await events.start();
+    try {
+      expect(events.state).toBe('listening');
+      const seen: Record<string, Signal[]> = { alice: [], bob: [] };
+      const stopAlice = events.watch(alice.id, (s) => seen.alice!.push(s));
+      events.watch(bob.id, (s) => seen.bob!.push(s));
+      const run = await createRun(db.prisma, alice.id);
+      for (let i = 0; i < 200 && seen.alice!.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen.alice).toEqual([{ kind: 'event', event: expect.objectContaining({ runId: run.id, change: 'created' }) }]);
+      expect(seen.bob).toEqual([]);
+
+      const pid = events.pid;
+      await db.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+      for (let i = 0; i < 300 && !seen.bob!.some((s) => s.kind === 'resync'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen.bob).toEqual([{ kind: 'resync' }]);
+      expect(seen.alice!.at(-1)).toEqual({ kind: 'resync' });
+      expect(events.pid).not.toBe(pid);
+      expect(events.state).toBe('listening');
+
+      stopAlice();
+      expect(events.watcherCount).toBe(1);
+    } finally {
+      await events.stop();
+    }
+    expect(events.state).toBe('stopped');
+  });
+});
