@@ -195,6 +195,7 @@ export async function seedDemoData(
   onProgress: (done: number, total: number) => void = () => undefined,
 ): Promise<DemoSeedResult> {
   const pool = new pg.Pool({ connectionString: parsePoolSettings(databaseUrl).connectionString, max: 2 });
+  pool.on('error', () => undefined); // an idle connection dropped by the server is simply replaced
   const totals: DemoSeedResult = { runs: 0, cards: 0, reports: 0, outputs: 0 };
   try {
     await pool.query(

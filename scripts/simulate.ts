@@ -117,6 +117,7 @@ async function processRun(pool: pg.Pool, run: { id: string; userId: string; comp
 /** Runs workers until stopped (or, with `once`, until no PENDING run is left). */
 export async function runSimulator(databaseUrl: string, options: SimulatorOptions, signal?: AbortSignal): Promise<number> {
   const pool = new pg.Pool({ connectionString: parsePoolSettings(databaseUrl).connectionString, max: options.concurrency + 1 });
+  pool.on('error', (err) => options.log?.(`idle database connection failed: ${err.message}`));
   let processed = 0;
   const worker = async () => {
     while (!signal?.aborted) {

@@ -11,6 +11,8 @@ import { logger } from '../logger';
 import { parsePoolSettings } from './url';
 
 export const RUN_EVENTS_CHANNEL = 'run_events';
+/** How the listening connection shows in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'opportunity-api:run-events';
 
 export type RunChange = 'created' | 'updated' | 'deleted' | 'StageOutput' | 'InspirationReport' | 'OpportunityCard';
 
@@ -105,6 +107,7 @@ export class RunEventListener implements EventSource {
     clearInterval(this.heartbeatTimer);
     const client = this.client;
     this.client = undefined;
+    this.backendPid = undefined;
     await client?.end().catch(() => undefined);
   }
 
@@ -129,7 +132,7 @@ export class RunEventListener implements EventSource {
     const client = new pg.Client({
       connectionString: parsePoolSettings(this.directUrl).connectionString,
       keepAlive: true,
-      application_name: 'opportunity-api:run-events',
+      application_name: LISTENER_APPLICATION_NAME,
     } as pg.ClientConfig);
     client.on('notification', (message) => {
       if (message.channel !== RUN_EVENTS_CHANNEL) return;
@@ -180,6 +183,7 @@ export class RunEventListener implements EventSource {
   private lost(client: pg.Client, err: unknown): void {
     if (client !== this.client || this.current === 'stopped') return;
     this.client = undefined;
+    this.backendPid = undefined;
     clearInterval(this.heartbeatTimer);
     client.removeAllListeners('error');
     client.on('error', () => undefined);

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { RunEventListener, RUN_EVENTS_CHANNEL, type Signal } from '../../src/db/events';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, terminateListener, type TestDatabase } from '../helpers/database';
 import { createRun, createUser } from '../helpers/fixtures';
 
 let db: TestDatabase;
@@ -96,7 +96,7 @@ describe('RunEventListener', () => {
       expect(seen.bob).toEqual([]);
 
       const pid = events.pid;
-      await db.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+      await terminateListener(db.sql, pid);
       for (let i = 0; i < 300 && !seen.bob!.some((s) => s.kind === 'resync'); i++) await new Promise((r) => setTimeout(r, 10));
       expect(seen.bob).toEqual([{ kind: 'resync' }]);
       expect(seen.alice!.at(-1)).toEqual({ kind: 'resync' });

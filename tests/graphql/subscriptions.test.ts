@@ -4,6 +4,7 @@
  */
 import { CreateRunDocument, DashboardDocument, RunProgressDocument, RunProgressWithOutputsDocument } from './generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
+import { terminateListener } from '../helpers/database';
 import { createRun } from '../helpers/fixtures';
 import { dataOf, execute } from '../helpers/graphql';
 import { startTestServer } from '../helpers/server';
@@ -201,7 +202,7 @@ describe('across instances and connection loss', () => {
     await pipeline(run.id, 'RUNNING', 2);
     await sub.waitFor((m) => m.data?.runUpdated.currentStage === 2);
     const pid = api.server.events.pid!;
-    await api.db.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+    await terminateListener(api.db.sql, pid);
     // Everything else happens while nobody listens; only the resync after reconnecting can tell.
     await pipeline(run.id, 'RUNNING', 4);
     await pipeline(run.id, 'COMPLETED', 5, ', "completedAt" = now()');

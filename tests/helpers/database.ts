@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPrismaClient, type Database } from '../../src/db/client';
+import { LISTENER_APPLICATION_NAME } from '../../src/db/events';
 import { withDatabase } from '../../src/db/url';
 
 export interface TestDatabase {
@@ -57,6 +58,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = withDatabase(adminUrl(), name);
   const prisma = createPrismaClient(url, { logQueries: false, production: false });
   const sql = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle connection that the server drops (say on DROP DATABASE … WITH (FORCE)) must not crash the file.
+  sql.on('error', () => undefined);
   return {
     name,
     url,
@@ -68,4 +71,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     },
   };
+}
+
+/**
+ * Kills the LISTEN connection of a run event listener, as a network failure would: only if that backend
+ * really is a listener (a pid alone could, in theory, have been reused by another session on a shared server).
+ */
+export async function terminateListener(sql: pg.Pool, pid: number | undefined): Promise<void> {
+  if (pid === undefined) throw new Error('the listener has no connection to terminate');
+  const { rows } = await sql.query<{ terminated: boolean }>(
+    'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE pid = $1 AND application_name = $2',
+    [pid, LISTENER_APPLICATION_NAME],
+  );
+  if (!rows[0]?.terminated) throw new Error(`backend ${pid} is not a run event listener`);
 }

@@ -1,5 +1,5 @@
 /** /health says the process is alive; /ready says the database answers and every migration is applied. */
-import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createEmptyDatabase, createTestDatabase, terminateListener, type TestDatabase } from '../helpers/database';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 let db: TestDatabase;
@@ -65,7 +65,7 @@ it('GET /ready answers 503 while the run event listener is reconnecting, and 200
   const slow = await startTestServer(db.url, {}, { minBackoffMs: 800, maxBackoffMs: 800 });
   try {
     const pid = slow.events.pid!;
-    await db.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+    await terminateListener(db.sql, pid);
     const statuses: number[] = [];
     let body: { checks: { events: string }; reason?: string } | undefined;
     // Poll until the endpoint has gone unavailable and come back (or give up after ~10 s).
