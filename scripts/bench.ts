@@ -238,13 +238,16 @@ async function main(): Promise<void> {
     await sql.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = 1, "updatedAt" = now() WHERE "companyId" = 'bench-live'`);
     await allSeen;
     const fanOutMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const watchers = events.watcherCount;
     await client.dispose();
+    // Let the server finish unsubscribing before the database goes away.
+    for (let i = 0; i < 200 && events.watcherCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     table(
       `Subscriptions: ${runRows.length} runUpdated subscriptions on one connection, one instance`,
       ['Measure', 'Value'],
       [
         ['Server + client heap per idle subscription', gc ? `${((heapIdle - heapBefore) / runRows.length / 1024).toFixed(1)} KiB` : 'run with node --expose-gc'],
-        ['Watchers held by the one LISTEN connection', String(events.watcherCount)],
+        ['Watchers held by the one LISTEN connection', String(watchers)],
         [`One UPDATE of ${runRows.length} runs → every subscriber has the new state`, ms(fanOutMs)],
       ],
     );
@@ -253,6 +256,12 @@ async function main(): Promise<void> {
     await app?.close();
     await events?.stop();
     await db?.$disconnect();
+    // Closed pools leave the server a moment later; dropping before that would kill them mid-goodbye.
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
     await cleanup();
