@@ -4,12 +4,13 @@
  * GraphiQL (bundled, works offline) outside production.
  */
 import { GraphQLError } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from '../config';
 import type { Context } from '../schema/context';
 import { schema } from '../schema';
 import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
+import { maxDepthRule } from './limits';
 import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -40,6 +41,12 @@ query Dashboard {
 }
 `;
 
+const depthLimit: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(maxDepthRule());
+  },
+};
+
 export type GraphQLServer = YogaServerInstance<InitialContext, Context>;
 
 export function createGraphQLServer(config: AppConfig, dependencies: ContextDependencies): GraphQLServer {
@@ -49,6 +56,7 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     graphqlEndpoint: GRAPHQL_PATH,
     context: createContextFactory(dependencies),
     landingPage: false,
+    plugins: [depthLimit],
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
     renderGraphiQL: production ? undefined : (options) => (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),

@@ -90,3 +90,44 @@ describe('schema.graphql', () => {
     expect(result.code).toBe(0);
   });
 });
+
+describe('query depth limit', () => {
+  const post = async (query: string, token: string) => {
+    const res = await fetch(`${development.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
+    return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+  };
+  // runs → edges → node → opportunityCards → run → … : each hop adds levels.
+  const nested = (hops: number) => {
+    let inner = 'id';
+    for (let i = 0; i < hops; i++) inner = `opportunityCards { run { ${inner} } }`;
+    return `query Deep { runs { edges { node { ${inner} } } } }`;
+  };
+
+  it('refuses an operation nested deeper than 10 levels before running it, naming the limit', async () => {
+    const token = await signer.sign({ sub: 'user_depth' });
+    const { status, body } = await post(nested(4), token); // 3 + 4×2 + 1 = 12 levels
+    expect(status).toBe(400);
+    expect(body.data).toBeUndefined();
+    expect(body.errors![0]!.message).toBe('Operation Deep nests 12 levels deep; the limit is 10');
+    expect(body.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('counts levels inside fragments, and allows what a real client needs', async () => {
+    const token = await signer.sign({ sub: 'user_depth' });
+    expect((await post(nested(3), token)).body.errors).toBeUndefined(); // 10 levels
+    const viaFragment = `query Frag { runs { edges { node { ...Cards } } } }
+      fragment Cards on Run { opportunityCards { run { opportunityCards { run { opportunityCards { run { opportunityCards { id } } } } } } } }`;
+    expect((await post(viaFragment, token)).body.errors?.[0]?.message).toMatch(/nests 11 levels deep/);
+  });
+
+  it('leaves introspection alone (GraphiQL and codegen rely on it)', async () => {
+    const { getIntrospectionQuery } = await import('graphql');
+    const token = await signer.sign({ sub: 'user_depth' });
+    const { body } = await post(getIntrospectionQuery(), token);
+    expect(body.errors).toBeUndefined();
+  });
+});
