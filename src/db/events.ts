@@ -32,6 +32,8 @@ export type Signal = { kind: 'event'; event: RunEvent } | { kind: 'resync' };
 
 export interface EventSource {
   readonly state: ListenerState;
+  /** Number of active watchers (subscriptions). */
+  readonly watcherCount: number;
   /** Calls `onSignal` for every event of this user's runs and after every reconnect; returns the unsubscribe. */
   watch(userId: string, onSignal: (signal: Signal) => void): () => void;
 }

@@ -49,14 +49,14 @@ const depthLimit: Plugin = {
 
 export type GraphQLServer = YogaServerInstance<InitialContext, Context>;
 
-export function createGraphQLServer(config: AppConfig, dependencies: ContextDependencies): GraphQLServer {
+export function createGraphQLServer(config: AppConfig, dependencies: ContextDependencies, plugins: Plugin[] = []): GraphQLServer {
   const production = config.nodeEnv === 'production';
   return createYoga<InitialContext, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     context: createContextFactory(dependencies),
     landingPage: false,
-    plugins: [depthLimit],
+    plugins: [depthLimit, ...plugins],
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
     renderGraphiQL: production ? undefined : (options) => (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),

@@ -12,6 +12,7 @@ import { clerkProfileSource, createUserResolver } from '../auth/users';
 import { createGraphQLServer, GRAPHQL_PATH } from './graphql';
 import type { EventSource } from '../db/events';
 import { checkReadiness, listShippedMigrations } from './health';
+import { createMetrics } from './metrics';
 import { attachWebSocketServer } from './websocket';
 
 export interface AppOptions {
@@ -46,10 +47,12 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
     db,
     profiles: config.auth.clerkSecretKey ? clerkProfileSource(config.auth.clerkSecretKey) : undefined,
   });
-  const graphql = createGraphQLServer(config, { db, events, verifyToken, resolveUser });
+  const metrics = createMetrics();
+  const graphql = createGraphQLServer(config, { db, events, verifyToken, resolveUser }, [metrics.plugin]);
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    res.once('finish', () => metrics.recordRequest(url.pathname, req.method ?? 'GET', res.statusCode));
     if (url.pathname === GRAPHQL_PATH) return void graphql(req, res);
     const route = `${req.method} ${url.pathname}`;
     const handle = async () => {
@@ -61,6 +64,11 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
         case 'HEAD /ready': {
           const readiness = await checkReadiness(db, shippedMigrations, events);
           return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
+        }
+        case 'GET /metrics': {
+          const body = metrics.render({ events, webSocketConnections: websocket.wss.clients.size });
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+          return void res.end(body);
         }
         default:
           return sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });

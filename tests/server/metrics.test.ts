@@ -1,0 +1,58 @@
+/** GET /metrics: Prometheus text with request and operation counters and live gauges. */
+import { MeDocument, RunProgressDocument } from '../graphql/generated/graphql';
+import { startApi, type ApiFixture } from '../helpers/api';
+import { createRun } from '../helpers/fixtures';
+import { execute } from '../helpers/graphql';
+import { subscribeWs, wsClient } from '../helpers/subscriptions';
+
+let api: ApiFixture;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(() => api.close());
+
+const scrape = async () => {
+  const res = await fetch(`${api.server.url}/metrics`);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return res.text();
+};
+const valueOf = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+it('counts requests by route and status, and GraphQL operations by type and outcome', async () => {
+  const { token } = await api.signIn();
+  await fetch(`${api.server.url}/health`);
+  await fetch(`${api.server.url}/nowhere/secret-123`);
+  await execute(api.server.url, MeDocument, {}, { token });
+  await execute(api.server.url, MeDocument, {}); // 401
+  const text = await scrape();
+  expect(valueOf(text, 'opportunity_http_requests_total{route="/health",method="GET",status="200"}')).toBe(1);
+  expect(valueOf(text, 'opportunity_http_requests_total{route="other",method="GET",status="404"}')).toBe(1);
+  expect(text).not.toContain('secret-123'); // unknown paths are not labels
+  expect(valueOf(text, 'opportunity_http_requests_total{route="/graphql",method="POST",status="401"}')).toBe(1);
+  expect(valueOf(text, 'opportunity_graphql_operations_total{type="query",outcome="ok"}')).toBeGreaterThanOrEqual(2);
+  expect(valueOf(text, 'opportunity_graphql_operations_total{type="query",outcome="error"}')).toBe(1);
+  expect(valueOf(text, 'opportunity_run_events_listening')).toBe(1);
+  expect(valueOf(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+});
+
+it('shows open WebSocket connections and active subscriptions', async () => {
+  const { token, userId } = await api.signIn();
+  const run = await createRun(api.db.prisma, userId);
+  const client = wsClient(api.server.wsUrl, token);
+  try {
+    const sub = subscribeWs(client, RunProgressDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    const during = await scrape();
+    expect(valueOf(during, 'opportunity_websocket_connections')).toBe(1);
+    expect(valueOf(during, 'opportunity_subscription_watchers')).toBe(1);
+    expect(valueOf(during, 'opportunity_graphql_operations_total{type="subscription",outcome="started"}')).toBe(1);
+    sub.unsubscribe();
+  } finally {
+    await client.dispose();
+  }
+  for (let i = 0; i < 100 && valueOf(await scrape(), 'opportunity_subscription_watchers') !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(valueOf(await scrape(), 'opportunity_subscription_watchers')).toBe(0);
+});
