@@ -3,7 +3,7 @@
  * native-engine download (see src/db/migrations.ts). Uses DIRECT_URL, then DATABASE_URL, else the embedded
  * PostgreSQL in .data/.
  */
-import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
+import { loadConfig } from '../src/config';
 import {
   applyPendingMigrations,
   createMigration,
@@ -14,6 +14,7 @@ import {
 } from '../src/db/migrations';
 import { openDatabaseTarget } from '../src/db/target';
 import { seedBaseData } from '../prisma/seed';
+import { runCli } from './cli';
 
 const USAGE = `usage: tsx scripts/migrate.ts <deploy | status | diff | new NAME | reset [--force]>
   deploy   apply pending migrations (prisma migrate deploy)
@@ -43,7 +44,6 @@ function printStatus(status: MigrationStatus): void {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  loadDotEnv();
   const config = loadConfig();
 
   if (command === 'reset' && config.nodeEnv === 'production') {
@@ -102,10 +102,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
-    process.exit(1);
-  },
-);
+runCli(() => main(process.argv.slice(2)));

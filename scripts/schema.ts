@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/db/paths';
 import { printSchemaSDL } from '../src/schema';
+import { runCli } from './cli';
 
 const FILE = path.join(PROJECT_ROOT, 'schema.graphql');
 
@@ -29,4 +30,4 @@ async function main(command: string | undefined): Promise<number> {
   return 1;
 }
 
-main(process.argv[2]).then((code) => process.exit(code));
+runCli(() => main(process.argv[2]));

@@ -3,8 +3,9 @@
  * PostgreSQL, and with --runs a deterministic demo data set of N runs over 100 users.
  */
 import { SEED_USER, seedBaseData, seedDemoData } from '../prisma/seed';
-import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config';
 import { openDatabaseTarget } from '../src/db/target';
+import { runCli } from './cli';
 
 function parseRuns(argv: string[]): number | undefined {
   const index = argv.indexOf('--runs');
@@ -17,7 +18,6 @@ function parseRuns(argv: string[]): number | undefined {
 }
 
 async function main(argv: string[]): Promise<void> {
-  loadDotEnv();
   const runs = parseRuns(argv);
   const target = await openDatabaseTarget(loadConfig());
   try {
@@ -41,7 +41,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+runCli(() => main(process.argv.slice(2)));

@@ -12,9 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config';
 import { openDatabaseTarget } from '../src/db/target';
 import { parsePoolSettings } from '../src/db/url';
+import { runCli } from './cli';
 
 export interface SimulatorOptions {
   /** Time spent on each stage, in ms. */
@@ -147,7 +148,6 @@ function number(name: string, raw: string | undefined, min: number, max: number)
 }
 
 async function main(): Promise<void> {
-  loadDotEnv();
   const { values } = parseArgs({
     options: {
       delay: { type: 'string', default: '1500' },
@@ -178,12 +178,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error instanceof ConfigError ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+runCli(main);

@@ -5,10 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { signDevToken } from '../src/auth/dev-keys';
-import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config';
+import { runCli } from './cli';
 
 async function main(): Promise<void> {
-  loadDotEnv();
   const config = loadConfig();
   const { values } = parseArgs({
     options: {
@@ -36,7 +36,4 @@ async function main(): Promise<void> {
   process.stderr.write(`curl: -H 'Authorization: Bearer ${token}'\n(valid ${ttlSeconds} s for ${values.user})\n`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+runCli(main);

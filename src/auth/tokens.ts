@@ -26,13 +26,15 @@ type VerifiedClaims = { sub: string; exp: number; [claim: string]: unknown };
 
 export type TokenVerifier = (token: string) => Promise<SessionClaims>;
 
+/** The token of an `Authorization: Bearer <jwt>` value (any other scheme: none). */
+export function bearerToken(authorization: string): string | undefined {
+  return /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+}
+
 /** `Authorization: Bearer <jwt>`, else the `__session` cookie Clerk's frontend SDKs set. */
 export function tokenFromHeaders(headers: Headers): string | undefined {
   const authorization = headers.get('authorization');
-  if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match ? match[1] : undefined;
-  }
+  if (authorization) return bearerToken(authorization);
   const cookie = headers.get('cookie');
   if (!cookie) return undefined;
   for (const part of cookie.split(';')) {

@@ -13,7 +13,7 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { AuthenticationError, tokenFromHeaders, type TokenVerifier } from '../auth/tokens';
+import { AuthenticationError, bearerToken, tokenFromHeaders, type TokenVerifier } from '../auth/tokens';
 import type { AuthUser, UserResolver } from '../auth/users';
 import { logger } from '../logger';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
@@ -36,7 +36,7 @@ export interface WebSocketOptions {
 function tokenFromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
   if (!params) return undefined;
   const authorization = params.authorization ?? params.Authorization;
-  if (typeof authorization === 'string') return /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1];
+  if (typeof authorization === 'string') return bearerToken(authorization);
   return typeof params.token === 'string' && params.token ? params.token : undefined;
 }
 
