@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
+import { runStatement } from './admin';
 import { parsePoolSettings } from './url';
 
 /**
@@ -91,23 +92,13 @@ export class MigrationAdapterFactory extends PrismaPg {
 
   override async connectToShadowDb() {
     const database = `prisma_migrate_shadow_db_${randomUUID()}`;
-    await this.onServer(`CREATE DATABASE "${database}"`);
+    await runStatement(this.settings, `CREATE DATABASE "${database}"`);
     const adapter = wholeScripts(await new PrismaPg({ ...this.settings, database }).connect());
     const closePool = adapter.dispose.bind(adapter);
     adapter.dispose = async () => {
       await closePool();
-      await this.onServer(`DROP DATABASE IF EXISTS "${database}"`);
+      await runStatement(this.settings, `DROP DATABASE IF EXISTS "${database}"`);
     };
     return adapter;
-  }
-
-  private async onServer(sql: string): Promise<void> {
-    const client = new pg.Client(this.settings);
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
   }
 }

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { runStatement } from '../../src/db/admin';
 import { createPrismaClient, type Database } from '../../src/db/client';
 import { LISTENER_APPLICATION_NAME } from '../../src/db/events';
 import { withDatabase } from '../../src/db/url';
@@ -24,15 +25,8 @@ function adminUrl(): string {
   return url;
 }
 
-async function onServer(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+/** Runs a statement on the test server itself (create or drop a database). */
+const onServer = (sql: string) => runStatement(adminUrl(), sql);
 
 /** An empty database (no tables), for migration tests. */
 export async function createEmptyDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {

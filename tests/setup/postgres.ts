@@ -6,23 +6,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { runStatement } from '../../src/db/admin';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { spawnSync } from 'node:child_process';
 import { maskUrl, withDatabase } from '../../src/db/url';
 
 export interface TestPostgres {
   stop(): Promise<void>;
-}
-
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Migrates with the same command a user runs (`npm run db:migrate`), in a child process. */
@@ -52,7 +42,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
 
   const template = `test_template_${process.pid}_${Date.now().toString(36)}`;
-  await adminQuery(adminUrl, `CREATE DATABASE "${template}"`);
+  await runStatement(adminUrl, `CREATE DATABASE "${template}"`);
   migrateWithCli(withDatabase(adminUrl, template));
 
   // Read by the test workers (tests/helpers/database.ts), which Jest starts after this.
@@ -61,7 +51,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   return {
     async stop() {
-      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`).catch(() => undefined);
+      await runStatement(adminUrl, `DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`).catch(() => undefined);
       await stopServer();
     },
   };
