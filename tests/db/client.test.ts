@@ -32,7 +32,6 @@ it('connection_limit=3 uses at most three', async () => {
   expect(used).toBeLessThanOrEqual(3);
 });
 
-it('pgbouncer=true and schema are understood, not passed to PostgreSQL as unknown options', async () => {
-  // node-postgres would send unknown URL parameters as startup options, which PostgreSQL refuses.
+it('a PgBouncer-style URL (pgbouncer=true, schema, connection_limit) works and keeps its pool size', async () => {
   expect(await backendsUsed(`${db.url}?pgbouncer=true&connection_limit=2&schema=public`, 4)).toBeLessThanOrEqual(2);
 });
