@@ -174,6 +174,24 @@ it('a failing migration rolls back as a whole and is reported as failed', async 
   expect(status.driftCheckError).toMatch(/20991231000000_broken/);
 });
 
+it('db:reset (development) drops everything, re-applies every migration and loads the seed data', async () => {
+  const db = await emptyDatabase();
+  await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE "Stray" (id int)');
+    const reset = await runScript('scripts/migrate.ts', ['reset'], { DATABASE_URL: db.url, NODE_ENV: 'development' });
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toContain(`Database reset; applied: ${ALL.join(', ')}`);
+    expect(await tableNames(db.url)).toEqual(['InspirationReport', 'OpportunityCard', 'Run', 'StageOutput', 'User', '_prisma_migrations']);
+    const { rows } = await client.query(`SELECT "clerkId" FROM "User"`);
+    expect(rows).toEqual([{ clerkId: 'test_user_123' }]);
+  } finally {
+    await client.end();
+  }
+});
+
 it('db:reset refuses to run in production', async () => {
   const result = await runScript('scripts/migrate.ts', ['reset'], { NODE_ENV: 'production', DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' });
   expect(result.code).toBe(1);
