@@ -30,6 +30,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** How long in-flight requests may take to finish when the server stops. */
+const SHUTDOWN_GRACE_MS = 3_000;
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
@@ -96,9 +99,16 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
     },
     async close() {
       await websocket.close();
-      return new Promise((resolve, reject) => {
-        if (!server.listening) return resolve();
-        server.close((error) => (error ? reject(error) : resolve()));
+      if (!server.listening) return;
+      await new Promise<void>((resolve, reject) => {
+        // In-flight requests get a moment to finish; SSE subscriptions never end on their own, so after that
+        // every remaining connection is closed (clients reconnect elsewhere and start from the current state).
+        const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        server.close((error) => {
+          clearTimeout(force);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       });
     },

@@ -128,6 +128,17 @@ describe('runUpdated', () => {
   });
 });
 
+it('stopping a server ends its open SSE streams instead of waiting for them forever', async () => {
+  const extra = await startTestServer(api.db.url, { CLERK_JWT_KEY: api.signer.publicKeyPem });
+  const run = await createRun(api.db.prisma, alice.userId);
+  const sub = subscribeSse(extra.url, alice.token, RunProgressDocument, { id: run.id });
+  await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+  const started = Date.now();
+  await extra.close();
+  expect(Date.now() - started).toBeLessThan(10_000);
+  sub.unsubscribe();
+});
+
 describe('runsUpdated', () => {
   type Dash = { runsUpdated: { id: string; status: string; companyName: string } };
 
