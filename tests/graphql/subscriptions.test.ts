@@ -40,6 +40,15 @@ async function pipeline(runId: string, status: string, stage: number, extra = ''
   );
 }
 
+/**
+ * Waits until a server's listener holds exactly `count` watchers: a new subscription is registered once the count
+ * has gone up, an ended one released once it has come back down.
+ */
+async function watchersReach(events: { watcherCount: number }, count: number): Promise<void> {
+  for (let i = 0; i < 500 && events.watcherCount !== count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(events.watcherCount).toBe(count);
+}
+
 type Progress = { runUpdated: { status: string; currentStage: number } };
 const states = (messages: Array<Message<Progress>>) => messages.map((m) => `${m.data?.runUpdated.status}:${m.data?.runUpdated.currentStage}`);
 
@@ -143,8 +152,9 @@ describe('runsUpdated', () => {
   type Dash = { runsUpdated: { id: string; status: string; companyName: string } };
 
   it('sees runs created by SQL and by createRun, changes to them, and deletions', async () => {
+    const before = api.server.events.watcherCount;
     const sub = subscribeWs(client(alice.token), DashboardDocument, {});
-    await new Promise((resolve) => setTimeout(resolve, 200)); // let the subscription start listening
+    await watchersReach(api.server.events, before + 1); // the subscription is listening
     const { rows } = await api.db.sql.query<{ id: string }>(
       `INSERT INTO "Run" (id, "userId", "companyId", "companyName", "documentName", "documentUrl", "updatedAt")
        VALUES (gen_random_uuid(), $1, 'acme', 'Acme by SQL', 'a.pdf', 'https://x.test/a.pdf', now()) RETURNING id`,
@@ -165,21 +175,24 @@ describe('runsUpdated', () => {
     expect(gone.data).toBeNull();
     expect(gone.errors![0]!.extensions).toEqual({ code: 'NOT_FOUND', deleted: true, runId: sqlRun });
     sub.unsubscribe();
+    await watchersReach(api.server.events, before);
   });
 
   it('with a status filter, reports only runs now in one of those statuses, and never another user’s runs', async () => {
+    const before = api.server.events.watcherCount;
     const sub = subscribeWs(client(alice.token), DashboardDocument, { status: ['FAILED'] });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await watchersReach(api.server.events, before + 1);
     const mine = await createRun(api.db.prisma, alice.userId, { companyName: 'Mine' });
     const theirs = await createRun(api.db.prisma, bob.userId, { companyName: 'Theirs' });
     await pipeline(theirs.id, 'FAILED', 1, `, "errorMessage" = 'x'`);
     await pipeline(mine.id, 'RUNNING', 1);
     await pipeline(mine.id, 'FAILED', 1, `, "errorMessage" = 'x'`);
     await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.id === mine.id);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Bob's run failed first: had it leaked, it would have arrived before Alice's.
     const seen = sub.messages.map((m) => (m.data as Dash).runsUpdated);
     expect(seen.every((r) => r.status === 'FAILED' && r.companyName === 'Mine')).toBe(true);
     sub.unsubscribe();
+    await watchersReach(api.server.events, before);
   });
 });
 
@@ -188,7 +201,7 @@ describe('across instances and connection loss', () => {
     const second = await startTestServer(api.db.url, { CLERK_JWT_KEY: api.signer.publicKeyPem });
     try {
       const dash = subscribeWs(client(alice.token, second.wsUrl), DashboardDocument, {});
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await watchersReach(second.events, 1);
       const created = dataOf(
         await execute(api.server.url, CreateRunDocument, {
           input: { companyId: 'multi', companyName: 'Via instance 1', documentName: 'c.pdf', documentUrl: 'https://x.test/c.pdf' },
