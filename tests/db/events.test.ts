@@ -29,7 +29,7 @@ afterAll(async () => {
 /** Waits until the notifications of the statements just run have arrived, and returns them. */
 async function drain(): Promise<Array<Record<string, unknown>>> {
   await db.sql.query(`SELECT pg_notify('${RUN_EVENTS_CHANNEL}', '{"runId":"marker","change":"marker"}')`);
-  for (let i = 0; i < 200 && !received.some((e) => e.runId === 'marker'); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && !received.some((e) => e.runId === 'marker'); i++) await new Promise((r) => setTimeout(r, 10));
   const events = received.filter((e) => e.runId !== 'marker');
   received = [];
   return events;
@@ -91,13 +91,13 @@ describe('RunEventListener', () => {
       const stopAlice = events.watch(alice.id, (s) => seen.alice!.push(s));
       events.watch(bob.id, (s) => seen.bob!.push(s));
       const run = await createRun(db.prisma, alice.id);
-      for (let i = 0; i < 200 && seen.alice!.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && seen.alice!.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(seen.alice).toEqual([{ kind: 'event', event: expect.objectContaining({ runId: run.id, change: 'created' }) }]);
       expect(seen.bob).toEqual([]);
 
       const pid = events.pid;
       await terminateListener(db.sql, pid);
-      for (let i = 0; i < 300 && !seen.bob!.some((s) => s.kind === 'resync'); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && !seen.bob!.some((s) => s.kind === 'resync'); i++) await new Promise((r) => setTimeout(r, 10));
       expect(seen.bob).toEqual([{ kind: 'resync' }]);
       expect(seen.alice!.at(-1)).toEqual({ kind: 'resync' });
       expect(events.pid).not.toBe(pid);
