@@ -43,7 +43,7 @@ export function toGraphQLError(error: unknown): GraphQLError {
 }
 
 /** Runs a database operation, turning its failures into client errors through the foundation's table. */
-export async function db<T>(operation: Promise<T>): Promise<T> {
+export async function withClientErrors<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {

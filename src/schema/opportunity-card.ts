@@ -1,7 +1,7 @@
 /** OpportunityCard: one of the five opportunities of a completed run; its owner can star it. */
 import { builder } from './builder';
 import { currentUser } from './context';
-import { db } from './errors';
+import { withClientErrors } from './errors';
 
 export const OpportunityCard = builder.prismaObject('OpportunityCard', {
   description: 'One of the five opportunity cards written at stage 5 of a run',
@@ -36,9 +36,9 @@ builder.queryField('opportunityCards', (t) =>
         runId: t.arg.id({ description: 'Only the cards of this run' }),
       },
       totalCount: (_connection, args, ctx) =>
-        db(ctx.db.opportunityCard.count({ where: cardFilter(currentUser(ctx).id, args) })),
+        withClientErrors(ctx.db.opportunityCard.count({ where: cardFilter(currentUser(ctx).id, args) })),
       resolve: (query, _root, args, ctx) =>
-        db(
+        withClientErrors(
           ctx.db.opportunityCard.findMany({
             ...query,
             where: cardFilter(currentUser(ctx).id, args),
@@ -68,6 +68,6 @@ builder.mutationField('setCardStarred', (t) =>
     },
     // The owner check is part of the UPDATE's WHERE: someone else's card matches no row (P2025 → NOT_FOUND).
     resolve: (query, _root, { id, starred }, ctx) =>
-      db(ctx.db.opportunityCard.update({ ...query, where: { id, userId: currentUser(ctx).id }, data: { starred } })),
+      withClientErrors(ctx.db.opportunityCard.update({ ...query, where: { id, userId: currentUser(ctx).id }, data: { starred } })),
   }),
 );

@@ -3,7 +3,7 @@ import { RunStatus } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { builder } from './builder';
 import { currentUser, type Context } from './context';
-import { badInput, clientError, db, notFound } from './errors';
+import { badInput, clientError, notFound, withClientErrors } from './errors';
 
 export const RunStatusEnum = builder.enumType(RunStatus, {
   name: 'RunStatus',
@@ -72,10 +72,10 @@ export const newestFirst: Prisma.RunOrderByWithRelationInput[] = [{ createdAt: '
 
 /** One page of a user's runs, with the selection Pothos planned for the page (`query`). */
 export const listRuns = (ctx: Context, userId: string, args: RunFilter, query: object) =>
-  db(ctx.db.run.findMany({ ...query, where: runFilter(userId, args), orderBy: newestFirst }));
+  withClientErrors(ctx.db.run.findMany({ ...query, where: runFilter(userId, args), orderBy: newestFirst }));
 
 export const countRuns = (ctx: Context, userId: string, args: RunFilter) =>
-  db(ctx.db.run.count({ where: runFilter(userId, args) }));
+  withClientErrors(ctx.db.run.count({ where: runFilter(userId, args) }));
 
 builder.queryField('run', (t) =>
   t.prismaField({
@@ -83,7 +83,8 @@ builder.queryField('run', (t) =>
     nullable: true,
     description: 'One of your runs; null when it does not exist or is not yours',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => db(ctx.db.run.findFirst({ ...query, where: { id, userId: currentUser(ctx).id } })),
+    resolve: (query, _root, { id }, ctx) =>
+      withClientErrors(ctx.db.run.findFirst({ ...query, where: { id, userId: currentUser(ctx).id } })),
   }),
 );
 
@@ -122,7 +123,10 @@ function text(field: string, value: string, max: number): string {
 export function validateCreateRunInput(input: CreateRunInput): CreateRunInput {
   const companyId = input.companyId.trim();
   if (!companyId || companyId.length > 64 || !COMPANY_SLUG.test(companyId)) {
-    throw badInput('input.companyId', 'must be a lowercase slug of letters, digits and single hyphens, at most 64 characters (e.g. lactalis-canada)');
+    throw badInput(
+      'input.companyId',
+      'must be a lowercase slug of letters, digits and single hyphens, at most 64 characters (e.g. lactalis-canada)',
+    );
   }
   const documentUrl = input.documentUrl.trim();
   if (documentUrl.length > 2048) throw badInput('input.documentUrl', `must be at most 2048 characters (got ${documentUrl.length})`);
@@ -158,7 +162,7 @@ builder.mutationField('createRun', (t) =>
     description: 'Start a run: a new PENDING run at stage 0 that the pipeline will pick up',
     args: { input: t.arg({ type: CreateRunInputType, required: true }) },
     resolve: (query, _root, { input }, ctx) =>
-      db(ctx.db.run.create({ ...query, data: { ...validateCreateRunInput(input), userId: currentUser(ctx).id } })),
+      withClientErrors(ctx.db.run.create({ ...query, data: { ...validateCreateRunInput(input), userId: currentUser(ctx).id } })),
   }),
 );
 
@@ -172,7 +176,7 @@ builder.mutationField('deleteRun', (t) =>
     description: 'Delete one of your runs with its cards, inspiration report and stage outputs',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const { count } = await db(ctx.db.run.deleteMany({ where: { id, userId: currentUser(ctx).id } }));
+      const { count } = await withClientErrors(ctx.db.run.deleteMany({ where: { id, userId: currentUser(ctx).id } }));
       if (count === 0) throw notFound('Run');
       return { deletedRunId: id };
     },
@@ -188,7 +192,7 @@ builder.mutationField('retryRun', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const userId = currentUser(ctx).id;
-      const retried = await db(
+      const retried = await withClientErrors(
         ctx.db.$transaction(async (tx) => {
           // The status condition makes the claim atomic: two retries cannot both succeed.
           const { count } = await tx.run.updateMany({
@@ -203,11 +207,11 @@ builder.mutationField('retryRun', (t) =>
         }),
       );
       if (!retried) {
-        const existing = await db(ctx.db.run.findFirst({ where: { id, userId }, select: { status: true } }));
+        const existing = await withClientErrors(ctx.db.run.findFirst({ where: { id, userId }, select: { status: true } }));
         if (!existing) throw notFound('Run');
         throw clientError('CONFLICT', `Only a FAILED run can be retried; this run is ${existing.status}`, { status: existing.status });
       }
-      return db(ctx.db.run.findUniqueOrThrow({ ...query, where: { id } }));
+      return withClientErrors(ctx.db.run.findUniqueOrThrow({ ...query, where: { id } }));
     },
   }),
 );

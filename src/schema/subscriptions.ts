@@ -11,7 +11,7 @@ import type { Run as RunRow } from '../generated/prisma/client';
 import { RunStatus } from '../generated/prisma/enums';
 import { builder } from './builder';
 import { currentUser, type Context } from './context';
-import { clientError, db, notFound } from './errors';
+import { clientError, notFound, withClientErrors } from './errors';
 import { Run, RunStatusEnum } from './run';
 
 const TERMINAL = new Set<string>([RunStatus.COMPLETED, RunStatus.FAILED]);
@@ -69,7 +69,7 @@ function fetchRun(ctx: Context, userId: string, runId: string, query: object): P
   const key = `${userId}|${runId}|${JSON.stringify(query)}`;
   let pending = inFlight.get(key);
   if (!pending) {
-    pending = db(ctx.db.run.findFirst({ ...query, where: { id: runId, userId } }) as Promise<RunRow | null>).finally(() =>
+    pending = withClientErrors(ctx.db.run.findFirst({ ...query, where: { id: runId, userId } }) as Promise<RunRow | null>).finally(() =>
       inFlight.delete(key),
     );
     inFlight.set(key, pending);
@@ -187,7 +187,7 @@ async function* followUserRuns(ctx: Context, userId: string, query: object, want
 /** After a reconnect: the runs that may have changed while no notifications could arrive. */
 async function recentlyChangedRunIds(ctx: Context, userId: string): Promise<string[]> {
   const since = new Date(Date.now() - 60_000);
-  const rows = await db(
+  const rows = await withClientErrors(
     ctx.db.run.findMany({
       where: { userId, OR: [{ updatedAt: { gte: since } }, { status: { in: [RunStatus.PENDING, RunStatus.RUNNING] } }] },
       select: { id: true },

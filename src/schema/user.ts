@@ -1,7 +1,7 @@
 /** User: the signed-in person, reached only as `me`. */
 import { builder } from './builder';
 import { currentUser } from './context';
-import { db } from './errors';
+import { withClientErrors } from './errors';
 import { countRuns, listRuns, RunConnection, runListArgs } from './run';
 
 export const User = builder.prismaObject('User', {
@@ -25,10 +25,10 @@ export const User = builder.prismaObject('User', {
     ),
     // Counted through the (userId, …) indexes; Prisma's relation _count would aggregate the whole table.
     runCount: t.int({
-      resolve: (user, _args, ctx) => db(ctx.db.run.count({ where: { userId: user.id } })),
+      resolve: (user, _args, ctx) => withClientErrors(ctx.db.run.count({ where: { userId: user.id } })),
     }),
     starredCardCount: t.int({
-      resolve: (user, _args, ctx) => db(ctx.db.opportunityCard.count({ where: { userId: user.id, starred: true } })),
+      resolve: (user, _args, ctx) => withClientErrors(ctx.db.opportunityCard.count({ where: { userId: user.id, starred: true } })),
     }),
   }),
 });
@@ -37,6 +37,7 @@ builder.queryField('me', (t) =>
   t.prismaField({
     type: 'User',
     description: 'The signed-in user (created on the first request of a Clerk user)',
-    resolve: (query, _root, _args, ctx) => db(ctx.db.user.findUniqueOrThrow({ ...query, where: { id: currentUser(ctx).id } })),
+    resolve: (query, _root, _args, ctx) =>
+      withClientErrors(ctx.db.user.findUniqueOrThrow({ ...query, where: { id: currentUser(ctx).id } })),
   }),
 );
