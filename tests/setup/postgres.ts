@@ -3,7 +3,7 @@
  * the run creates and drops its own databases there), else an embedded PostgreSQL in a temporary folder,
  * deleted afterwards. A template database is migrated once with Prisma's engine; each test file clones it.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runStatement } from '../../src/db/admin';
@@ -37,7 +37,10 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opportunity-api-test-'));
     const embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true });
     adminUrl = withDatabase(embedded.url, 'postgres');
-    stopServer = () => embedded.stop();
+    stopServer = async () => {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
     process.stdout.write(`\ntests use an embedded PostgreSQL in ${dataDir}\n`);
   }
 
