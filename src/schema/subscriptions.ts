@@ -83,18 +83,14 @@ function selectionOf(ctx: Context, info: GraphQLResolveInfo): object {
 }
 
 async function* followRun(ctx: Context, userId: string, runId: string, query: object, ticks: Ticks, first: RunRow) {
-  try {
-    let run: RunRow | null = first;
+  let run: RunRow | null = first;
+  yield run;
+  if (TERMINAL.has(run.status)) return;
+  for await (const _signals of ticks) {
+    run = await fetchRun(ctx, userId, runId, query);
+    if (!run) return; // deleted: nothing more will happen to it
     yield run;
     if (TERMINAL.has(run.status)) return;
-    for await (const _signals of ticks) {
-      run = await fetchRun(ctx, userId, runId, query);
-      if (!run) return; // deleted: nothing more will happen to it
-      yield run;
-      if (TERMINAL.has(run.status)) return;
-    }
-  } finally {
-    await ticks.return();
   }
 }
 
@@ -159,28 +155,24 @@ builder.subscriptionField('runsUpdated', (t) =>
 type RunUpdate = RunRow | { deletedRunId: string };
 
 async function* followUserRuns(ctx: Context, userId: string, query: object, wanted: Set<string> | undefined, ticks: Ticks) {
-  try {
-    for await (const signals of ticks) {
-      const changed = new Set<string>();
-      const deleted = new Set<string>();
-      for (const signal of signals) {
-        if (signal.kind === 'resync') {
-          for (const id of await recentlyChangedRunIds(ctx, userId)) changed.add(id);
-        } else if (signal.event.change === 'deleted') {
-          deleted.add(signal.event.runId);
-          changed.delete(signal.event.runId);
-        } else if (!deleted.has(signal.event.runId)) {
-          changed.add(signal.event.runId);
-        }
-      }
-      for (const runId of deleted) yield { deletedRunId: runId } satisfies RunUpdate;
-      for (const runId of changed) {
-        const run = await fetchRun(ctx, userId, runId, query);
-        if (run && (!wanted || wanted.has(run.status))) yield run satisfies RunUpdate;
+  for await (const signals of ticks) {
+    const changed = new Set<string>();
+    const deleted = new Set<string>();
+    for (const signal of signals) {
+      if (signal.kind === 'resync') {
+        for (const id of await recentlyChangedRunIds(ctx, userId)) changed.add(id);
+      } else if (signal.event.change === 'deleted') {
+        deleted.add(signal.event.runId);
+        changed.delete(signal.event.runId);
+      } else if (!deleted.has(signal.event.runId)) {
+        changed.add(signal.event.runId);
       }
     }
-  } finally {
-    await ticks.return();
+    for (const runId of deleted) yield { deletedRunId: runId } satisfies RunUpdate;
+    for (const runId of changed) {
+      const run = await fetchRun(ctx, userId, runId, query);
+      if (run && (!wanted || wanted.has(run.status))) yield run satisfies RunUpdate;
+    }
   }
 }
 
@@ -199,9 +191,10 @@ async function recentlyChangedRunIds(ctx: Context, userId: string): Promise<stri
 }
 
 /**
- * The iterator handed to GraphQL. Stopping it (unsubscribe, disconnect) must take effect even while the stream
- * waits for the next change: an async generator would queue `return()` behind that wait, keeping the watcher
- * alive until some event arrived. Closing the ticks first ends the wait at once.
+ * The iterator handed to GraphQL, and the one place a stream lets go of its watcher and ticks, however it ends.
+ * Stopping it (unsubscribe, disconnect) must take effect even while the stream waits for the next change: an
+ * async generator would queue `return()` behind that wait, keeping the watcher alive until some event arrived.
+ * Closing the ticks first ends the wait at once.
  */
 function stream<T>(source: AsyncGenerator<T>, ticks: Ticks, unwatch: () => void): AsyncIterableIterator<T> {
   let finished = false;

@@ -24,9 +24,7 @@ export const User = builder.prismaObject('User', {
       RunConnection,
     ),
     // Counted through the (userId, …) indexes; Prisma's relation _count would aggregate the whole table.
-    runCount: t.int({
-      resolve: (user, _args, ctx) => withClientErrors(ctx.db.run.count({ where: { userId: user.id } })),
-    }),
+    runCount: t.int({ resolve: (user, _args, ctx) => countRuns(ctx, user.id, {}) }),
     starredCardCount: t.int({
       resolve: (user, _args, ctx) => withClientErrors(ctx.db.opportunityCard.count({ where: { userId: user.id, starred: true } })),
     }),
