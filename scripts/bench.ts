@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config';
 import { createPrismaClient, type Database } from '../src/db/client';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { RunEventListener } from '../src/db/events';
-import { PROJECT_ROOT } from '../src/db/paths';
+import { PROJECT_ROOT } from '../src/config';
 import { withDatabase } from '../src/db/url';
 import { logger } from '../src/logger';
 import { createApp } from '../src/server/http';

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/db/paths';
+import { PROJECT_ROOT } from '../src/config';
 import { printSchemaSDL } from '../src/schema';
 import { runCli } from './cli';
 

@@ -1,29 +1,101 @@
 /**
- * The one configuration module: every environment variable the server reads is parsed and validated here,
- * once, at start. Anything else in the code takes an `AppConfig` instead of reading `process.env`.
+ * The one configuration module: every environment variable the server and its scripts read is declared in
+ * `SETTINGS` (name, default, meaning, validation), parsed once at start and handed around as an `AppConfig`.
+ * Nothing else reads `process.env`. The README's configuration table is checked against `SETTINGS` by a test.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from './db/paths';
+import { z } from 'zod';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
-export interface AppConfig {
-  nodeEnv: NodeEnv;
-  host: string;
-  port: number;
-  /** Application connection (may be a PgBouncer URL). Undefined: use the embedded PostgreSQL. */
-  databaseUrl: string | undefined;
-  /** Direct connection for migrations and LISTEN; falls back to `databaseUrl`. */
-  directUrl: string | undefined;
-  /** Where the embedded PostgreSQL keeps its cluster and local keys. */
-  dataDir: string;
-  /** Log every SQL statement with its duration (always on in development). */
-  logQueries: boolean;
-  auth: AuthConfig;
-  /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
-  wsTokenGraceSeconds: number;
+export class ConfigError extends Error {
+  override name = 'ConfigError';
 }
+
+/** The project root: the nearest folder above this file holding package.json. */
+export const PROJECT_ROOT = ((from: string) => {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+})(__dirname);
+
+/** Loads `.env` from the project root when present; real environment variables win. */
+export function loadDotEnv(root = PROJECT_ROOT): void {
+  const file = path.join(root, '.env');
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+// ---- Value types ------------------------------------------------------------------------------------------
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const flag = z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
+
+const origins = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim().replace(/\/$/, '')).filter(Boolean))
+  .pipe(z.array(z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin)));
+
+const publicKeyPem = z
+  .string()
+  // Env files often carry PEMs on one line with literal \n sequences.
+  .transform((value) => value.replace(/\\n/g, '\n'))
+  .pipe(z.string().regex(/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/));
+
+interface Setting {
+  /** What the variable holds, shown in errors: `PORT must be <expects> (got "…")`. */
+  expects: string;
+  /** Default as written in the README ('' when unset means "not set"; a sentence for derived defaults). */
+  default: string;
+  description: string;
+  schema: z.ZodType;
+  /** Never echoed in an error message (it may hold a password or key). */
+  secret?: boolean;
+}
+
+/** Every variable, its default and meaning: the README's configuration table mirrors this. */
+export const SETTINGS = {
+  NODE_ENV: { expects: 'development, production or test', default: 'development', description: 'Production masks errors, refuses development tokens, needs DATABASE_URL and a Clerk key.', schema: z.enum(['development', 'production', 'test']) },
+  HOST: { expects: 'a host name or address', default: '0.0.0.0', description: 'Address the HTTP server binds.', schema: z.string().min(1) },
+  PORT: { expects: 'an integer from 0 to 65535', default: '4000', description: 'HTTP port (0: any free port).', schema: integer(0, 65535) },
+  DATABASE_URL: { expects: 'a postgresql:// URL', default: '', description: 'Application database (may be PgBouncer). Unset: the embedded PostgreSQL in DATA_DIR.', schema: postgresUrl, secret: true },
+  DIRECT_URL: { expects: 'a postgresql:// URL', default: 'DATABASE_URL', description: 'Direct connection for migrations and LISTEN (not through PgBouncer).', schema: postgresUrl, secret: true },
+  DATA_DIR: { expects: 'a folder', default: '.data', description: 'Embedded PostgreSQL cluster and the development signing key.', schema: z.string().min(1) },
+  LOG_LEVEL: { expects: 'debug, info, warn, error or silent', default: 'info (silent in test)', description: 'Lowest level logged.', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']) },
+  LOG_QUERIES: { expects: 'a flag (1/0, true/false)', default: 'on in development', description: 'Log every SQL statement with its duration.', schema: flag },
+  CLERK_JWT_KEY: { expects: 'a PEM public key (-----BEGIN PUBLIC KEY----- …)', default: '', description: "Clerk's JWT public key: networkless token verification.", schema: publicKeyPem },
+  CLERK_SECRET_KEY: { expects: 'a key starting with sk_test_ or sk_live_', default: '', description: "Clerk secret key: verification through Clerk's JWKS, and profiles from the Backend API.", schema: z.string().regex(/^sk_(test|live)_/), secret: true },
+  CLERK_AUTHORIZED_PARTIES: { expects: 'comma-separated origins like https://app.example.com', default: '', description: "Origins accepted in a token's azp claim; unset: not checked.", schema: origins },
+  CORS_ORIGINS: { expects: 'comma-separated origins like https://app.example.com', default: '', description: 'Browser origins allowed to call the API with credentials (CORS), and to open cookie-authenticated WebSockets. Unset: none.', schema: origins },
+  GRAPHQL_INTROSPECTION: { expects: 'a flag (1/0, true/false)', default: 'off in production', description: 'Answer introspection queries (always on outside production).', schema: flag },
+  GRAPHQL_MAX_DEPTH: { expects: 'an integer from 1 to 100', default: '10', description: 'Deepest field nesting an operation may have (fragments add no level).', schema: integer(1, 100) },
+  GRAPHQL_MAX_ALIASES: { expects: 'an integer from 0 to 1000', default: '30', description: 'Aliased fields per operation.', schema: integer(0, 1000) },
+  GRAPHQL_MAX_COST: { expects: 'an integer from 1 to 10000000', default: '5000', description: 'Cost per operation: 1 per field, sub-selections of lists multiplied by their page size (first/last, default 20) or 5 for the per-run lists.', schema: integer(1, 10_000_000) },
+  GRAPHQL_MAX_TOKENS: { expects: 'an integer from 100 to 1000000', default: '2000', description: 'Lexical tokens per document (the parser stops there).', schema: integer(100, 1_000_000) },
+  GRAPHQL_MAX_DIRECTIVES: { expects: 'an integer from 0 to 1000', default: '20', description: 'Directives per operation.', schema: integer(0, 1000) },
+  HTTP_MAX_BODY_BYTES: { expects: 'an integer from 1024 to 104857600', default: '102400', description: 'Largest GraphQL request body (413 beyond).', schema: integer(1024, 100 * 1024 * 1024) },
+  WS_MAX_PAYLOAD_BYTES: { expects: 'an integer from 1024 to 104857600', default: '65536', description: 'Largest WebSocket message; a bigger one closes the connection (1009) before it is parsed.', schema: integer(1024, 100 * 1024 * 1024) },
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: { expects: 'an integer from 1 to 100000', default: '50', description: 'Concurrent subscriptions on one WebSocket.', schema: integer(1, 100_000) },
+  MAX_SUBSCRIPTIONS_PER_USER: { expects: 'an integer from 1 to 1000000', default: '200', description: 'Concurrent subscriptions of one user on one instance (WebSocket and SSE).', schema: integer(1, 1_000_000) },
+  WS_TOKEN_GRACE_SECONDS: { expects: 'a number of seconds, 0 or more', default: '300', description: 'A WebSocket whose session token expired is closed (4401) this much later.', schema: integer(0) },
+  RATE_LIMIT_REQUESTS_PER_MINUTE: { expects: 'an integer, 0 (off) or more', default: '600', description: 'GraphQL operations per user per minute, across all instances (429 beyond).', schema: integer(0) },
+  RATE_LIMIT_CREATE_RUN_PER_MINUTE: { expects: 'an integer, 0 (off) or more', default: '10', description: 'createRun calls per user per minute, across all instances.', schema: integer(0) },
+  RATE_LIMIT_CREATE_RUN_PER_DAY: { expects: 'an integer, 0 (off) or more', default: '200', description: 'createRun calls per user per UTC day, across all instances.', schema: integer(0) },
+  SHUTDOWN_TIMEOUT_MS: { expects: 'an integer from 1000 to 600000', default: '10000', description: 'On SIGTERM/SIGINT the process exits within this time, whatever its clients do.', schema: integer(1000, 600_000) },
+  SHUTDOWN_DRAIN_MS: { expects: 'an integer from 0 to 600000', default: '2000 in production, else 0', description: 'After SIGTERM, keep answering (with /ready 503 and Connection: close) this long so load balancers stop routing here.', schema: integer(0, 600_000) },
+} as const satisfies Record<string, Setting>;
+
+type SettingName = keyof typeof SETTINGS;
+type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> | undefined };
 
 export interface AuthConfig {
   /** PEM public key: networkless verification of Clerk session tokens. */
@@ -36,110 +108,109 @@ export interface AuthConfig {
   devTokens: boolean;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export interface GraphQLLimits {
+  introspection: boolean;
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxTokens: number;
+  maxDirectives: number;
 }
 
-
-/** Loads `.env` from the project root when present; real environment variables win. */
-export function loadDotEnv(root = PROJECT_ROOT): void {
-  const file = path.join(root, '.env');
-  if (existsSync(file)) process.loadEnvFile(file);
+export interface TrafficLimits {
+  maxBodyBytes: number;
+  wsMaxPayloadBytes: number;
+  wsMaxSubscriptionsPerConnection: number;
+  maxSubscriptionsPerUser: number;
+  /** 0: no limit. */
+  requestsPerMinute: number;
+  createRunPerMinute: number;
+  createRunPerDay: number;
 }
 
-function parseNodeEnv(value: string | undefined): NodeEnv {
-  const env = value?.trim() || 'development';
-  if (env === 'development' || env === 'production' || env === 'test') return env;
-  throw new ConfigError(`NODE_ENV must be development, production or test (got "${env}")`);
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  /** Application connection (may be a PgBouncer URL). Undefined: use the embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  /** Direct connection for migrations and LISTEN; falls back to `databaseUrl`. */
+  directUrl: string | undefined;
+  /** Where the embedded PostgreSQL keeps its cluster and local keys. */
+  dataDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Log every SQL statement with its duration (always on in development). */
+  logQueries: boolean;
+  auth: AuthConfig;
+  /** Browser origins allowed to send credentialed cross-origin requests. */
+  corsOrigins: string[];
+  graphql: GraphQLLimits;
+  limits: TrafficLimits;
+  /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
+  wsTokenGraceSeconds: number;
+  shutdownTimeoutMs: number;
+  shutdownDrainMs: number;
 }
 
-function parsePort(value: string | undefined, fallback: number): number {
-  if (value === undefined || value.trim() === '') return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`PORT must be an integer from 0 to 65535 (got "${value}")`);
+function parseAll(env: NodeJS.ProcessEnv): Parsed {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    const result = setting.schema.safeParse(raw);
+    if (!result.success) throw new ConfigError(`${name} must be ${setting.expects}${setting.secret ? '' : ` (got "${raw}")`}`);
+    parsed[name] = result.data;
   }
-  return port;
-}
-
-function parsePostgresUrl(name: string, value: string | undefined): string | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL`);
-  }
-  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
-    throw new ConfigError(`${name} must start with postgresql:// (got "${url.protocol}//")`);
-  }
-  return value.trim();
-}
-
-function parsePem(name: string, value: string | undefined): string | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  // Env files often carry PEMs on one line with literal \n sequences.
-  const pem = value.trim().replace(/\\n/g, '\n');
-  if (!/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/.test(pem)) {
-    throw new ConfigError(`${name} must be a PEM public key (-----BEGIN PUBLIC KEY----- …)`);
-  }
-  return pem;
-}
-
-function parseOrigins(name: string, value: string | undefined): string[] {
-  if (!value?.trim()) return [];
-  return value.split(',').map((raw) => {
-    const origin = raw.trim();
-    try {
-      const url = new URL(origin);
-      if (url.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
-      return url.origin;
-    } catch {
-      throw new ConfigError(`${name} must be comma-separated origins like https://app.example.com (got "${origin}")`);
-    }
-  });
-}
-
-function parseSeconds(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value.trim() === '') return fallback;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new ConfigError(`${name} must be a number of seconds, 0 or more (got "${value}")`);
-  return seconds;
-}
-
-function parseFlag(value: string | undefined): boolean {
-  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+  return parsed as Parsed;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const nodeEnv = parseNodeEnv(env.NODE_ENV);
-  const databaseUrl = parsePostgresUrl('DATABASE_URL', env.DATABASE_URL);
-  const directUrl = parsePostgresUrl('DIRECT_URL', env.DIRECT_URL);
-  if (nodeEnv === 'production' && !databaseUrl) {
+  const v = parseAll(env);
+  const nodeEnv = v.NODE_ENV ?? 'development';
+  const production = nodeEnv === 'production';
+  if (production && !v.DATABASE_URL) {
     throw new ConfigError('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
   }
-  if (directUrl && !databaseUrl) {
+  if (v.DIRECT_URL && !v.DATABASE_URL) {
     throw new ConfigError('DIRECT_URL is set but DATABASE_URL is not: set both, or neither for the embedded database');
   }
-  const clerkJwtKey = parsePem('CLERK_JWT_KEY', env.CLERK_JWT_KEY);
-  const clerkSecretKey = env.CLERK_SECRET_KEY?.trim() || undefined;
-  if (clerkSecretKey && !/^sk_(test|live)_/.test(clerkSecretKey)) {
-    throw new ConfigError('CLERK_SECRET_KEY must start with sk_test_ or sk_live_');
-  }
+  const clerkJwtKey = v.CLERK_JWT_KEY;
+  const clerkSecretKey = v.CLERK_SECRET_KEY;
   return {
     nodeEnv,
-    host: env.HOST?.trim() || '0.0.0.0',
-    port: parsePort(env.PORT, 4000),
-    databaseUrl,
-    directUrl,
-    dataDir: path.resolve(PROJECT_ROOT, env.DATA_DIR?.trim() || '.data'),
-    logQueries: nodeEnv === 'development' || parseFlag(env.LOG_QUERIES),
-    wsTokenGraceSeconds: parseSeconds('WS_TOKEN_GRACE_SECONDS', env.WS_TOKEN_GRACE_SECONDS, 300),
+    host: v.HOST ?? '0.0.0.0',
+    port: v.PORT ?? 4000,
+    databaseUrl: v.DATABASE_URL,
+    directUrl: v.DIRECT_URL,
+    dataDir: path.resolve(PROJECT_ROOT, v.DATA_DIR ?? '.data'),
+    logLevel: v.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    logQueries: v.LOG_QUERIES ?? nodeEnv === 'development',
     auth: {
       clerkJwtKey,
       clerkSecretKey,
-      authorizedParties: parseOrigins('CLERK_AUTHORIZED_PARTIES', env.CLERK_AUTHORIZED_PARTIES),
-      devTokens: nodeEnv !== 'production' && !clerkJwtKey && !clerkSecretKey,
+      authorizedParties: v.CLERK_AUTHORIZED_PARTIES ?? [],
+      devTokens: !production && !clerkJwtKey && !clerkSecretKey,
     },
+    corsOrigins: v.CORS_ORIGINS ?? [],
+    graphql: {
+      introspection: !production || (v.GRAPHQL_INTROSPECTION ?? false),
+      maxDepth: v.GRAPHQL_MAX_DEPTH ?? 10,
+      maxAliases: v.GRAPHQL_MAX_ALIASES ?? 30,
+      maxCost: v.GRAPHQL_MAX_COST ?? 5000,
+      maxTokens: v.GRAPHQL_MAX_TOKENS ?? 2000,
+      maxDirectives: v.GRAPHQL_MAX_DIRECTIVES ?? 20,
+    },
+    limits: {
+      maxBodyBytes: v.HTTP_MAX_BODY_BYTES ?? 102_400,
+      wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES ?? 65_536,
+      wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 50,
+      maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER ?? 200,
+      requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE ?? 600,
+      createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE ?? 10,
+      createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY ?? 200,
+    },
+    wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS ?? 300,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    shutdownDrainMs: v.SHUTDOWN_DRAIN_MS ?? (production ? 2000 : 0),
   };
 }

@@ -16,11 +16,17 @@ let target: DatabaseTarget | undefined;
 let app: App | undefined;
 let events: RunEventListener | undefined;
 let stopping = false;
+let shutdownTimeoutMs = 10_000;
 
 async function shutdown(reason: string, exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info('shutting down', { reason });
+  // Whatever a client, the pool or the database does, the process is gone within the budget.
+  setTimeout(() => {
+    logger.error('shutdown did not finish within SHUTDOWN_TIMEOUT_MS; exiting now', { timeoutMs: shutdownTimeoutMs });
+    process.exit(exitCode || 1);
+  }, shutdownTimeoutMs).unref();
   await app?.close().catch((err: unknown) => logger.error('closing HTTP server failed', { err }));
   await events?.stop().catch((err: unknown) => logger.error('stopping the run event listener failed', { err }));
   await disconnectPrisma().catch((err: unknown) => logger.error('closing database pool failed', { err }));
@@ -31,6 +37,7 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  shutdownTimeoutMs = config.shutdownTimeoutMs;
   assertTokensVerifiable(config.auth);
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));

@@ -34,6 +34,8 @@ export interface EventSource {
   readonly state: ListenerState;
   /** Number of active watchers (subscriptions). */
   readonly watcherCount: number;
+  /** Number of active watchers of one user. */
+  watcherCountOf(userId: string): number;
   /** Calls `onSignal` for every event of this user's runs and after every reconnect; returns the unsubscribe. */
   watch(userId: string, onSignal: (signal: Signal) => void): () => void;
 }
@@ -121,6 +123,10 @@ export class RunEventListener implements EventSource {
       set.delete(onSignal);
       if (set.size === 0 && this.watchers.get(userId) === set) this.watchers.delete(userId);
     };
+  }
+
+  watcherCountOf(userId: string): number {
+    return this.watchers.get(userId)?.size ?? 0;
   }
 
   /** Number of active watchers (for metrics and tests). */

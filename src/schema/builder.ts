@@ -3,14 +3,20 @@
  * index.ts imports them all and builds the schema.
  */
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { GraphQLError, GraphQLScalarType, getNullableType, isListType, Kind, type GraphQLField, type ValueNode } from 'graphql';
 import type PrismaTypes from '../generated/pothos-types';
 import { getDatamodel } from '../generated/pothos-types';
+import ArgumentChecksPlugin from './argument-checks';
 import type { Context } from './context';
 import { unauthenticated } from './errors';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+const PER_RUN_LIST_SIZE = 5;
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -25,7 +31,9 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ArgumentChecksPlugin, ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin],
+  // Costs only; the limit is applied before execution by src/server/limits.ts.
+  complexity: { fieldComplexity },
   scopeAuth: {
     authScopes: (context) => ({ authenticated: context.user !== null }),
     unauthorizedError: () => unauthenticated(),
@@ -35,6 +43,8 @@ export const builder = new SchemaBuilder<{
     client: (context) => context.db,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+    maxConnectionSize: MAX_PAGE_SIZE,
     onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
   },
   relay: {
@@ -50,6 +60,20 @@ export const builder = new SchemaBuilder<{
 });
 
 // Every root field reads or writes user data: all of them require a signed-in user.
+/**
+ * What a field costs: 1, and the cost of its sub-selection multiplied by how many items it can return. A
+ * connection returns its page size (`first`/`last`, default 20, at most 100); the per-run lists (cards,
+ * stage outputs, inspirations) hold at most five; a connection's edges/nodes are already counted by its page.
+ */
+function fieldComplexity(args: Record<string, unknown>, _context: Context, field: GraphQLField<unknown, Context, Record<string, unknown>>) {
+  if (field.args.some((arg) => arg.name === 'first')) {
+    const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE;
+    return { field: 1, multiplier: Math.min(Math.max(size, 0), MAX_PAGE_SIZE) };
+  }
+  if (!isListType(getNullableType(field.type))) return 1;
+  return { field: 1, multiplier: field.name === 'edges' || field.name === 'nodes' ? 1 : PER_RUN_LIST_SIZE };
+}
+
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { authenticated: true } });
 

@@ -2,6 +2,7 @@
 import type { AuthUser } from '../auth/users';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
+import type { UserQuotas } from '../db/rate-limits';
 import { unauthenticated } from './errors';
 import type { Loaders } from './loaders';
 
@@ -12,6 +13,10 @@ export interface Context {
   loaders: Loaders;
   /** Run change notifications from the database (subscriptions). */
   events: EventSource;
+  /** Per-user rate limits shared by every instance. */
+  quotas: UserQuotas;
+  /** Concurrent subscriptions one user may hold on this instance. */
+  maxSubscriptionsPerUser: number;
 }
 
 /**

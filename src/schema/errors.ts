@@ -5,8 +5,12 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { toClientError, type ClientErrorCode } from '../db/errors';
+import { RateLimitExceeded } from '../db/rate-limits';
 
-export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED';
+export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED' | 'RATE_LIMITED';
+
+/** Codes that decide the HTTP status of the whole response; other errors may sit beside partial data. */
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
 
 export function clientError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, cause?: unknown): GraphQLError {
   return new GraphQLError(message, {
@@ -15,8 +19,7 @@ export function clientError(code: ErrorCode, message: string, extra: Record<stri
     extensions: {
       code,
       ...extra,
-      // Only authentication changes the HTTP status: other errors may sit beside partial data.
-      ...(code === 'UNAUTHENTICATED' ? { http: { status: 401 } } : {}),
+      ...(HTTP_STATUS[code] ? { http: { status: HTTP_STATUS[code] } } : {}),
     },
   });
 }
@@ -26,6 +29,14 @@ export const notFound = (what: string) => clientError('NOT_FOUND', `${what} not 
 /** A bad argument: names the field (as a path such as `input.companyId`) and what was wrong with it. */
 export const badInput = (field: string, problem: string) =>
   clientError('BAD_USER_INPUT', `${field} ${problem}`, { field });
+
+export function rateLimited(error: RateLimitExceeded): GraphQLError {
+  const retryAfter = error.retryAfterSeconds;
+  const graphqlError = clientError('RATE_LIMITED', error.message, { limit: error.rule.name, retryAfter });
+  // Retry-After for HTTP clients and proxies, beside the status.
+  graphqlError.extensions.http = { status: 429, headers: { 'retry-after': String(retryAfter) } };
+  return graphqlError;
+}
 
 export const unauthenticated = (message = 'Sign in required: send a Clerk session token as `Authorization: Bearer <token>`') =>
   clientError('UNAUTHENTICATED', message);
@@ -37,7 +48,12 @@ export const unauthenticated = (message = 'Sign in required: send a Clerk sessio
  */
 export function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return error;
+  // A GraphQL error of its own (not wrapping a thrown one) is about the request: variables that cannot be
+  // coerced, a missing variable, an unknown operation.
+  if (error instanceof GraphQLError && !error.originalError) return clientError('BAD_USER_INPUT', error.message);
+  if (error instanceof GraphQLError && error.originalError) return toGraphQLError(error.originalError);
   if (error instanceof PothosValidationError) return clientError('BAD_USER_INPUT', error.message);
+  if (error instanceof RateLimitExceeded) return rateLimited(error);
   const mapped = toClientError(error);
   return clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {}, error);
 }

@@ -1,7 +1,8 @@
 /** OpportunityCard: one of the five opportunities of a completed run; its owner can star it. */
 import { builder } from './builder';
 import { currentUser } from './context';
-import { withClientErrors } from './errors';
+import { notFound, withClientErrors } from './errors';
+import { Run } from './run';
 
 export const OpportunityCard = builder.prismaObject('OpportunityCard', {
   description: 'One of the five opportunity cards written at stage 5 of a run',
@@ -19,7 +20,16 @@ export const OpportunityCard = builder.prismaObject('OpportunityCard', {
     starred: t.exposeBoolean('starred'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    run: t.relation('run'),
+    // A card's run is loaded by a second statement; if the run is deleted in between, the card is gone too:
+    // say so (NOT_FOUND) rather than break the non-null contract.
+    run: t.field({
+      type: Run,
+      select: (_args, _ctx, nestedSelection) => ({ run: nestedSelection() }),
+      resolve: (card) => {
+        if (!card.run) throw notFound('Run');
+        return card.run;
+      },
+    }),
   }),
 });
 

@@ -113,23 +113,27 @@ export interface CreateRunInput {
 
 const COMPANY_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+/** Length in characters as a person counts them (code points), not UTF-16 units: an emoji is one. */
+const characters = (value: string) => [...value].length;
+
 function text(field: string, value: string, max: number): string {
   const trimmed = value.trim();
-  if (trimmed.length < 1 || trimmed.length > max) throw badInput(field, `must be 1 to ${max} characters (got ${trimmed.length})`);
+  const length = characters(trimmed);
+  if (length < 1 || length > max) throw badInput(field, `must be 1 to ${max} characters (got ${length})`);
   return trimmed;
 }
 
 /** Checks and normalises createRun's input; errors name the field, e.g. `input.documentUrl`. */
 export function validateCreateRunInput(input: CreateRunInput): CreateRunInput {
   const companyId = input.companyId.trim();
-  if (!companyId || companyId.length > 64 || !COMPANY_SLUG.test(companyId)) {
+  if (!companyId || characters(companyId) > 64 || !COMPANY_SLUG.test(companyId)) {
     throw badInput(
       'input.companyId',
       'must be a lowercase slug of letters, digits and single hyphens, at most 64 characters (e.g. lactalis-canada)',
     );
   }
   const documentUrl = input.documentUrl.trim();
-  if (documentUrl.length > 2048) throw badInput('input.documentUrl', `must be at most 2048 characters (got ${documentUrl.length})`);
+  if (characters(documentUrl) > 2048) throw badInput('input.documentUrl', `must be at most 2048 characters (got ${characters(documentUrl)})`);
   let url: URL | undefined;
   try {
     url = new URL(documentUrl);
@@ -159,10 +163,17 @@ const CreateRunInputType = builder.inputType('CreateRunInput', {
 builder.mutationField('createRun', (t) =>
   t.prismaField({
     type: 'Run',
-    description: 'Start a run: a new PENDING run at stage 0 that the pipeline will pick up',
+    description:
+      'Start a run: a new PENDING run at stage 0 that the pipeline will pick up. Limited per user per minute and ' +
+      'per day (RATE_LIMITED with extensions.retryAfter in seconds).',
     args: { input: t.arg({ type: CreateRunInputType, required: true }) },
-    resolve: (query, _root, { input }, ctx) =>
-      withClientErrors(ctx.db.run.create({ ...query, data: { ...validateCreateRunInput(input), userId: currentUser(ctx).id } })),
+    resolve: async (query, _root, { input }, ctx) => {
+      const userId = currentUser(ctx).id;
+      const data = validateCreateRunInput(input);
+      // Every run is a job the pipeline pays for: limited per user, across instances.
+      await ctx.quotas.createRun(userId);
+      return withClientErrors(ctx.db.run.create({ ...query, data: { ...data, userId } }));
+    },
   }),
 );
 

@@ -77,6 +77,17 @@ function fetchRun(ctx: Context, userId: string, runId: string, query: object): P
   return pending;
 }
 
+/** Refuses a new subscription beyond the user's concurrent limit on this instance. */
+function checkSubscriptionQuota(ctx: Context, userId: string): void {
+  const max = ctx.maxSubscriptionsPerUser;
+  if (ctx.events.watcherCountOf(userId) >= max) {
+    throw clientError('RATE_LIMITED', `At most ${max} subscriptions may be open at once per user; close some first`, {
+      limit: 'subscriptionsPerUser',
+      max,
+    });
+  }
+}
+
 /** The subscription's own selection, plus what the stream itself needs (id and status). */
 function selectionOf(ctx: Context, info: GraphQLResolveInfo): object {
   return queryFromInfo({ context: ctx, info, select: { id: true, status: true } });
@@ -106,6 +117,7 @@ builder.subscriptionField('runUpdated', (t) =>
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx, info) => {
       const userId = currentUser(ctx).id;
+      checkSubscriptionQuota(ctx, userId);
       const query = selectionOf(ctx, info);
       // Watch before reading, so a change between the read and the first event cannot be missed.
       const ticks = new Ticks();
@@ -137,6 +149,7 @@ builder.subscriptionField('runsUpdated', (t) =>
     args: { status: t.arg({ type: [RunStatusEnum], description: 'Only runs now in one of these statuses' }) },
     subscribe: (_root, { status }, ctx, info) => {
       const userId = currentUser(ctx).id;
+      checkSubscriptionQuota(ctx, userId);
       const query = selectionOf(ctx, info);
       const wanted = status?.length ? new Set<string>(status) : undefined;
       const ticks = new Ticks();

@@ -3,14 +3,15 @@
  * (yoga's own, compatible with graphql-sse clients) and, through src/server/websocket.ts, graphql-ws.
  * GraphiQL (bundled, works offline) outside production.
  */
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError } from 'graphql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from '../config';
 import type { Context } from '../schema/context';
 import { schema } from '../schema';
 import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
-import { maxDepthRule } from './limits';
+import { limitPlugins } from './limits';
 import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -41,11 +42,31 @@ query Dashboard {
 }
 `;
 
-const depthLimit: Plugin = {
-  onValidate({ addValidationRule }) {
-    addValidationRule(maxDepthRule());
-  },
-};
+/**
+ * Credentialed cross-origin requests only from the configured origins; any other origin gets no CORS headers
+ * at all, so a browser neither sends its preflighted request nor lets the page read a response.
+ */
+function corsFor(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins);
+  return (request: Request): CORSOptions => {
+    const origin = request.headers.get('origin');
+    if (!origin || !allowed.has(origin)) return false;
+    return {
+      origin: [origin],
+      credentials: true,
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['authorization', 'content-type', 'accept', CSRF_HEADER],
+      maxAge: 600,
+    };
+  };
+}
+
+/**
+ * A request a browser sends cross-site without a preflight (a form post, a plain GET) must carry a header a
+ * page cannot set without one: the Authorization header itself, or this one. Cookie-authenticated requests
+ * from other sites thus never run, whatever their content type.
+ */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 export type GraphQLServer = YogaServerInstance<InitialContext, Context>;
 
@@ -56,7 +77,8 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     graphqlEndpoint: GRAPHQL_PATH,
     context: createContextFactory(dependencies),
     landingPage: false,
-    plugins: [depthLimit, ...plugins],
+    plugins: [useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }), ...limitPlugins(config.graphql), ...plugins],
+    cors: corsFor(config.corsOrigins),
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
     renderGraphiQL: production ? undefined : (options) => (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),

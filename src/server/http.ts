@@ -6,12 +6,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
+import { RateLimiter, UserQuotas } from '../db/rate-limits';
 import { logger } from '../logger';
 import { createTokenVerifier } from '../auth/tokens';
 import { clerkProfileSource, createUserResolver } from '../auth/users';
 import { createGraphQLServer, GRAPHQL_PATH } from './graphql';
 import type { EventSource } from '../db/events';
 import { checkReadiness, listShippedMigrations } from './health';
+import { limitExceeded } from './limits';
 import { createMetrics } from './metrics';
 import { attachWebSocketServer } from './websocket';
 
@@ -26,22 +28,51 @@ export interface App {
   server: http.Server;
   /** Starts listening; resolves with the bound port (0 picks a free one). */
   listen(port?: number, host?: string): Promise<number>;
-  /** Stops accepting requests, lets in-flight ones finish, then closes idle keep-alive sockets. */
+  /**
+   * Graceful stop, finished within `config.shutdownTimeoutMs` whatever the clients do: /ready turns 503 and
+   * responses carry `Connection: close` at once; after `config.shutdownDrainMs` no new connections are
+   * taken, idle ones are closed, WebSockets get 1001 (and are cut if they do not answer), SSE streams end,
+   * in-flight requests finish; whatever is still open at the deadline is closed.
+   */
   close(): Promise<void>;
 }
 
-/** How long in-flight requests may take to finish when the server stops. */
-const SHUTDOWN_GRACE_MS = 3_000;
+/** A WebSocket that has not answered our close frame by then is cut. */
+const WEBSOCKET_CLOSE_WAIT_MS = 3_000;
+/** Time kept back from the shutdown budget for the pool and the database after HTTP has stopped. */
+const AFTER_HTTP_RESERVE_MS = 1_500;
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
     'cache-control': 'no-store',
+    ...headers,
   });
   res.end(payload);
 }
+
+/**
+ * Refuses a GraphQL request body over the limit before it is read (413), and a body of unknown length (411):
+ * every GraphQL client sends Content-Length, and counting a chunked body would mean reading it first.
+ */
+function refusedBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number): boolean {
+  if (req.method !== 'POST') return false;
+  const length = req.headers['content-length'];
+  if (length === undefined) {
+    if (req.headers['transfer-encoding'] === undefined) return false; // no body at all
+    sendJson(res, 411, { errors: [{ message: 'Send the request body with a Content-Length header' }] }, { connection: 'close' });
+    return true;
+  }
+  const bytes = Number(length);
+  if (!Number.isFinite(bytes) || bytes <= maxBytes) return false;
+  const error = limitExceeded('bodySize', `Request body is ${bytes} bytes; the limit is ${maxBytes}`, maxBytes, 413);
+  sendJson(res, 413, { errors: [error.toJSON()] }, { connection: 'close' });
+  return true;
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export async function createApp({ config, db, events }: AppOptions): Promise<App> {
   const shippedMigrations = await listShippedMigrations();
@@ -50,13 +81,27 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
     db,
     profiles: config.auth.clerkSecretKey ? clerkProfileSource(config.auth.clerkSecretKey) : undefined,
   });
+  const quotas = new UserQuotas(new RateLimiter(db), config.limits);
   const metrics = createMetrics();
-  const graphql = createGraphQLServer(config, { db, events, verifyToken, resolveUser }, [metrics.plugin]);
+  const graphql = createGraphQLServer(
+    config,
+    { db, events, verifyToken, resolveUser, quotas, maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser },
+    [metrics.plugin],
+  );
+
+  let draining = false;
+  const openResponses = new Set<http.ServerResponse>();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    openResponses.add(res);
+    res.once('close', () => openResponses.delete(res));
+    if (draining) res.setHeader('connection', 'close');
     res.once('finish', () => metrics.recordRequest(url.pathname, req.method ?? 'GET', res.statusCode));
-    if (url.pathname === GRAPHQL_PATH) return void graphql(req, res);
+    if (url.pathname === GRAPHQL_PATH) {
+      if (refusedBody(req, res, config.limits.maxBodyBytes)) return;
+      return void graphql(req, res);
+    }
     const route = `${req.method} ${url.pathname}`;
     const handle = async () => {
       switch (route) {
@@ -65,6 +110,7 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
           return sendJson(res, 200, { status: 'ok' });
         case 'GET /ready':
         case 'HEAD /ready': {
+          if (draining) return sendJson(res, 503, { status: 'unavailable', ready: false, reason: 'shutting down' });
           const readiness = await checkReadiness(db, shippedMigrations, events);
           return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
         }
@@ -84,7 +130,14 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
     });
   });
   server.keepAliveTimeout = 5_000;
-  const websocket = attachWebSocketServer({ server, graphql, verifyToken, resolveUser, tokenGraceSeconds: config.wsTokenGraceSeconds });
+  const websocket = attachWebSocketServer({ server, graphql, verifyToken, resolveUser, config });
+
+  const stopAccepting = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
 
   return {
     server,
@@ -98,19 +151,25 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
       });
     },
     async close() {
-      await websocket.close();
-      if (!server.listening) return;
-      await new Promise<void>((resolve, reject) => {
-        // In-flight requests get a moment to finish; SSE subscriptions never end on their own, so after that
-        // every remaining connection is closed (clients reconnect elsewhere and start from the current state).
-        const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        server.close((error) => {
-          clearTimeout(force);
-          if (error) reject(error);
-          else resolve();
-        });
-        server.closeIdleConnections();
-      });
+      const deadline = Date.now() + Math.max(1_000, config.shutdownTimeoutMs - AFTER_HTTP_RESERVE_MS);
+      draining = true;
+      for (const res of openResponses) if (!res.headersSent) res.setHeader('connection', 'close');
+      if (config.shutdownDrainMs > 0) await delay(Math.min(config.shutdownDrainMs, deadline - Date.now()));
+
+      const stopped = stopAccepting();
+      // Live streams never finish on their own: SSE ends now (clients reconnect elsewhere and start from the
+      // current state), WebSockets are asked to close and cut if they do not answer.
+      for (const res of openResponses) {
+        if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) res.socket?.destroy();
+      }
+      await websocket.close(Math.min(WEBSOCKET_CLOSE_WAIT_MS, deadline - Date.now()));
+      // In-flight requests finish, up to the deadline.
+      const finished = await Promise.race([stopped.then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
+      if (!finished) {
+        logger.warn('requests still open at the shutdown deadline; closing them', { open: openResponses.size });
+        server.closeAllConnections();
+        await stopped;
+      }
     },
   };
 }

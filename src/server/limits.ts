@@ -1,66 +1,99 @@
 /**
- * A limit on how deeply an operation may nest. The schema has cycles (Run → opportunityCards → run → …), so
- * without one a single request could ask for an arbitrarily large tree. Checked during validation, before
- * anything runs, for queries, mutations and subscriptions alike, over HTTP, SSE and WebSocket.
+ * Limits on what one GraphQL document may ask for, checked before anything executes (no database work), for
+ * queries, mutations and subscriptions over HTTP, SSE and WebSocket alike:
+ * - graphql-armor: tokens (the parser stops counting there), depth, aliases, directives, and no field
+ *   suggestions when the schema is not public. Its rules memoise fragments, so validation time is bounded
+ *   by the document's size, however its fragments fan out;
+ * - cost: Pothos' complexity rule, with the field costs the schema builder declares (page sizes count).
+ *   It depends on the request's variables, so it runs after yoga's cached validation, on every request.
+ * Each violation is a 400 with `extensions.code: QUERY_LIMIT_EXCEEDED` and which limit it was.
  */
-import {
-  GraphQLError,
-  Kind,
-  type ASTVisitor,
-  type FragmentDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-} from 'graphql';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createComplexityRule } from '@pothos/plugin-complexity';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, validate, type ValidationContext } from 'graphql';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import type { GraphQLLimits } from '../config';
 
-export const MAX_QUERY_DEPTH = 10;
+export type LimitName = 'tokens' | 'depth' | 'aliases' | 'directives' | 'cost' | 'bodySize';
 
-function depthOf(
-  selectionSet: SelectionSetNode | undefined,
-  fragments: Record<string, FragmentDefinitionNode>,
-  visiting: Set<string>,
-): number {
-  if (!selectionSet) return 0;
-  let deepest = 0;
-  for (const selection of selectionSet.selections) {
-    let depth = 0;
-    if (selection.kind === Kind.FIELD) {
-      // Introspection (__schema, __type) is bounded by the schema and used by every GraphQL tool.
-      if (selection.name.value.startsWith('__')) continue;
-      depth = selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, visiting) : 1;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      depth = depthOf(selection.selectionSet, fragments, visiting);
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments[name];
-      // A fragment that includes itself is reported by GraphQL's own NoFragmentCycles rule.
-      if (!fragment || visiting.has(name)) continue;
-      visiting.add(name);
-      depth = depthOf(fragment.selectionSet, fragments, visiting);
-      visiting.delete(name);
-    }
-    deepest = Math.max(deepest, depth);
-  }
-  return deepest;
+/** Which variable sets each limit, so the error can say how an operator would raise it. */
+const SETTING: Record<LimitName, string> = {
+  tokens: 'GRAPHQL_MAX_TOKENS',
+  depth: 'GRAPHQL_MAX_DEPTH',
+  aliases: 'GRAPHQL_MAX_ALIASES',
+  directives: 'GRAPHQL_MAX_DIRECTIVES',
+  cost: 'GRAPHQL_MAX_COST',
+  bodySize: 'HTTP_MAX_BODY_BYTES',
+};
+
+export function limitExceeded(limit: LimitName, message: string, max: number, status = 400): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit, max, setting: SETTING[limit], http: { status } },
+  });
 }
 
-export function maxDepthRule(limit = MAX_QUERY_DEPTH) {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-    }
-    return {
-      OperationDefinition(operation) {
-        const depth = depthOf(operation.selectionSet, fragments, new Set());
-        if (depth > limit) {
-          context.reportError(
-            new GraphQLError(`Operation ${operation.name?.value ?? '(anonymous)'} nests ${depth} levels deep; the limit is ${limit}`, {
-              nodes: [operation],
-              extensions: { code: 'BAD_USER_INPUT' },
-            }),
-          );
-        }
-      },
-    };
+/** graphql-armor reports "Syntax Error: Query depth limit of 10 exceeded, found 12."; keep the sentence. */
+const armorMessage = (error: GraphQLError) => error.message.replace(/^Syntax Error: /, '');
+
+function reportTo(limit: LimitName, max: number) {
+  return (context: ValidationContext | null, error: GraphQLError) => {
+    const exceeded = limitExceeded(limit, armorMessage(error), max);
+    // The token limit fires inside the parser (no validation context): stop parsing right there.
+    if (!context) throw exceeded;
+    context.reportError(exceeded);
   };
+}
+
+function costLimit(maxCost: number): Plugin {
+  return {
+    onValidate({ params: { schema, documentAST }, context }) {
+      return ({ valid, result, setResult }) => {
+        if (!valid) return; // report the document's own errors first
+        const request = (context as { params?: GraphQLParams }).params;
+        const rule = createComplexityRule({
+          context,
+          variableValues: request?.variables ?? {},
+          operationName: request?.operationName ?? undefined,
+          maxComplexity: maxCost,
+        });
+        const errors = validate(schema, documentAST, [rule]);
+        if (!errors.length) return;
+        setResult([
+          ...result,
+          ...errors.map((error) =>
+            error.extensions.code === 'QUERY_COMPLEXITY'
+              ? limitExceeded('cost', `${error.message}: ask for smaller pages or fewer fields`, maxCost)
+              : // Variables the operation cannot run with (a float for an Int, a missing one).
+                new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
+          ),
+        ]);
+      };
+    },
+  };
+}
+
+/** Introspection is answered only where the schema is public (never in production unless enabled). */
+const noIntrospection: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+};
+
+export function limitPlugins(limits: GraphQLLimits): Plugin[] {
+  const armor = EnvelopArmorPlugin({
+    maxTokens: { n: limits.maxTokens, onReject: [reportTo('tokens', limits.maxTokens)] },
+    maxDepth: {
+      n: limits.maxDepth,
+      flattenFragments: true,
+      ignoreIntrospection: true,
+      propagateOnRejection: false,
+      onReject: [reportTo('depth', limits.maxDepth)],
+    },
+    maxAliases: { n: limits.maxAliases, propagateOnRejection: false, onReject: [reportTo('aliases', limits.maxAliases)] },
+    maxDirectives: { n: limits.maxDirectives, propagateOnRejection: false, onReject: [reportTo('directives', limits.maxDirectives)] },
+    costLimit: { enabled: false }, // Pothos' rule below knows page sizes from variables too
+    // "Did you mean …" would reveal field names of a schema that is not public.
+    blockFieldSuggestion: { enabled: !limits.introspection },
+  });
+  return [armor as Plugin, costLimit(limits.maxCost), ...(limits.introspection ? [] : [noIntrospection])];
 }

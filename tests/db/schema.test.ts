@@ -86,6 +86,9 @@ describe('indexes', () => {
       OpportunityCard_runId_number_idx: 'OpportunityCard (runId, number)',
       InspirationReport_runId_idx: 'InspirationReport (runId)',
       StageOutput_runId_stageNumber_idx: 'StageOutput (runId, stageNumber)',
+      // Not in the seed: the rate-limit counters (migration rate_limits).
+      RateLimitCounter_pkey: 'RateLimitCounter unique (key, windowStart)',
+      RateLimitCounter_windowStart_idx: 'RateLimitCounter (windowStart)',
     });
   });
 

@@ -10,7 +10,8 @@ let api: ApiFixture;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  api = await startApi();
+  // 100 subscriptions per user on one connection: above the defaults, which a test of its own covers.
+  api = await startApi({ WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '100', MAX_SUBSCRIPTIONS_PER_USER: '100' });
 });
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));

@@ -54,10 +54,11 @@ describe('createRun', () => {
     expect(await api.db.prisma.run.count()).toBe(before);
   });
 
-  it('a missing field is a GraphQL validation error before anything runs', async () => {
+  it('a missing field is a request error (400, BAD_USER_INPUT) before anything runs', async () => {
     const { documentUrl: _omitted, ...partial } = VALID;
     const response = await createRunWith(partial as CreateRunInput);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(400);
+    expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors?.[0]?.message).toMatch(/documentUrl/);
   });
 

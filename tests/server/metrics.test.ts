@@ -1,5 +1,5 @@
 /** GET /metrics: Prometheus text with request and operation counters and live gauges. */
-import { MeDocument, RunProgressDocument } from '../graphql/generated/graphql';
+import { MeDocument, RunProgressDocument, RunsDocument } from '../graphql/generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
 import { createRun } from '../helpers/fixtures';
 import { execute } from '../helpers/graphql';
@@ -26,7 +26,8 @@ it('counts requests by route and status, and GraphQL operations by type and outc
   await fetch(`${api.server.url}/health`);
   await fetch(`${api.server.url}/nowhere/secret-123`);
   await execute(api.server.url, MeDocument, {}, { token });
-  await execute(api.server.url, MeDocument, {}); // 401
+  await execute(api.server.url, MeDocument, {}); // 401, refused before it executes
+  await execute(api.server.url, RunsDocument, { first: -1 }, { token }); // executes, and fails
   const text = await scrape();
   expect(valueOf(text, 'opportunity_http_requests_total{route="/health",method="GET",status="200"}')).toBe(1);
   expect(valueOf(text, 'opportunity_http_requests_total{route="other",method="GET",status="404"}')).toBe(1);

@@ -25,7 +25,7 @@ it('with DATABASE_URL: applies migrations, does not seed, is ready', async () =>
   const server = await startMain({ DATABASE_URL: db.url, DATA_DIR: path.join(os.tmpdir(), 'unused-data-dir') });
   try {
     expect(server.output()).toContain('using database from DATABASE_URL');
-    expect(server.output()).toContain('applied migrations applied=20250121000000_init,20261125080554_run_events');
+    expect(server.output()).toContain('applied migrations applied=20250121000000_init,20261125080554_run_events,20261125173556_rate_limits');
     expect(server.output()).not.toContain('seed');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     expect(await query(db.url, 'SELECT count(*)::int AS n FROM "User"')).toEqual([{ n: 0 }]);

@@ -37,17 +37,38 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be development, production or test (got "staging")'],
     [{ PORT: 'eighty' }, 'PORT must be an integer from 0 to 65535 (got "eighty")'],
     [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535 (got "70000")'],
-    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a valid URL'],
-    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must start with postgresql:// (got "mysql://")'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL must be a postgresql:// URL'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must be a postgresql:// URL'],
     [{ DIRECT_URL: 'postgresql://a@b/c' }, 'DIRECT_URL is set but DATABASE_URL is not'],
     [{ NODE_ENV: 'production' }, 'DATABASE_URL is required when NODE_ENV=production'],
     [{ CLERK_JWT_KEY: 'not a pem' }, 'CLERK_JWT_KEY must be a PEM public key'],
-    [{ CLERK_SECRET_KEY: 'pk_test_123' }, 'CLERK_SECRET_KEY must start with sk_test_ or sk_live_'],
+    [{ CLERK_SECRET_KEY: 'pk_test_123' }, 'CLERK_SECRET_KEY must be a key starting with sk_test_ or sk_live_'],
+    [{ CORS_ORIGINS: 'https://app.example.com,evil' }, 'CORS_ORIGINS must be comma-separated origins like https://app.example.com (got "https://app.example.com,evil")'],
+    [{ GRAPHQL_MAX_DEPTH: '0' }, 'GRAPHQL_MAX_DEPTH must be an integer from 1 to 100 (got "0")'],
+    [{ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '2.5' }, 'RATE_LIMIT_CREATE_RUN_PER_MINUTE must be an integer, 0 (off) or more (got "2.5")'],
+    [{ GRAPHQL_INTROSPECTION: 'maybe' }, 'GRAPHQL_INTROSPECTION must be a flag (1/0, true/false) (got "maybe")'],
     [{ CLERK_AUTHORIZED_PARTIES: 'app.example.com' }, 'CLERK_AUTHORIZED_PARTIES must be comma-separated origins'],
     [{ WS_TOKEN_GRACE_SECONDS: '-1' }, 'WS_TOKEN_GRACE_SECONDS must be a number of seconds, 0 or more (got "-1")'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes a value that may hold a password or key', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://app:hunter2@db/x' })).toThrow(/^DATABASE_URL must be a postgresql:\/\/ URL$/);
+    expect(() => loadConfig({ CLERK_SECRET_KEY: 'secret-value' })).not.toThrow(/secret-value/);
+  });
+
+  it('turns introspection off in production unless GRAPHQL_INTROSPECTION is set; limits have safe defaults', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://a@b/c' };
+    expect(loadConfig(production).graphql).toEqual({ introspection: false, maxDepth: 10, maxAliases: 30, maxCost: 5000, maxTokens: 2000, maxDirectives: 20 });
+    expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: 'true' }).graphql.introspection).toBe(true);
+    expect(loadConfig({}).graphql.introspection).toBe(true);
+    expect(loadConfig(production)).toMatchObject({ shutdownTimeoutMs: 10_000, shutdownDrainMs: 2000, corsOrigins: [] });
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:3000',
+    ]);
   });
 });
 
