@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import { toClientError, type ClientErrorCode } from '../db/errors';
 import { RateLimitExceeded } from '../db/rate-limits';
 
-export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED' | 'RATE_LIMITED';
+export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED';
 
 /** Codes that decide the HTTP status of the whole response; other errors may sit beside partial data. */
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
@@ -49,8 +49,13 @@ export const unauthenticated = (message = 'Sign in required: send a Clerk sessio
 export function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return error;
   // A GraphQL error of its own (not wrapping a thrown one) is about the request: variables that cannot be
-  // coerced, a missing variable, an unknown operation.
-  if (error instanceof GraphQLError && !error.originalError) return clientError('BAD_USER_INPUT', error.message);
+  // coerced, a missing variable, an unknown operation; or a refusal by yoga (CSRF: HTTP 403), kept as such.
+  if (error instanceof GraphQLError && !error.originalError) {
+    const http = error.extensions.http as { status?: number } | undefined;
+    const refused = clientError(http?.status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT', error.message);
+    if (http) refused.extensions.http = http;
+    return refused;
+  }
   if (error instanceof GraphQLError && error.originalError) return toGraphQLError(error.originalError);
   if (error instanceof PothosValidationError) return clientError('BAD_USER_INPUT', error.message);
   if (error instanceof RateLimitExceeded) return rateLimited(error);

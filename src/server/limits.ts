@@ -44,10 +44,14 @@ function reportTo(limit: LimitName, max: number) {
   };
 }
 
+/**
+ * Runs after validation, cached or not. It throws instead of adding to the validation result, because yoga
+ * caches that result by document and this verdict depends on the variables.
+ */
 function costLimit(maxCost: number): Plugin {
   return {
     onValidate({ params: { schema, documentAST }, context }) {
-      return ({ valid, result, setResult }) => {
+      return ({ valid }) => {
         if (!valid) return; // report the document's own errors first
         const request = (context as { params?: GraphQLParams }).params;
         const rule = createComplexityRule({
@@ -56,17 +60,12 @@ function costLimit(maxCost: number): Plugin {
           operationName: request?.operationName ?? undefined,
           maxComplexity: maxCost,
         });
-        const errors = validate(schema, documentAST, [rule]);
-        if (!errors.length) return;
-        setResult([
-          ...result,
-          ...errors.map((error) =>
-            error.extensions.code === 'QUERY_COMPLEXITY'
-              ? limitExceeded('cost', `${error.message}: ask for smaller pages or fewer fields`, maxCost)
-              : // Variables the operation cannot run with (a float for an Int, a missing one).
-                new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
-          ),
-        ]);
+        const [error] = validate(schema, documentAST, [rule]);
+        if (!error) return;
+        throw error.extensions.code === 'QUERY_COMPLEXITY'
+          ? limitExceeded('cost', `${error.message}: ask for smaller pages or fewer fields`, maxCost)
+          : // Variables the operation cannot run with (a float for an Int, a missing one).
+            new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
       };
     },
   };

@@ -120,8 +120,14 @@ export function attachWebSocketServer({ server, graphql, verifyToken, resolveUse
           if (error instanceof GraphQLError) return [error];
           throw error;
         }
-        const errors = validate(schema, document);
-        if (errors.length) return errors;
+        let errors: readonly GraphQLError[];
+        try {
+          errors = validate(schema, document);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error]; // a limit that depends on the variables
+          throw error;
+        }
+        if (errors.length) return [...errors];
         let contextValue: unknown;
         try {
           contextValue = await contextFactory();

@@ -48,3 +48,23 @@ export function dataOf<T>(response: GraphQLResponse<T>): T {
 
 /** The codes of a response's errors. */
 export const codesOf = (response: GraphQLResponse<unknown>) => (response.errors ?? []).map((e) => e.extensions?.code);
+
+/** Any document as text (for malformed, oversized or hand-built requests the typed operations cannot express). */
+export async function postQuery(
+  url: string,
+  query: string,
+  { token, variables, headers }: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<GraphQLResponse<Record<string, unknown>> & { headers: Headers }> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: Record<string, unknown> | null; errors?: GraphQLErrorBody[] };
+  return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
+}
