@@ -59,6 +59,13 @@ function collect<T>(start: (sink: { next(m: Message<T>): void; error(e: unknown)
         }, timeoutMs);
         waiters.add(check);
         check();
+        // Once the subscription has ended no message can come: fail at once instead of at the timeout.
+        void ended.then((result) => {
+          if (!waiters.has(check)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`ended without a matching message (${JSON.stringify(result.error)}); got ${JSON.stringify(messages)}`));
+        });
       });
     },
   };
