@@ -24,7 +24,8 @@ export async function startTestServer(
   listener: ListenerOptions = { minBackoffMs: 50, maxBackoffMs: 500 },
 ): Promise<TestServer> {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, DATA_DIR: path.join(os.tmpdir(), 'opportunity-api-test-data'), ...env });
-  const db = createPrismaClient(databaseUrl, { logQueries: true, production: config.nodeEnv === 'production' });
+  // DATABASE_URL in `env` (say, through PgBouncer) wins over the test database's own URL, as in main.ts.
+  const db = createPrismaClient(config.databaseUrl ?? databaseUrl, { logQueries: true, production: config.nodeEnv === 'production' });
   const statements: string[] = [];
   db.$on('query' as never, (event: { query: string }) => statements.push(event.query));
   // Each test server is one "instance": its own pool and its own LISTEN connection.
