@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type CryptoKey } from 'jose';
 
 export const DEV_TOKEN_ISSUER = 'opportunity-api-dev';
 const DEV_KEY_ID = 'opportunity-api-dev-key';
@@ -44,20 +45,49 @@ export interface DevTokenClaims {
   ttlSeconds?: number;
 }
 
-/** A session token shaped like Clerk's (sub, sid, iat, nbf, exp, email/name custom claims), signed by the dev key. */
-export async function signDevToken(dataDir: string, claims: DevTokenClaims): Promise<string> {
-  const key = await loadDevKey(dataDir);
+export interface SessionTokenClaims {
+  /** The Clerk user id. */
+  sub: string;
+  email?: string;
+  name?: string;
+  /** Authorized party (the frontend origin). */
+  azp?: string;
+  sid?: string;
+  issuer?: string;
+  /** Seconds from now (default one hour). */
+  expiresIn?: number;
+  notBeforeIn?: number;
+  issuedAtIn?: number;
+}
+
+/**
+ * A session token shaped like Clerk's (sub, sid, iat, nbf, exp, optional email/name/azp), RS256-signed with
+ * `privateKey`: what the development key, the tests and the benchmarks all sign with.
+ */
+export function signSessionToken(privateKey: CryptoKey, kid: string, claims: SessionTokenClaims): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
     ...(claims.email ? { email: claims.email } : {}),
     ...(claims.name ? { name: claims.name } : {}),
-    sid: `sess_dev_${now}`,
+    ...(claims.azp ? { azp: claims.azp } : {}),
+    sid: claims.sid ?? `sess_${randomUUID().slice(0, 12)}`,
   })
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
-    .setSubject(claims.clerkId)
-    .setIssuer(DEV_TOKEN_ISSUER)
-    .setIssuedAt(now)
-    .setNotBefore(now - 5)
-    .setExpirationTime(now + (claims.ttlSeconds ?? 3600))
-    .sign(await importPKCS8(key.privateKeyPem, 'RS256'));
+    .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuer(claims.issuer ?? DEV_TOKEN_ISSUER)
+    .setIssuedAt(now + (claims.issuedAtIn ?? 0))
+    .setNotBefore(now + (claims.notBeforeIn ?? -5))
+    .setExpirationTime(now + (claims.expiresIn ?? 3600))
+    .sign(privateKey);
+}
+
+/** A development session token signed by the local key. */
+export async function signDevToken(dataDir: string, claims: DevTokenClaims): Promise<string> {
+  const key = await loadDevKey(dataDir);
+  return signSessionToken(await importPKCS8(key.privateKeyPem, 'RS256'), key.kid, {
+    sub: claims.clerkId,
+    email: claims.email,
+    name: claims.name,
+    expiresIn: claims.ttlSeconds ?? 3600,
+  });
 }

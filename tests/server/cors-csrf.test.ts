@@ -124,6 +124,7 @@ describe('WebSocket with the session cookie', () => {
         webSocketImpl: CookieSocket,
         retryAttempts: 0,
         lazy: false,
+        onNonLazyError: () => undefined, // the refusal is what the test looks at
         connectionParams,
         on: {
           connected: () => {
