@@ -1,5 +1,7 @@
 /** Configuration parsing and database URL handling: pure logic, no I/O. */
-import { ConfigError, loadConfig } from '../../src/config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, SETTINGS } from '../../src/config';
 import { maskUrl, parsePoolSettings, withDatabase } from '../../src/db/url';
 import { migrationFolderName } from '../../src/db/migrations';
 import { parseRunEvent } from '../../src/db/events';
@@ -126,5 +128,19 @@ describe('session token location', () => {
     expect(tokenFromHeaders(headers({ authorization: 'Basic dXNlcjpwdw==' }))).toBeUndefined();
     expect(tokenFromHeaders(headers({ cookie: '__session_other=x' }))).toBeUndefined();
     expect(tokenFromHeaders(headers({}))).toBeUndefined();
+  });
+});
+
+describe('the README’s configuration table', () => {
+  it('lists every variable of SETTINGS, with the same default and meaning, and nothing else', () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const rows = section
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => line.split(' | ').map((cell) => cell.replace(/^\| |\s\|$/g, '').replace(/`/g, '').trim()));
+    const documented = Object.fromEntries(rows.map(([name, fallback, meaning]) => [name, { default: fallback === '(unset)' ? '' : fallback, description: meaning }]));
+    const declared = Object.fromEntries(Object.entries(SETTINGS).map(([name, s]) => [name, { default: s.default, description: s.description }]));
+    expect(documented).toEqual(declared);
   });
 });
