@@ -72,13 +72,31 @@ export async function seedBaseData(databaseUrl: string): Promise<BaseSeedResult>
 
 export const DEMO_USERS = 100;
 const COMPANIES = [
-  ['lactalis-canada', 'Lactalis'], ['danone-north-america', 'Danone'], ['nestle-usa', 'Nestlé'],
-  ['unilever', 'Unilever'], ['general-mills', 'General Mills'], ['kraft-heinz', 'Kraft Heinz'],
-  ['pepsico', 'PepsiCo'], ['coca-cola', 'Coca-Cola'], ['mondelez', 'Mondelez'], ['kelloggs', "Kellogg's"],
-  ['saputo', 'Saputo'], ['agropur', 'Agropur'], ['mccain-foods', 'McCain Foods'], ['maple-leaf-foods', 'Maple Leaf Foods'],
-  ['loblaw', 'Loblaw'], ['sobeys', 'Sobeys'], ['metro-inc', 'Metro'], ['tim-hortons', 'Tim Hortons'],
-  ['starbucks', 'Starbucks'], ['loreal', "L'Oréal"], ['procter-gamble', 'Procter & Gamble'], ['ikea', 'IKEA'],
-  ['lululemon', 'Lululemon'], ['shopify', 'Shopify'], ['canadian-tire', 'Canadian Tire'],
+  ['lactalis-canada', 'Lactalis'],
+  ['danone-north-america', 'Danone'],
+  ['nestle-usa', 'Nestlé'],
+  ['unilever', 'Unilever'],
+  ['general-mills', 'General Mills'],
+  ['kraft-heinz', 'Kraft Heinz'],
+  ['pepsico', 'PepsiCo'],
+  ['coca-cola', 'Coca-Cola'],
+  ['mondelez', 'Mondelez'],
+  ['kelloggs', "Kellogg's"],
+  ['saputo', 'Saputo'],
+  ['agropur', 'Agropur'],
+  ['mccain-foods', 'McCain Foods'],
+  ['maple-leaf-foods', 'Maple Leaf Foods'],
+  ['loblaw', 'Loblaw'],
+  ['sobeys', 'Sobeys'],
+  ['metro-inc', 'Metro'],
+  ['tim-hortons', 'Tim Hortons'],
+  ['starbucks', 'Starbucks'],
+  ['loreal', "L'Oréal"],
+  ['procter-gamble', 'Procter & Gamble'],
+  ['ikea', 'IKEA'],
+  ['lululemon', 'Lululemon'],
+  ['shopify', 'Shopify'],
+  ['canadian-tire', 'Canadian Tire'],
 ] as const;
 /** Demo timestamps end here, so the data set is the same whenever it is generated. */
 const DEMO_EPOCH = '2026-11-01T00:00:00Z';

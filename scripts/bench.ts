@@ -96,7 +96,12 @@ async function main(): Promise<void> {
     const seedSeconds = (Date.now() - seedStart) / 1000;
 
     const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, CLERK_JWT_KEY: await exportSPKI(publicKey), DATA_DIR: os.tmpdir() });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      CLERK_JWT_KEY: await exportSPKI(publicKey),
+      DATA_DIR: os.tmpdir(),
+    });
     db = createPrismaClient(url, { logQueries: false, production: true });
     events = new RunEventListener(url);
     await events.start();
@@ -149,7 +154,25 @@ async function main(): Promise<void> {
         expected: '~25ms',
         prisma: () =>
           db!.run.findFirst({ where: { id: runId, userId: user.id }, include: { opportunityCards: { orderBy: { number: 'asc' } } } }),
-        api: () => graphql(`query($id: ID!) { run(id: $id) { id status opportunityCards { number title tagline whyNow starred } } }`, { id: runId }),
+        api: () =>
+          graphql(
+            `
+              query ($id: ID!) {
+                run(id: $id) {
+                  id
+                  status
+                  opportunityCards {
+                    number
+                    title
+                    tagline
+                    whyNow
+                    starred
+                  }
+                }
+              }
+            `,
+            { id: runId },
+          ),
       },
       {
         name: 'Count starred cards',
@@ -229,10 +252,12 @@ async function main(): Promise<void> {
     // One statement moves every run to stage 1: time until every subscriber has that state.
     let pending = runRows.length;
     const allSeen = new Promise<void>((resolve) =>
-      stageSeen.set(1, [() => {
-        pending -= 1;
-        if (pending === 0) resolve();
-      }]),
+      stageSeen.set(1, [
+        () => {
+          pending -= 1;
+          if (pending === 0) resolve();
+        },
+      ]),
     );
     const started = process.hrtime.bigint();
     await sql.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = 1, "updatedAt" = now() WHERE "companyId" = 'bench-live'`);
@@ -246,7 +271,10 @@ async function main(): Promise<void> {
       `Subscriptions: ${runRows.length} runUpdated subscriptions on one connection, one instance`,
       ['Measure', 'Value'],
       [
-        ['Server + client heap per idle subscription', gc ? `${((heapIdle - heapBefore) / runRows.length / 1024).toFixed(1)} KiB` : 'run with node --expose-gc'],
+        [
+          'Server + client heap per idle subscription',
+          gc ? `${((heapIdle - heapBefore) / runRows.length / 1024).toFixed(1)} KiB` : 'run with node --expose-gc',
+        ],
         ['Watchers held by the one LISTEN connection', String(watchers)],
         [`One UPDATE of ${runRows.length} runs → every subscriber has the new state`, ms(fanOutMs)],
       ],

@@ -10,7 +10,11 @@ const root = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
 
 function start(name: string, script: string, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: root,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()
@@ -36,9 +40,9 @@ function stop(code = 0): void {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
   setTimeout(() => process.exit(code), 3_000).unref();
-  Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve))))).then(() =>
-    process.exit(code),
-  );
+  Promise.all(
+    children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)))),
+  ).then(() => process.exit(code));
 }
 process.once('SIGINT', () => stop());
 process.once('SIGTERM', () => stop());
@@ -49,7 +53,11 @@ server.stdout!.on('data', (chunk: Buffer) => {
   const match = /server listening url=(\S+)/.exec(chunk.toString());
   if (!match || simulatorStarted) return;
   simulatorStarted = true;
-  start('simulate', 'scripts/simulate.ts', process.argv.slice(2).length ? process.argv.slice(2) : ['--delay', '2000', '--fail-rate', '0.2']);
+  start(
+    'simulate',
+    'scripts/simulate.ts',
+    process.argv.slice(2).length ? process.argv.slice(2) : ['--delay', '2000', '--fail-rate', '0.2'],
+  );
   console.log(`
 [demo] Open ${match[1]}/graphql, run \`npm run token\` in another terminal and paste the header it prints.
 [demo] Then createRun (see README: "Watch a run live") and subscribe to runUpdated with its id.

@@ -84,7 +84,11 @@ async function main(argv: string[]): Promise<number> {
         }
         case 'new': {
           const created = await createMigration(engine, rest[0]!, { empty: rest.includes('--empty') });
-          console.log(created ? `Created prisma/migrations/${created}/migration.sql (apply it with npm run db:migrate)` : 'No schema changes: no migration created.');
+          console.log(
+            created
+              ? `Created prisma/migrations/${created}/migration.sql (apply it with npm run db:migrate)`
+              : 'No schema changes: no migration created.',
+          );
           return 0;
         }
         default: {

@@ -82,7 +82,14 @@ async function writeStage(pool: pg.Pool, run: { id: string; userId: string; comp
           `INSERT INTO "OpportunityCard" (id, "runId", "userId", number, title, tagline, problem, solution, why_now, target_segment, quick_win, "updatedAt")
            VALUES ($1, $2, $3, $4, $5, $6, 'Shoppers cannot find what fits how they live now.', 'A focused line extension.',
                    'Demand moved in the last two quarters.', 'Urban households aged 25-44', 'Pilot in ten stores.', now())`,
-          [randomUUID(), run.id, run.userId, number, `${run.companyName} opportunity ${number}`, `A sharper way to win shoppers (${number})`],
+          [
+            randomUUID(),
+            run.id,
+            run.userId,
+            number,
+            `${run.companyName} opportunity ${number}`,
+            `A sharper way to win shoppers (${number})`,
+          ],
         );
       }
       await client.query(`UPDATE "Run" SET status = 'COMPLETED', "completedAt" = now(), "updatedAt" = now() WHERE id = $1`, [run.id]);
@@ -103,10 +110,10 @@ async function processRun(pool: pg.Pool, run: { id: string; userId: string; comp
   for (let stage = 1; stage <= 5; stage++) {
     await sleep(options.delayMs);
     if (stage === failAt) {
-      await pool.query(
-        `UPDATE "Run" SET status = 'FAILED', "errorMessage" = $2, "updatedAt" = now() WHERE id = $1`,
-        [run.id, `Stage ${stage} failed: the model response could not be parsed (simulated)`],
-      );
+      await pool.query(`UPDATE "Run" SET status = 'FAILED', "errorMessage" = $2, "updatedAt" = now() WHERE id = $1`, [
+        run.id,
+        `Stage ${stage} failed: the model response could not be parsed (simulated)`,
+      ]);
       options.log?.(`run ${run.id} FAILED at stage ${stage}`);
       return;
     }
@@ -143,7 +150,8 @@ export async function runSimulator(databaseUrl: string, options: SimulatorOption
 
 function number(name: string, raw: string | undefined, min: number, max: number): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new ConfigError(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new ConfigError(`--${name} must be a number from ${min} to ${max} (got "${raw}")`);
   return value;
 }
 

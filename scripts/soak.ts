@@ -40,7 +40,10 @@ interface SoakUser {
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
 /** Seeds, for every user, two completed runs with five cards each (plain SQL, as the pipeline writes). */
-async function seedUsers(url: string, users: Array<{ clerkId: string }>): Promise<Map<string, { id: string; runIds: string[]; cardIds: string[] }>> {
+async function seedUsers(
+  url: string,
+  users: Array<{ clerkId: string }>,
+): Promise<Map<string, { id: string; runIds: string[]; cardIds: string[] }>> {
   return withClient(url, async (client) => {
     await client.query(
       `INSERT INTO "User" (id, "clerkId", email, "updatedAt") SELECT gen_random_uuid(), c, c || '@example.com', now() FROM unnest($1::text[]) c`,
@@ -127,7 +130,10 @@ async function main(): Promise<number> {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
           body: JSON.stringify({ query, variables }),
         });
-        const body = (await res.json()) as { data?: Record<string, { id?: string } | null>; errors?: Array<{ extensions?: { code?: string } }> };
+        const body = (await res.json()) as {
+          data?: Record<string, { id?: string } | null>;
+          errors?: Array<{ extensions?: { code?: string } }>;
+        };
         latencies.push(performance.now() - started);
         if (body.errors?.length) for (const error of body.errors) count(error.extensions?.code ?? `HTTP ${res.status}`);
         else count('ok');
@@ -139,10 +145,25 @@ async function main(): Promise<number> {
     };
     const operations: Array<[number, (user: SoakUser) => Promise<unknown>]> = [
       [35, (u) => graphql(u, '{ runs(first: 20) { totalCount edges { node { id status currentStage opportunityCardCount } } } }', {})],
-      [20, (u) => graphql(u, 'query ($id: ID!) { run(id: $id) { id status opportunityCards { number title starred } stageOutputs { stageNumber } } }', { id: pick(u.runIds) })],
+      [
+        20,
+        (u) =>
+          graphql(
+            u,
+            'query ($id: ID!) { run(id: $id) { id status opportunityCards { number title starred } stageOutputs { stageNumber } } }',
+            { id: pick(u.runIds) },
+          ),
+      ],
       [15, (u) => graphql(u, '{ me { runCount starredCardCount } }', {})],
       [15, (u) => graphql(u, '{ opportunityCards(first: 10, starred: true) { totalCount nodes { id title } } }', {})],
-      [10, (u) => graphql(u, 'mutation ($id: ID!, $s: Boolean!) { setCardStarred(id: $id, starred: $s) { id starred } }', { id: pick(u.cardIds), s: Math.random() < 0.5 })],
+      [
+        10,
+        (u) =>
+          graphql(u, 'mutation ($id: ID!, $s: Boolean!) { setCardStarred(id: $id, starred: $s) { id starred } }', {
+            id: pick(u.cardIds),
+            s: Math.random() < 0.5,
+          }),
+      ],
       [
         5,
         async (u) => {
@@ -191,7 +212,10 @@ async function main(): Promise<number> {
     if (!values['no-fault']) {
       await new Promise((resolve) => setTimeout(resolve, SECONDS * 500));
       terminated = await withClient(scratch.adminUrl, async (client) => {
-        const { rowCount } = await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [scratch.name]);
+        const { rowCount } = await client.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [scratch.name],
+        );
         return rowCount ?? 0;
       });
       console.log(`fault: terminated ${terminated} backends of ${scratch.name} at ${SECONDS / 2} s`);
@@ -205,7 +229,9 @@ async function main(): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const notCompleted = live.filter((run) => lastState.get(run.id) !== 'COMPLETED:5');
-    const { rows: found } = await pipeline.query<{ n: number }>('SELECT count(*)::int AS n FROM "Run" WHERE id = ANY($1::text[])', [[...acknowledgedRuns]]);
+    const { rows: found } = await pipeline.query<{ n: number }>('SELECT count(*)::int AS n FROM "Run" WHERE id = ANY($1::text[])', [
+      [...acknowledgedRuns],
+    ]);
     const lostRuns = acknowledgedRuns.size - found[0]!.n;
 
     const requests = latencies.length;
@@ -231,7 +257,13 @@ async function main(): Promise<number> {
         ],
       ),
     );
-    if (notCompleted.length) console.log(`not completed (first 5): ${notCompleted.slice(0, 5).map((r) => `${r.id}=${lastState.get(r.id)}`).join(', ')}`);
+    if (notCompleted.length)
+      console.log(
+        `not completed (first 5): ${notCompleted
+          .slice(0, 5)
+          .map((r) => `${r.id}=${lastState.get(r.id)}`)
+          .join(', ')}`,
+      );
     const lost = lostRuns > 0 || notCompleted.length > 0;
     console.log(lost ? '\nLOST: see above' : '\nNothing lost.');
     return lost ? 1 : 0;

@@ -20,7 +20,8 @@ async function main(): Promise<void> {
     },
   });
   const ttlSeconds = Number(values.ttl);
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new ConfigError(`--ttl must be a whole number of seconds (got "${values.ttl}")`);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+    throw new ConfigError(`--ttl must be a whole number of seconds (got "${values.ttl}")`);
   if (!config.auth.devTokens) {
     throw new ConfigError('this server does not trust development tokens (NODE_ENV=production or a Clerk key is configured)');
   }

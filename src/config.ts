@@ -30,11 +30,7 @@ export function loadDotEnv(root = PROJECT_ROOT): void {
 // ---- Value types ------------------------------------------------------------------------------------------
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 
 const flag = z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
@@ -42,7 +38,12 @@ const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 
 const origins = z
   .string()
-  .transform((value) => value.split(',').map((origin) => origin.trim().replace(/\/$/, '')).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim().replace(/\/$/, ''))
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin)));
 
 const publicKeyPem = z
@@ -64,34 +65,169 @@ interface Setting {
 
 /** Every variable, its default and meaning: the README's configuration table mirrors this. */
 export const SETTINGS = {
-  NODE_ENV: { expects: 'development, production or test', default: 'development', description: 'Production masks errors, refuses development tokens, needs DATABASE_URL and a Clerk key.', schema: z.enum(['development', 'production', 'test']) },
+  NODE_ENV: {
+    expects: 'development, production or test',
+    default: 'development',
+    description: 'Production masks errors, refuses development tokens, needs DATABASE_URL and a Clerk key.',
+    schema: z.enum(['development', 'production', 'test']),
+  },
   HOST: { expects: 'a host name or address', default: '0.0.0.0', description: 'Address the HTTP server binds.', schema: z.string().min(1) },
   PORT: { expects: 'an integer from 0 to 65535', default: '4000', description: 'HTTP port (0: any free port).', schema: integer(0, 65535) },
-  DATABASE_URL: { expects: 'a postgresql:// URL', default: '', description: 'Application database (may be PgBouncer). Unset: the embedded PostgreSQL in DATA_DIR.', schema: postgresUrl, secret: true },
-  DIRECT_URL: { expects: 'a postgresql:// URL', default: 'DATABASE_URL', description: 'Direct connection for migrations and LISTEN (not through PgBouncer).', schema: postgresUrl, secret: true },
-  DATA_DIR: { expects: 'a folder', default: '.data', description: 'Embedded PostgreSQL cluster and the development signing key.', schema: z.string().min(1) },
-  LOG_LEVEL: { expects: 'debug, info, warn, error or silent', default: 'info (silent in test)', description: 'Lowest level logged.', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']) },
-  LOG_QUERIES: { expects: 'a flag (1/0, true/false)', default: 'on in development', description: 'Log every SQL statement with its duration.', schema: flag },
-  CLERK_JWT_KEY: { expects: 'a PEM public key (-----BEGIN PUBLIC KEY----- …)', default: '', description: "Clerk's JWT public key: networkless token verification.", schema: publicKeyPem },
-  CLERK_SECRET_KEY: { expects: 'a key starting with sk_test_ or sk_live_', default: '', description: "Clerk secret key: verification through Clerk's JWKS, and profiles from the Backend API.", schema: z.string().regex(/^sk_(test|live)_/), secret: true },
-  CLERK_AUTHORIZED_PARTIES: { expects: 'comma-separated origins like https://app.example.com', default: '', description: "Origins accepted in a token's azp claim; unset: not checked.", schema: origins },
-  CORS_ORIGINS: { expects: 'comma-separated origins like https://app.example.com', default: '', description: 'Browser origins allowed to call the API with credentials (CORS), and to open cookie-authenticated WebSockets. Unset: none.', schema: origins },
-  GRAPHQL_INTROSPECTION: { expects: 'a flag (1/0, true/false)', default: 'off in production', description: 'Answer introspection queries (always on outside production).', schema: flag },
-  GRAPHQL_MAX_DEPTH: { expects: 'an integer from 1 to 100', default: '10', description: 'Deepest field nesting an operation may have (fragments add no level).', schema: integer(1, 100) },
-  GRAPHQL_MAX_ALIASES: { expects: 'an integer from 0 to 1000', default: '30', description: 'Aliased fields per operation.', schema: integer(0, 1000) },
-  GRAPHQL_MAX_COST: { expects: 'an integer from 1 to 10000000', default: '5000', description: 'Cost per operation: 1 per field, sub-selections of lists multiplied by their page size (first/last, default 20) or 5 for the per-run lists.', schema: integer(1, 10_000_000) },
-  GRAPHQL_MAX_TOKENS: { expects: 'an integer from 100 to 1000000', default: '2000', description: 'Lexical tokens per document (the parser stops there).', schema: integer(100, 1_000_000) },
-  GRAPHQL_MAX_DIRECTIVES: { expects: 'an integer from 0 to 1000', default: '20', description: 'Directives per operation.', schema: integer(0, 1000) },
-  HTTP_MAX_BODY_BYTES: { expects: 'an integer from 1024 to 104857600', default: '102400', description: 'Largest GraphQL request body (413 beyond).', schema: integer(1024, 100 * 1024 * 1024) },
-  WS_MAX_PAYLOAD_BYTES: { expects: 'an integer from 1024 to 104857600', default: '65536', description: 'Largest WebSocket message; a bigger one closes the connection (1009) before it is parsed.', schema: integer(1024, 100 * 1024 * 1024) },
-  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: { expects: 'an integer from 1 to 100000', default: '50', description: 'Concurrent subscriptions on one WebSocket.', schema: integer(1, 100_000) },
-  MAX_SUBSCRIPTIONS_PER_USER: { expects: 'an integer from 1 to 1000000', default: '200', description: 'Concurrent subscriptions of one user on one instance (WebSocket and SSE).', schema: integer(1, 1_000_000) },
-  WS_TOKEN_GRACE_SECONDS: { expects: 'a number of seconds, 0 or more', default: '300', description: 'A WebSocket whose session token expired is closed (4401) this much later.', schema: integer(0) },
-  RATE_LIMIT_REQUESTS_PER_MINUTE: { expects: 'an integer, 0 (off) or more', default: '600', description: 'GraphQL operations per user per minute, across all instances (429 beyond).', schema: integer(0) },
-  RATE_LIMIT_CREATE_RUN_PER_MINUTE: { expects: 'an integer, 0 (off) or more', default: '10', description: 'createRun calls per user per minute, across all instances.', schema: integer(0) },
-  RATE_LIMIT_CREATE_RUN_PER_DAY: { expects: 'an integer, 0 (off) or more', default: '200', description: 'createRun calls per user per UTC day, across all instances.', schema: integer(0) },
-  SHUTDOWN_TIMEOUT_MS: { expects: 'an integer from 1000 to 600000', default: '10000', description: 'On SIGTERM/SIGINT the process exits within this time, whatever its clients do.', schema: integer(1000, 600_000) },
-  SHUTDOWN_DRAIN_MS: { expects: 'an integer from 0 to 600000', default: '2000 in production, else 0', description: 'After SIGTERM, keep answering (with /ready 503 and Connection: close) this long so load balancers stop routing here.', schema: integer(0, 600_000) },
+  DATABASE_URL: {
+    expects: 'a postgresql:// URL',
+    default: '',
+    description: 'Application database (may be PgBouncer). Unset: the embedded PostgreSQL in DATA_DIR.',
+    schema: postgresUrl,
+    secret: true,
+  },
+  DIRECT_URL: {
+    expects: 'a postgresql:// URL',
+    default: 'DATABASE_URL',
+    description: 'Direct connection for migrations and LISTEN (not through PgBouncer).',
+    schema: postgresUrl,
+    secret: true,
+  },
+  DATA_DIR: {
+    expects: 'a folder',
+    default: '.data',
+    description: 'Embedded PostgreSQL cluster and the development signing key.',
+    schema: z.string().min(1),
+  },
+  LOG_LEVEL: {
+    expects: 'debug, info, warn, error or silent',
+    default: 'info (silent in test)',
+    description: 'Lowest level logged.',
+    schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
+  },
+  LOG_QUERIES: {
+    expects: 'a flag (1/0, true/false)',
+    default: 'on in development',
+    description: 'Log every SQL statement with its duration.',
+    schema: flag,
+  },
+  CLERK_JWT_KEY: {
+    expects: 'a PEM public key (-----BEGIN PUBLIC KEY----- …)',
+    default: '',
+    description: "Clerk's JWT public key: networkless token verification.",
+    schema: publicKeyPem,
+  },
+  CLERK_SECRET_KEY: {
+    expects: 'a key starting with sk_test_ or sk_live_',
+    default: '',
+    description: "Clerk secret key: verification through Clerk's JWKS, and profiles from the Backend API.",
+    schema: z.string().regex(/^sk_(test|live)_/),
+    secret: true,
+  },
+  CLERK_AUTHORIZED_PARTIES: {
+    expects: 'comma-separated origins like https://app.example.com',
+    default: '',
+    description: "Origins accepted in a token's azp claim; unset: not checked.",
+    schema: origins,
+  },
+  CORS_ORIGINS: {
+    expects: 'comma-separated origins like https://app.example.com',
+    default: '',
+    description:
+      'Browser origins allowed to call the API with credentials (CORS), and to open cookie-authenticated WebSockets. Unset: none.',
+    schema: origins,
+  },
+  GRAPHQL_INTROSPECTION: {
+    expects: 'a flag (1/0, true/false)',
+    default: 'off in production',
+    description: 'Answer introspection queries (always on outside production).',
+    schema: flag,
+  },
+  GRAPHQL_MAX_DEPTH: {
+    expects: 'an integer from 1 to 100',
+    default: '10',
+    description: 'Deepest field nesting an operation may have (fragments add no level).',
+    schema: integer(1, 100),
+  },
+  GRAPHQL_MAX_ALIASES: {
+    expects: 'an integer from 0 to 1000',
+    default: '30',
+    description: 'Aliased fields per operation.',
+    schema: integer(0, 1000),
+  },
+  GRAPHQL_MAX_COST: {
+    expects: 'an integer from 1 to 10000000',
+    default: '5000',
+    description:
+      'Cost per operation: 1 per field, sub-selections of lists multiplied by their page size (first/last, default 20) or 5 for the per-run lists.',
+    schema: integer(1, 10_000_000),
+  },
+  GRAPHQL_MAX_TOKENS: {
+    expects: 'an integer from 100 to 1000000',
+    default: '2000',
+    description: 'Lexical tokens per document (the parser stops there).',
+    schema: integer(100, 1_000_000),
+  },
+  GRAPHQL_MAX_DIRECTIVES: {
+    expects: 'an integer from 0 to 1000',
+    default: '20',
+    description: 'Directives per operation.',
+    schema: integer(0, 1000),
+  },
+  HTTP_MAX_BODY_BYTES: {
+    expects: 'an integer from 1024 to 104857600',
+    default: '102400',
+    description: 'Largest GraphQL request body (413 beyond).',
+    schema: integer(1024, 100 * 1024 * 1024),
+  },
+  WS_MAX_PAYLOAD_BYTES: {
+    expects: 'an integer from 1024 to 104857600',
+    default: '65536',
+    description: 'Largest WebSocket message; a bigger one closes the connection (1009) before it is parsed.',
+    schema: integer(1024, 100 * 1024 * 1024),
+  },
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
+    expects: 'an integer from 1 to 100000',
+    default: '50',
+    description: 'Concurrent subscriptions on one WebSocket.',
+    schema: integer(1, 100_000),
+  },
+  MAX_SUBSCRIPTIONS_PER_USER: {
+    expects: 'an integer from 1 to 1000000',
+    default: '200',
+    description: 'Concurrent subscriptions of one user on one instance (WebSocket and SSE).',
+    schema: integer(1, 1_000_000),
+  },
+  WS_TOKEN_GRACE_SECONDS: {
+    expects: 'a number of seconds, 0 or more',
+    default: '300',
+    description: 'A WebSocket whose session token expired is closed (4401) this much later.',
+    schema: integer(0),
+  },
+  RATE_LIMIT_REQUESTS_PER_MINUTE: {
+    expects: 'an integer, 0 (off) or more',
+    default: '600',
+    description: 'GraphQL operations per user per minute, across all instances (429 beyond).',
+    schema: integer(0),
+  },
+  RATE_LIMIT_CREATE_RUN_PER_MINUTE: {
+    expects: 'an integer, 0 (off) or more',
+    default: '10',
+    description: 'createRun calls per user per minute, across all instances.',
+    schema: integer(0),
+  },
+  RATE_LIMIT_CREATE_RUN_PER_DAY: {
+    expects: 'an integer, 0 (off) or more',
+    default: '200',
+    description: 'createRun calls per user per UTC day, across all instances.',
+    schema: integer(0),
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    expects: 'an integer from 1000 to 600000',
+    default: '10000',
+    description: 'On SIGTERM/SIGINT the process exits within this time, whatever its clients do.',
+    schema: integer(1000, 600_000),
+  },
+  SHUTDOWN_DRAIN_MS: {
+    expects: 'an integer from 0 to 600000',
+    default: '2000 in production, else 0',
+    description: 'After SIGTERM, keep answering (with /ready 503 and Connection: close) this long so load balancers stop routing here.',
+    schema: integer(0, 600_000),
+  },
 } as const satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;

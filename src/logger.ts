@@ -30,15 +30,16 @@ function write(level: Exclude<LogLevel, 'silent'>, message: string, fields?: Fie
     return;
   }
   const entries = Object.entries(fields ?? {}).filter(([, v]) => v !== undefined);
-  const context = entries
-    .map(([k, v]) => `${k}=${v instanceof Error ? JSON.stringify(v.message) : format(v)}`)
-    .join(' ');
+  const context = entries.map(([k, v]) => `${k}=${v instanceof Error ? JSON.stringify(v.message) : format(v)}`).join(' ');
   // Stacks go on their own lines, readable in a terminal.
   const stacks = entries
     .filter(([, v]) => v instanceof Error && v.stack)
     .map(([, v]) => {
       const stack = (v as Error).stack ?? '';
-      const frames = stack.slice(stack.indexOf('\n    at ') + 1).split('\n').slice(0, 6);
+      const frames = stack
+        .slice(stack.indexOf('\n    at ') + 1)
+        .split('\n')
+        .slice(0, 6);
       return `\n    ${frames.map((f) => f.trim()).join('\n    ')}`;
     })
     .join('');

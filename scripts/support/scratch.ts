@@ -48,7 +48,10 @@ export async function openScratchDatabase(serverUrl: string | undefined, prefix:
     encoding: 'utf8',
   });
   if (migrated.status !== 0) throw new Error(`migrating ${name} failed:\n${migrated.stdout}\n${migrated.stderr}`);
-  const serverVersion = await withClient(adminUrl, async (client) => (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
+  const serverVersion = await withClient(
+    adminUrl,
+    async (client) => (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v,
+  );
   const admin = adminUrl;
   return {
     url,
@@ -109,7 +112,10 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: strin
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode} before it was ready:\n${output}`);
-    const ready = await fetch(`${url}/ready`).then((res) => res.ok, () => false);
+    const ready = await fetch(`${url}/ready`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (ready) break;
     if (attempt > 600) {
       child.kill('SIGKILL');

@@ -93,11 +93,7 @@ export async function openMigrationEngine(
   const adapter = bindMigrationAwareSqlAdapterFactory(factory);
   const schemaContext = await loadSchemaContext({ schemaPath: { cliProvidedPath: schemaPath }, printLoadMessage: false });
   const EngineClass = await loadEngineClass();
-  const rawEngine: RawSchemaEngine = await EngineClass.new(
-    { datamodels: schemaContext.schemaFiles },
-    () => undefined,
-    adapter,
-  );
+  const rawEngine: RawSchemaEngine = await EngineClass.new({ datamodels: schemaContext.schemaFiles }, () => undefined, adapter);
   // Both constructors are private in the type declarations only: `SchemaEngineWasm.setup` and
   // `Migrate.setup` would do exactly this, but with the CLI's wasm path and native engine respectively.
   type Ctor<T> = new (options: Record<string, unknown>) => T;
@@ -190,9 +186,7 @@ export async function readMigrationStatus(engine: MigrationEngine): Promise<Migr
   const diagnosis = await engine.migrate.diagnoseMigrationHistory({ optInToShadowDatabase: false });
   const history = diagnosis.history;
   const pending =
-    history?.diagnostic === 'databaseIsBehind' || history?.diagnostic === 'historiesDiverge'
-      ? history.unappliedMigrationNames
-      : [];
+    history?.diagnostic === 'databaseIsBehind' || history?.diagnostic === 'historiesDiverge' ? history.unappliedMigrationNames : [];
   const unknownToFolder =
     history?.diagnostic === 'migrationsDirectoryIsBehind' || history?.diagnostic === 'historiesDiverge'
       ? history.unpersistedMigrationNames

@@ -128,7 +128,12 @@ export class UserQuotas {
     settings: QuotaSettings,
   ) {
     // Requests are claimed in chunks of a twentieth of the limit; createRun exactly.
-    this.requests = { name: 'requestsPerMinute', limit: settings.requestsPerMinute, windowMs: MINUTE, chunk: Math.ceil(settings.requestsPerMinute / 20) };
+    this.requests = {
+      name: 'requestsPerMinute',
+      limit: settings.requestsPerMinute,
+      windowMs: MINUTE,
+      chunk: Math.ceil(settings.requestsPerMinute / 20),
+    };
     this.runsPerMinute = { name: 'createRunPerMinute', limit: settings.createRunPerMinute, windowMs: MINUTE };
     this.runsPerDay = { name: 'createRunPerDay', limit: settings.createRunPerDay, windowMs: DAY };
   }

@@ -27,8 +27,7 @@ export function clientError(code: ErrorCode, message: string, extra: Record<stri
 export const notFound = (what: string) => clientError('NOT_FOUND', `${what} not found`);
 
 /** A bad argument: names the field (as a path such as `input.companyId`) and what was wrong with it. */
-export const badInput = (field: string, problem: string) =>
-  clientError('BAD_USER_INPUT', `${field} ${problem}`, { field });
+export const badInput = (field: string, problem: string) => clientError('BAD_USER_INPUT', `${field} ${problem}`, { field });
 
 export function rateLimited(error: RateLimitExceeded): GraphQLError {
   const retryAfter = error.retryAfterSeconds;

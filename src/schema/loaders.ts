@@ -16,13 +16,13 @@ export function createLoaders(db: Database): Loaders {
     // No cache: a subscription's context lives for many messages, and each must count afresh.
     cardCountByRun: new DataLoader(
       async (runIds) => {
-      const rows = await db.opportunityCard.groupBy({
-        by: ['runId'],
-        where: { runId: { in: [...runIds] } },
-        _count: { _all: true },
-      });
-      const counts = new Map(rows.map((row) => [row.runId, row._count._all]));
-      return runIds.map((id) => counts.get(id) ?? 0);
+        const rows = await db.opportunityCard.groupBy({
+          by: ['runId'],
+          where: { runId: { in: [...runIds] } },
+          _count: { _all: true },
+        });
+        const counts = new Map(rows.map((row) => [row.runId, row._count._all]));
+        return runIds.map((id) => counts.get(id) ?? 0);
       },
       { cache: false },
     ),

@@ -133,7 +133,8 @@ export function validateCreateRunInput(input: CreateRunInput): CreateRunInput {
     );
   }
   const documentUrl = input.documentUrl.trim();
-  if (characters(documentUrl) > 2048) throw badInput('input.documentUrl', `must be at most 2048 characters (got ${characters(documentUrl)})`);
+  if (characters(documentUrl) > 2048)
+    throw badInput('input.documentUrl', `must be at most 2048 characters (got ${characters(documentUrl)})`);
   let url: URL | undefined;
   try {
     url = new URL(documentUrl);

@@ -24,7 +24,11 @@ class Counter {
   }
 
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values.values()].map((e) => sample(this.name, e.labels, e.value))];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} counter`,
+      ...[...this.values.values()].map((e) => sample(this.name, e.labels, e.value)),
+    ];
   }
 }
 
@@ -90,7 +94,10 @@ export function createMetrics(): Metrics {
   };
 }
 
-function operationType(document: { definitions: readonly { kind: string; operation?: string; name?: { value: string } }[] }, name?: string | null): string {
+function operationType(
+  document: { definitions: readonly { kind: string; operation?: string; name?: { value: string } }[] },
+  name?: string | null,
+): string {
   const operations = document.definitions.filter((d) => d.kind === 'OperationDefinition');
   const chosen = name ? operations.find((d) => d.name?.value === name) : operations[0];
   return chosen?.operation ?? 'unknown';

@@ -88,9 +88,12 @@ export function attachWebSocketServer({ server, graphql, verifyToken, resolveUse
           const state = stateOf(ctx.extra);
           state.user = await resolveUser(claims);
           const closeInMs = Math.max(0, (claims.expiresAt + config.wsTokenGraceSeconds) * 1000 - Date.now());
-          state.expiryTimer = setTimeout(() => {
-            ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Unauthorized: session token expired; reconnect with a fresh one');
-          }, Math.min(closeInMs, 2 ** 31 - 1));
+          state.expiryTimer = setTimeout(
+            () => {
+              ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Unauthorized: session token expired; reconnect with a fresh one');
+            },
+            Math.min(closeInMs, 2 ** 31 - 1),
+          );
           state.expiryTimer.unref(); // never what keeps the process alive
           return true;
         } catch (error) {
@@ -110,7 +113,10 @@ export function attachWebSocketServer({ server, graphql, verifyToken, resolveUse
             }),
           ];
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({ connectionUser: user, params: payload });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
+          connectionUser: user,
+          params: payload,
+        });
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -162,9 +168,12 @@ export function attachWebSocketServer({ server, graphql, verifyToken, resolveUse
             client.close(1001, 'Server shutting down');
           }),
       );
-      const timer = setTimeout(() => {
-        for (const client of wss.clients) client.terminate();
-      }, Math.max(0, waitMs));
+      const timer = setTimeout(
+        () => {
+          for (const client of wss.clients) client.terminate();
+        },
+        Math.max(0, waitMs),
+      );
       await Promise.all(closed);
       clearTimeout(timer);
       await cleanup.dispose();

@@ -13,7 +13,9 @@ async function backendsUsed(url: string, concurrent: number): Promise<number> {
   try {
     const pids = await Promise.all(
       Array.from({ length: concurrent }, () =>
-        client.$queryRaw<Array<{ pid: number }>>`SELECT pg_backend_pid() AS pid, pg_sleep(0.05)::text AS slept`.then((rows) => rows[0]!.pid),
+        client.$queryRaw<Array<{ pid: number }>>`SELECT pg_backend_pid() AS pid, pg_sleep(0.05)::text AS slept`.then(
+          (rows) => rows[0]!.pid,
+        ),
       ),
     );
     return new Set(pids).size;

@@ -51,7 +51,13 @@ describe('database failures mapped to client errors', () => {
           runId: '00000000-0000-4000-8000-000000000000',
           userId: user.id,
           number: 1,
-          title: 't', tagline: 't', problem: 'p', solution: 's', why_now: 'w', target_segment: 't', quick_win: 'q',
+          title: 't',
+          tagline: 't',
+          problem: 'p',
+          solution: 's',
+          why_now: 'w',
+          target_segment: 't',
+          quick_win: 'q',
         },
       }),
     );
@@ -64,9 +70,7 @@ describe('database failures mapped to client errors', () => {
   });
 
   it('updating a missing record → P2025 → NOT_FOUND', async () => {
-    const error = await failure(
-      db.prisma.run.update({ where: { id: '00000000-0000-4000-8000-000000000000' }, data: { currentStage: 1 } }),
-    );
+    const error = await failure(db.prisma.run.update({ where: { id: '00000000-0000-4000-8000-000000000000' }, data: { currentStage: 1 } }));
     expect((error as Prisma.PrismaClientKnownRequestError).code).toBe('P2025');
     expect(toClientError(error)).toEqual({ code: 'NOT_FOUND', httpStatus: 404, message: 'Run not found' });
   });

@@ -101,7 +101,15 @@ it('db:migrate applies the migrations into Prisma’s _prisma_migrations table, 
   const again = await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
   expect(again.stdout).toContain('No pending migrations.');
 
-  expect(await tableNames(db.url)).toEqual(['InspirationReport', 'OpportunityCard', 'RateLimitCounter', 'Run', 'StageOutput', 'User', '_prisma_migrations']);
+  expect(await tableNames(db.url)).toEqual([
+    'InspirationReport',
+    'OpportunityCard',
+    'RateLimitCounter',
+    'Run',
+    'StageOutput',
+    'User',
+    '_prisma_migrations',
+  ]);
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   const { rows } = await client.query(
@@ -139,7 +147,9 @@ it('status reports a schema change that has no migration, and applies nothing', 
 
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
-  const { rowCount } = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'timezone'`);
+  const { rowCount } = await client.query(
+    `SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'timezone'`,
+  );
   await client.end();
   expect(rowCount).toBe(0);
 });
@@ -182,7 +192,9 @@ it('a failing migration rolls back as a whole and is reported as failed', async 
   const broken = path.join(migrationsDir, '20991231000000_broken');
   await mkdir(broken);
   await writeFile(path.join(broken, 'migration.sql'), 'CREATE TABLE "Half" (id int);\nSELECT 1/0;\n');
-  await expect(withMigrationEngine(db.url, (engine) => engine.migrate.applyMigrations(), { migrationsDir })).rejects.toThrow(/division by zero/);
+  await expect(withMigrationEngine(db.url, (engine) => engine.migrate.applyMigrations(), { migrationsDir })).rejects.toThrow(
+    /division by zero/,
+  );
   expect(await tableNames(db.url)).not.toContain('Half');
   const status = await withMigrationEngine(db.url, readMigrationStatus, { migrationsDir });
   expect(status.failed).toEqual(['20991231000000_broken']);
@@ -200,7 +212,15 @@ it('db:reset (development) drops everything, re-applies every migration and load
     const reset = await runScript('scripts/migrate.ts', ['reset'], { DATABASE_URL: db.url, NODE_ENV: 'development' });
     expect(reset.code).toBe(0);
     expect(reset.stdout).toContain(`Database reset; applied: ${ALL.join(', ')}`);
-    expect(await tableNames(db.url)).toEqual(['InspirationReport', 'OpportunityCard', 'RateLimitCounter', 'Run', 'StageOutput', 'User', '_prisma_migrations']);
+    expect(await tableNames(db.url)).toEqual([
+      'InspirationReport',
+      'OpportunityCard',
+      'RateLimitCounter',
+      'Run',
+      'StageOutput',
+      'User',
+      '_prisma_migrations',
+    ]);
     const { rows } = await client.query(`SELECT "clerkId" FROM "User"`);
     expect(rows).toEqual([{ clerkId: 'test_user_123' }]);
   } finally {
@@ -209,7 +229,10 @@ it('db:reset (development) drops everything, re-applies every migration and load
 });
 
 it('db:reset refuses to run in production', async () => {
-  const result = await runScript('scripts/migrate.ts', ['reset'], { NODE_ENV: 'production', DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' });
+  const result = await runScript('scripts/migrate.ts', ['reset'], {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none',
+  });
   expect(result.code).toBe(1);
   expect(result.stderr).toContain('refuses to run with NODE_ENV=production');
 });

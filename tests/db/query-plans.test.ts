@@ -62,36 +62,46 @@ async function explain(run: () => Promise<unknown>): Promise<PlanNode[]> {
 
 function scans(plans: PlanNode[]) {
   const found: Array<{ type: string; relation?: string; index?: string }> = [];
-  for (const plan of plans) walk(plan, (n) => {
-    if (/Scan/.test(n['Node Type'])) found.push({ type: n['Node Type'], relation: n['Relation Name'], index: n['Index Name'] });
-  });
+  for (const plan of plans)
+    walk(plan, (n) => {
+      if (/Scan/.test(n['Node Type'])) found.push({ type: n['Node Type'], relation: n['Relation Name'], index: n['Index Name'] });
+    });
   return found;
 }
 
 async function users(): Promise<{ typical: string; heaviest: string }> {
-  const { rows } = await db.sql.query<{ userId: string }>(
-    `SELECT "userId" FROM "Run" GROUP BY "userId" ORDER BY count(*) DESC, "userId"`,
-  );
+  const { rows } = await db.sql.query<{ userId: string }>(`SELECT "userId" FROM "Run" GROUP BY "userId" ORDER BY count(*) DESC, "userId"`);
   return { heaviest: rows[0]!.userId, typical: rows[Math.floor(rows.length / 2)]!.userId };
 }
 
 const patterns: Array<[string, (p: Database, userId: string, runId: string) => Promise<unknown>]> = [
-  ['List user’s runs (page 1)', (p, userId) =>
-    p.run.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 21 })],
-  ['Get run with cards', (p, userId, runId) =>
-    p.run.findFirst({ where: { id: runId, userId }, include: { opportunityCards: { orderBy: { number: 'asc' } } } })],
+  [
+    'List user’s runs (page 1)',
+    (p, userId) => p.run.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 21 }),
+  ],
+  [
+    'Get run with cards',
+    (p, userId, runId) => p.run.findFirst({ where: { id: runId, userId }, include: { opportunityCards: { orderBy: { number: 'asc' } } } }),
+  ],
   ['Count starred cards', (p, userId) => p.opportunityCard.count({ where: { userId, starred: true } })],
-  ['Filter by company', (p, userId) =>
-    p.run.findMany({ where: { userId, companyId: 'lactalis-canada' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 21 })],
-  ['Search by status', (p, userId) =>
-    p.run.findMany({ where: { userId, status: 'FAILED' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 21 })],
+  [
+    'Filter by company',
+    (p, userId) =>
+      p.run.findMany({ where: { userId, companyId: 'lactalis-canada' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 21 }),
+  ],
+  [
+    'Search by status',
+    (p, userId) => p.run.findMany({ where: { userId, status: 'FAILED' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 21 }),
+  ],
 ];
 
 describe.each(['typical', 'heaviest'] as const)('for the %s user', (which) => {
   it.each(patterns)('%s uses indexes, never a sequential scan of Run or OpportunityCard', async (name, query) => {
     const userId = (await users())[which];
     const { rows } = await db.sql.query<{ id: string }>(
-      `SELECT id FROM "Run" WHERE "userId" = $1 AND status = 'COMPLETED' ORDER BY "createdAt" DESC LIMIT 1`, [userId]);
+      `SELECT id FROM "Run" WHERE "userId" = $1 AND status = 'COMPLETED' ORDER BY "createdAt" DESC LIMIT 1`,
+      [userId],
+    );
     const p = tracing();
     try {
       const found = scans(await explain(() => query(p, userId, rows[0]!.id)));
@@ -100,7 +110,12 @@ describe.each(['typical', 'heaviest'] as const)('for the %s user', (which) => {
       // Every table read goes through an index (a Bitmap Heap Scan reads the rows its Bitmap Index Scan found).
       const viaIndex = (s: (typeof found)[number]) => /Index/.test(s.type) || s.type === 'Bitmap Heap Scan';
       expect(found.filter((s) => !viaIndex(s))).toEqual([]);
-      served.push(`  ${which.padEnd(8)} ${name.padEnd(26)} ${found.filter((s) => s.index).map((s) => `${s.type} on ${s.index}`).join(', ')}`);
+      served.push(
+        `  ${which.padEnd(8)} ${name.padEnd(26)} ${found
+          .filter((s) => s.index)
+          .map((s) => `${s.type} on ${s.index}`)
+          .join(', ')}`,
+      );
     } finally {
       await p.$disconnect();
     }

@@ -74,7 +74,17 @@ function badValuesFor(type: GraphQLInputType, name: string): unknown[] {
         const text = ['a\u0000b', '\u0000', 'x\ud800', '\udc00y', 12.5, true];
         // Cursors: what Pothos would decode into a number, JSON, a date, or nothing at all.
         const cursors = ['after', 'before'].includes(name)
-          ? ['GPC:N', 'GPC:J', 'GPC:D', cursor('GPC:N:abc'), cursor('GPC:J:{oops'), cursor('GPC:D:not-a-date'), cursor('GPC:J:{"a":1}'), 'not base64 !!', cursor('nonsense')]
+          ? [
+              'GPC:N',
+              'GPC:J',
+              'GPC:D',
+              cursor('GPC:N:abc'),
+              cursor('GPC:J:{oops'),
+              cursor('GPC:D:not-a-date'),
+              cursor('GPC:J:{"a":1}'),
+              'not base64 !!',
+              cursor('nonsense'),
+            ]
           : [];
         return [...common, ...text, ...cursors];
       }
@@ -150,7 +160,12 @@ function sweepCases(): Case[] {
           }
         }
         for (const [label, value] of values) {
-          cases.push({ operation, label: `${field.name}(${target.name}: ${label})`, document, variables: { ...base, [target.name]: value } });
+          cases.push({
+            operation,
+            label: `${field.name}(${target.name}: ${label})`,
+            document,
+            variables: { ...base, [target.name]: value },
+          });
         }
         if (isNonNullType(target.type)) {
           const { [target.name]: _missing, ...rest } = base;
@@ -160,15 +175,33 @@ function sweepCases(): Case[] {
     }
   }
   // NUL and a lone surrogate as literals in the document itself.
-  cases.push({ operation: 'query', label: 'runs(companyId: literal NUL)', document: '{ runs(companyId: "a\\u0000b") { totalCount } }', variables: {} });
+  cases.push({
+    operation: 'query',
+    label: 'runs(companyId: literal NUL)',
+    document: '{ runs(companyId: "a\\u0000b") { totalCount } }',
+    variables: {},
+  });
   cases.push({ operation: 'query', label: 'run(id: literal NUL)', document: '{ run(id: "\\u0000") { id } }', variables: {} });
-  cases.push({ operation: 'query', label: 'nested User.runs(companyId: NUL)', document: 'query ($c: String) { me { runs(companyId: $c) { totalCount } } }', variables: { c: '\u0000' } });
-  cases.push({ operation: 'query', label: 'nested Run.stageOutputs(stageNumber: 2.5)', document: 'query ($id: ID!, $s: Int) { run(id: $id) { stageOutputs(stageNumber: $s) { id } } }', variables: { id: runId, s: 2.5 } });
+  cases.push({
+    operation: 'query',
+    label: 'nested User.runs(companyId: NUL)',
+    document: 'query ($c: String) { me { runs(companyId: $c) { totalCount } } }',
+    variables: { c: '\u0000' },
+  });
+  cases.push({
+    operation: 'query',
+    label: 'nested Run.stageOutputs(stageNumber: 2.5)',
+    document: 'query ($id: ID!, $s: Int) { run(id: $id) { stageOutputs(stageNumber: $s) { id } } }',
+    variables: { id: runId, s: 2.5 },
+  });
   return cases;
 }
 
 /** Sends a case over HTTP (queries, mutations) or graphql-ws (subscriptions); returns its errors. */
-async function send(testCase: Case, client: ReturnType<typeof wsClient>): Promise<{ status: number; errors: GraphQLErrorBody[]; data: unknown }> {
+async function send(
+  testCase: Case,
+  client: ReturnType<typeof wsClient>,
+): Promise<{ status: number; errors: GraphQLErrorBody[]; data: unknown }> {
   if (testCase.operation !== 'subscription') {
     const response = await postQuery(api.server.url, testCase.document, { token, variables: testCase.variables });
     return { status: response.status, errors: response.errors ?? [], data: response.data };
@@ -194,7 +227,8 @@ it('the sweep: every argument of every operation, every bad value: client errors
       if (codes.includes('INTERNAL_SERVER_ERROR') || codes.includes(undefined) || status >= 500) {
         failures.push(`${testCase.label}: ${status} ${JSON.stringify(errors)}`);
       }
-      if (testCase.operation === 'mutation' && errors.length === 0) failures.push(`${testCase.label}: the mutation succeeded ${JSON.stringify(data)}`);
+      if (testCase.operation === 'mutation' && errors.length === 0)
+        failures.push(`${testCase.label}: the mutation succeeded ${JSON.stringify(data)}`);
     }
   } finally {
     await client.dispose();
@@ -230,7 +264,12 @@ describe('specific mistakes', () => {
     const before = await api.db.prisma.run.count();
     const nul = await execute(api.server.url, CreateRunDocument, { input: { ...input, companyName: 'Ac\u0000me' } }, { token });
     expect(nul.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.companyName' });
-    const surrogate = await execute(api.server.url, CreateRunDocument, { input: { ...input, documentName: 'report\ud83d.pdf' } }, { token });
+    const surrogate = await execute(
+      api.server.url,
+      CreateRunDocument,
+      { input: { ...input, documentName: 'report\ud83d.pdf' } },
+      { token },
+    );
     expect(surrogate.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.documentName' });
     expect(surrogate.errors![0]!.message).toMatch(/surrogate/);
     expect(await api.db.prisma.run.count()).toBe(before);
@@ -254,10 +293,14 @@ it('a card whose run is deleted while the request reads it: NOT_FOUND, not a bro
     // Hold the Run table: the server's first statement (the cards) runs, its second (their runs) waits.
     await lock.query('BEGIN');
     await lock.query('LOCK TABLE "Run" IN ACCESS EXCLUSIVE MODE');
-    const pending = postQuery(api.server.url, 'query ($r: ID) { opportunityCards(runId: $r) { edges { node { number run { id status } } } } }', {
-      token,
-      variables: { r: run.id },
-    });
+    const pending = postQuery(
+      api.server.url,
+      'query ($r: ID) { opportunityCards(runId: $r) { edges { node { number run { id status } } } } }',
+      {
+        token,
+        variables: { r: run.id },
+      },
+    );
     // Wait until the server is blocked on the lock, then delete the run (and, by cascade, its cards).
     for (let i = 0; i < 200; i++) {
       const { rows } = await api.db.sql.query<{ n: number }>(

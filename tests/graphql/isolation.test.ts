@@ -29,7 +29,8 @@ beforeAll(async () => {
   a = await api.signIn('user_alice');
   b = await api.signIn('user_bob');
   aCompleted = (await createCompletedRun(api.db.prisma, a.userId, { companyId: 'alice-co', companyName: 'Alice Co' })).id;
-  aFailed = (await createRun(api.db.prisma, a.userId, { status: 'FAILED', currentStage: 2, errorMessage: 'boom', companyId: 'alice-co' })).id;
+  aFailed = (await createRun(api.db.prisma, a.userId, { status: 'FAILED', currentStage: 2, errorMessage: 'boom', companyId: 'alice-co' }))
+    .id;
   aCard = (await api.db.prisma.opportunityCard.findFirstOrThrow({ where: { runId: aCompleted } })).id;
   await createCompletedRun(api.db.prisma, b.userId, { companyId: 'bob-co', companyName: 'Bob Co' });
 });
@@ -89,7 +90,9 @@ describe('B with A’s ids', () => {
   });
 
   it('opportunityCards never include A’s cards, even filtered by A’s run', async () => {
-    const byRun = dataOf(await execute(api.server.url, OpportunityCardsDocument, { runId: aCompleted }, { token: b.token })).opportunityCards;
+    const byRun = dataOf(
+      await execute(api.server.url, OpportunityCardsDocument, { runId: aCompleted }, { token: b.token }),
+    ).opportunityCards;
     expect(byRun).toMatchObject({ totalCount: 0, edges: [] });
     const all = dataOf(await execute(api.server.url, OpportunityCardsDocument, { first: 100 }, { token: b.token })).opportunityCards;
     expect(all.totalCount).toBe(5);

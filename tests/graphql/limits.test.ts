@@ -142,7 +142,9 @@ describe('each limit', () => {
       opportunityCards { number title tagline problem solution whyNow targetSegment quickWin starred }
       stageOutputs { stageNumber markdownOutput jsonOutput } } }`;
     expect((await postQuery(production.url, dashboard, { token })).errors).toBeUndefined();
-    expect((await postQuery(production.url, detail, { token, variables: { id: '00000000-0000-0000-0000-000000000000' } })).errors).toBeUndefined();
+    expect(
+      (await postQuery(production.url, detail, { token, variables: { id: '00000000-0000-0000-0000-000000000000' } })).errors,
+    ).toBeUndefined();
   });
 });
 
@@ -170,7 +172,11 @@ describe('production surface', () => {
   });
 
   it('GRAPHQL_INTROSPECTION=true turns introspection back on (with a token)', async () => {
-    const open = await startTestServer(db.url, { NODE_ENV: 'production', CLERK_JWT_KEY: signer.publicKeyPem, GRAPHQL_INTROSPECTION: 'true' });
+    const open = await startTestServer(db.url, {
+      NODE_ENV: 'production',
+      CLERK_JWT_KEY: signer.publicKeyPem,
+      GRAPHQL_INTROSPECTION: 'true',
+    });
     try {
       const response = await postQuery(open.url, getIntrospectionQuery(), { token });
       expect(response.errors).toBeUndefined();

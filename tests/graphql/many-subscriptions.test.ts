@@ -26,7 +26,11 @@ it('1,000 subscriptions over 10 connections each end with COMPLETED', async () =
     const { token, userId } = await api.signIn(`user_many_${u}`);
     const runs = await api.db.prisma.run.createManyAndReturn({
       data: Array.from({ length: RUNS_PER_USER }, (_, i) => ({
-        userId, companyId: 'load', companyName: 'Load', documentName: `r${i}.pdf`, documentUrl: 'https://x.test/r.pdf',
+        userId,
+        companyId: 'load',
+        companyName: 'Load',
+        documentName: `r${i}.pdf`,
+        documentUrl: 'https://x.test/r.pdf',
       })),
       select: { id: true },
     });
@@ -40,7 +44,9 @@ it('1,000 subscriptions over 10 connections each end with COMPLETED', async () =
 
   // The pipeline moves every run, in a few big statements, as a busy worker pool would.
   await api.db.sql.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = 3, "updatedAt" = now() WHERE "companyId" = 'load'`);
-  await api.db.sql.query(`UPDATE "Run" SET status = 'COMPLETED', "currentStage" = 5, "completedAt" = now(), "updatedAt" = now() WHERE "companyId" = 'load'`);
+  await api.db.sql.query(
+    `UPDATE "Run" SET status = 'COMPLETED', "currentStage" = 5, "completedAt" = now(), "updatedAt" = now() WHERE "companyId" = 'load'`,
+  );
 
   const ended = await Promise.all(subscriptions.map(({ sub }) => sub.ended));
   expect(ended.every((result) => result.error === undefined)).toBe(true);

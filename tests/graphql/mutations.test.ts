@@ -25,7 +25,14 @@ const createRunWith = (input: CreateRunInput) => execute(api.server.url, CreateR
 describe('createRun', () => {
   it('creates a PENDING run at stage 0 owned by the signed-in user', async () => {
     const { createRun: run } = dataOf(await createRunWith({ ...VALID, companyName: '  Lactalis  ' }));
-    expect(run).toMatchObject({ ...VALID, status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null, opportunityCardCount: 0 });
+    expect(run).toMatchObject({
+      ...VALID,
+      status: 'PENDING',
+      currentStage: 0,
+      errorMessage: null,
+      completedAt: null,
+      opportunityCardCount: 0,
+    });
     const row = await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
     expect(row.userId).toBe(userId);
     expect(row.companyName).toBe('Lactalis');
@@ -79,7 +86,12 @@ describe('setCardStarred', () => {
   });
 
   it('a missing card is NOT_FOUND', async () => {
-    const response = await execute(api.server.url, SetCardStarredDocument, { id: '00000000-0000-4000-8000-000000000000', starred: true }, { token });
+    const response = await execute(
+      api.server.url,
+      SetCardStarredDocument,
+      { id: '00000000-0000-4000-8000-000000000000', starred: true },
+      { token },
+    );
     expect(codesOf(response)).toEqual(['NOT_FOUND']);
     expect(response.data).toBeNull();
   });
@@ -101,11 +113,22 @@ describe('deleteRun', () => {
 
 describe('retryRun', () => {
   it('puts a FAILED run back to PENDING at stage 0, clears the error and the failed attempt’s outputs', async () => {
-    const run = await createCompletedRun(api.db.prisma, userId, { status: 'FAILED', currentStage: 3, errorMessage: 'Stage 3 timed out', completedAt: null });
+    const run = await createCompletedRun(api.db.prisma, userId, {
+      status: 'FAILED',
+      currentStage: 3,
+      errorMessage: 'Stage 3 timed out',
+      completedAt: null,
+    });
     const { retryRun } = dataOf(await execute(api.server.url, RetryRunDocument, { id: run.id }, { token }));
     expect(retryRun).toEqual({
-      id: run.id, status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null,
-      stageOutputs: [], inspirationReport: null, opportunityCards: [],
+      id: run.id,
+      status: 'PENDING',
+      currentStage: 0,
+      errorMessage: null,
+      completedAt: null,
+      stageOutputs: [],
+      inspirationReport: null,
+      opportunityCards: [],
     });
   });
 

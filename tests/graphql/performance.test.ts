@@ -35,7 +35,9 @@ it('runs with cards, card counts, reports and stage outputs: the same few statem
     expect(node.inspirationReport).not.toBeNull();
     expect(node.stageOutputs).toHaveLength(5);
   }
-  process.stdout.write(`runs(first: 20) with nested lists: ${large.statements.length} SQL statements\n${large.statements.map((s) => `  ${s.slice(0, 140)}`).join('\n')}\n`);
+  process.stdout.write(
+    `runs(first: 20) with nested lists: ${large.statements.length} SQL statements\n${large.statements.map((s) => `  ${s.slice(0, 140)}`).join('\n')}\n`,
+  );
   expect(large.statements.length).toBe(small.statements.length);
   // runs, cards, report, outputs, card counts (one batched GROUP BY)
   expect(large.statements.length).toBeLessThanOrEqual(6);

@@ -30,7 +30,11 @@ beforeAll(async () => {
   }
   // Two runs with the same createdAt: the id must break the tie without losing either.
   const tie = new Date(start - 3_600_000);
-  runIds.push(...[(await createRun(api.db.prisma, userId, { createdAt: tie })).id, (await createRun(api.db.prisma, userId, { createdAt: tie })).id].sort().reverse());
+  runIds.push(
+    ...[(await createRun(api.db.prisma, userId, { createdAt: tie })).id, (await createRun(api.db.prisma, userId, { createdAt: tie })).id]
+      .sort()
+      .reverse(),
+  );
 });
 afterAll(() => api.close());
 
@@ -51,11 +55,11 @@ describe('me', () => {
     const first = dataOf(await execute(api.server.url, MyRunsDocument, { first: 3, status: 'COMPLETED' }, { token })).me.runs;
     expect(first.totalCount).toBe(6);
     expect(first.edges.map((e) => e.node.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
-    const rest = dataOf(await execute(api.server.url, MyRunsDocument, { first: 3, after: first.pageInfo.endCursor, status: 'COMPLETED' }, { token })).me.runs;
+    const rest = dataOf(
+      await execute(api.server.url, MyRunsDocument, { first: 3, after: first.pageInfo.endCursor, status: 'COMPLETED' }, { token }),
+    ).me.runs;
     expect(rest.pageInfo.hasNextPage).toBe(false);
-    expect([...first.edges, ...rest.edges].map((e) => e.node.id)).toEqual(
-      runIds.filter((_, i) => i < 23 && (22 - i) % 4 === 0),
-    );
+    expect([...first.edges, ...rest.edges].map((e) => e.node.id)).toEqual(runIds.filter((_, i) => i < 23 && (22 - i) % 4 === 0));
   });
 });
 
@@ -89,7 +93,11 @@ describe('runs', () => {
     const heavyUser = await api.db.prisma.user.findUniqueOrThrow({ where: { id: heavy.userId } });
     await api.db.prisma.run.createMany({
       data: Array.from({ length: 105 }, (_, i) => ({
-        userId: heavyUser.id, companyId: 'bulk', companyName: 'Bulk', documentName: `r${i}.pdf`, documentUrl: 'https://x.test/r.pdf',
+        userId: heavyUser.id,
+        companyId: 'bulk',
+        companyName: 'Bulk',
+        documentName: `r${i}.pdf`,
+        documentUrl: 'https://x.test/r.pdf',
       })),
     });
     const page = dataOf(await execute(api.server.url, RunsDocument, { first: 500 }, { token: heavy.token })).runs;
@@ -131,7 +139,13 @@ describe('run', () => {
     const { run } = dataOf(await execute(api.server.url, RunDetailDocument, { id: completed }, { token }));
     expect(run).toMatchObject({ id: completed, status: 'COMPLETED', currentStage: 5, opportunityCardCount: 5, errorMessage: null });
     expect(run!.opportunityCards.map((c) => c.number)).toEqual([1, 2, 3, 4, 5]);
-    expect(run!.opportunityCards[0]).toMatchObject({ title: 'Opportunity 1', whyNow: 'Why now', targetSegment: 'Segment', quickWin: 'Quick win', run: { id: completed } });
+    expect(run!.opportunityCards[0]).toMatchObject({
+      title: 'Opportunity 1',
+      whyNow: 'Why now',
+      targetSegment: 'Segment',
+      quickWin: 'Quick win',
+      run: { id: completed },
+    });
     expect(run!.inspirationReport!.inspirations).toEqual([
       { title: 'Convenience as a ritual', content: 'Quick meals become moments.', elements: ['convenience', 'ritual'] },
       { title: 'Local pride', content: 'Provenance stories.', elements: ['provenance'] },

@@ -73,7 +73,8 @@ describe('createRun', () => {
   it('a daily cap on top, named in the error', async () => {
     const [a, b] = await twoInstances({ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '100', RATE_LIMIT_CREATE_RUN_PER_DAY: '3' });
     const { token, userId } = await signIn(a, 'user_runs_day');
-    for (const server of [a, b, a]) expect((await execute(server.url, CreateRunDocument, { input: INPUT }, { token })).errors).toBeUndefined();
+    for (const server of [a, b, a])
+      expect((await execute(server.url, CreateRunDocument, { input: INPUT }, { token })).errors).toBeUndefined();
     const refused = await execute(b.url, CreateRunDocument, { input: INPUT }, { token });
     expect(refused.status).toBe(429);
     expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'createRunPerDay' });
@@ -136,7 +137,11 @@ describe('subscriptions', () => {
       await Promise.all(onSecond.slice(0, 2).map((sub) => sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING')));
       // Refused by the subscription itself (like NOT_FOUND): one message carrying the error, then complete.
       await onSecond[2]!.ended;
-      expect(onSecond[2]!.messages[0]?.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'subscriptionsPerUser', max: 5 });
+      expect(onSecond[2]!.messages[0]?.errors?.[0]?.extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        limit: 'subscriptionsPerUser',
+        max: 5,
+      });
       expect(a.events.watcherCountOf(userId)).toBe(5);
 
       // Closing one frees its place.

@@ -98,7 +98,10 @@ describe('query depth limit', () => {
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query }),
     });
-    return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> },
+    };
   };
   // runs → edges → node → opportunityCards → run → … : each hop adds levels.
   const nested = (hops: number) => {
@@ -113,7 +116,12 @@ describe('query depth limit', () => {
     expect(status).toBe(400);
     expect(body.data).toBeUndefined();
     expect(body.errors![0]!.message).toBe('Query depth limit of 10 exceeded, found 12.');
-    expect(body.errors![0]!.extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'depth', max: 10, setting: 'GRAPHQL_MAX_DEPTH' });
+    expect(body.errors![0]!.extensions).toMatchObject({
+      code: 'QUERY_LIMIT_EXCEEDED',
+      limit: 'depth',
+      max: 10,
+      setting: 'GRAPHQL_MAX_DEPTH',
+    });
   });
 
   it('counts levels inside fragments, and allows what a real client needs', async () => {

@@ -38,7 +38,15 @@ it('two simulators finish 16 runs between them, each run exactly once, with ever
   );
   expect(rows).toHaveLength(16);
   for (const row of rows) {
-    expect(row).toEqual({ status: 'COMPLETED', currentStage: 5, completed: true, outputs: 5, stages: [1, 2, 3, 4, 5], cards: 5, reports: 1 });
+    expect(row).toEqual({
+      status: 'COMPLETED',
+      currentStage: 5,
+      completed: true,
+      outputs: 5,
+      stages: [1, 2, 3, 4, 5],
+      cards: 5,
+      reports: 1,
+    });
   }
 });
 
@@ -74,9 +82,16 @@ it('a subscriber watches a simulated run go through every stage to COMPLETED wit
     expect(progress.at(-1)).toBe('COMPLETED:5');
     // With 150 ms per stage every stage is seen, in order.
     expect(progress.filter((p) => p.startsWith('RUNNING')).filter((p, i, all) => all.indexOf(p) === i)).toEqual([
-      'RUNNING:1', 'RUNNING:2', 'RUNNING:3', 'RUNNING:4', 'RUNNING:5',
+      'RUNNING:1',
+      'RUNNING:2',
+      'RUNNING:3',
+      'RUNNING:4',
+      'RUNNING:5',
     ]);
-    expect(sub.messages.at(-1)!.data!.runUpdated).toMatchObject({ opportunityCardCount: 5, stageOutputs: [1, 2, 3, 4, 5].map((stageNumber) => ({ stageNumber })) });
+    expect(sub.messages.at(-1)!.data!.runUpdated).toMatchObject({
+      opportunityCardCount: 5,
+      stageOutputs: [1, 2, 3, 4, 5].map((stageNumber) => ({ stageNumber })),
+    });
   } finally {
     await client.dispose();
   }

@@ -34,10 +34,11 @@ function client(token: string, url = api.server.wsUrl): Client {
 
 /** What the pipeline does: plain SQL on its own connection. */
 async function pipeline(runId: string, status: string, stage: number, extra = '') {
-  await api.db.sql.query(
-    `UPDATE "Run" SET status = $2::"RunStatus", "currentStage" = $3, "updatedAt" = now() ${extra} WHERE id = $1`,
-    [runId, status, stage],
-  );
+  await api.db.sql.query(`UPDATE "Run" SET status = $2::"RunStatus", "currentStage" = $3, "updatedAt" = now() ${extra} WHERE id = $1`, [
+    runId,
+    status,
+    stage,
+  ]);
 }
 
 /**
@@ -50,7 +51,8 @@ async function watchersReach(events: { watcherCount: number }, count: number): P
 }
 
 type Progress = { runUpdated: { status: string; currentStage: number } };
-const states = (messages: Array<Message<Progress>>) => messages.map((m) => `${m.data?.runUpdated.status}:${m.data?.runUpdated.currentStage}`);
+const states = (messages: Array<Message<Progress>>) =>
+  messages.map((m) => `${m.data?.runUpdated.status}:${m.data?.runUpdated.currentStage}`);
 
 describe('runUpdated', () => {
   it('delivers the initial state, RUNNING at each stage, COMPLETED, then completes', async () => {
@@ -163,9 +165,14 @@ describe('runsUpdated', () => {
     const sqlRun = rows[0]!.id;
     await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.companyName === 'Acme by SQL');
     const created = dataOf(
-      await execute(api.server.url, CreateRunDocument, {
-        input: { companyId: 'acme', companyName: 'Acme by API', documentName: 'b.pdf', documentUrl: 'https://x.test/b.pdf' },
-      }, { token: alice.token }),
+      await execute(
+        api.server.url,
+        CreateRunDocument,
+        {
+          input: { companyId: 'acme', companyName: 'Acme by API', documentName: 'b.pdf', documentUrl: 'https://x.test/b.pdf' },
+        },
+        { token: alice.token },
+      ),
     ).createRun;
     await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.id === created.id);
     await pipeline(sqlRun, 'RUNNING', 2);
@@ -203,9 +210,14 @@ describe('across instances and connection loss', () => {
       const dash = subscribeWs(client(alice.token, second.wsUrl), DashboardDocument, {});
       await watchersReach(second.events, 1);
       const created = dataOf(
-        await execute(api.server.url, CreateRunDocument, {
-          input: { companyId: 'multi', companyName: 'Via instance 1', documentName: 'c.pdf', documentUrl: 'https://x.test/c.pdf' },
-        }, { token: alice.token }),
+        await execute(
+          api.server.url,
+          CreateRunDocument,
+          {
+            input: { companyId: 'multi', companyName: 'Via instance 1', documentName: 'c.pdf', documentUrl: 'https://x.test/c.pdf' },
+          },
+          { token: alice.token },
+        ),
       ).createRun;
       await dash.waitFor((m) => (m.data as { runsUpdated: { id: string } } | undefined)?.runsUpdated.id === created.id);
       const progress = subscribeWs(client(alice.token, second.wsUrl), RunProgressDocument, { id: created.id });
@@ -241,7 +253,9 @@ describe('WebSocket and SSE authentication', () => {
   it('an invalid token, or none, closes the connection with 4403', async () => {
     expect(await rawConnect(api.server.wsUrl, { authorization: 'Bearer not-a-token' })).toMatchObject({ code: 4403, acked: false });
     expect(await rawConnect(api.server.wsUrl, {})).toMatchObject({ code: 4403, acked: false });
-    expect(await rawConnect(api.server.wsUrl, { token: await api.signer.sign({ expiresIn: -60, issuedAtIn: -400, notBeforeIn: -400 }) })).toMatchObject({
+    expect(
+      await rawConnect(api.server.wsUrl, { token: await api.signer.sign({ expiresIn: -60, issuedAtIn: -400, notBeforeIn: -400 }) }),
+    ).toMatchObject({
       code: 4403,
     });
   });
@@ -249,7 +263,9 @@ describe('WebSocket and SSE authentication', () => {
   it('the token may come as connectionParams.token or the __session cookie', async () => {
     const token = await api.signer.sign({ sub: 'user_alice', expiresIn: 3600 });
     expect(await rawConnect(api.server.wsUrl, { token }, {}, { closeAfterAck: true })).toMatchObject({ acked: true, code: 1000 });
-    expect(await rawConnect(api.server.wsUrl, undefined, { cookie: `theme=dark; __session=${token}` }, { closeAfterAck: true })).toMatchObject({
+    expect(
+      await rawConnect(api.server.wsUrl, undefined, { cookie: `theme=dark; __session=${token}` }, { closeAfterAck: true }),
+    ).toMatchObject({
       acked: true,
       code: 1000,
     });
@@ -288,11 +304,17 @@ describe('WebSocket and SSE authentication', () => {
   it('a malformed or invalid operation gets an error on that operation; the connection stays usable', async () => {
     const shared = client(alice.token);
     const broken = await new Promise<unknown>((resolve) =>
-      shared.subscribe({ query: 'subscription { runUpdated(id: ' }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }),
+      shared.subscribe(
+        { query: 'subscription { runUpdated(id: ' },
+        { next: () => undefined, error: resolve, complete: () => resolve('completed') },
+      ),
     );
     expect(JSON.stringify(broken)).toMatch(/Syntax Error/);
     const invalid = await new Promise<unknown>((resolve) =>
-      shared.subscribe({ query: 'subscription { runUpdated(id: "x") { noSuchField } }' }, { next: () => undefined, error: resolve, complete: () => resolve('completed') }),
+      shared.subscribe(
+        { query: 'subscription { runUpdated(id: "x") { noSuchField } }' },
+        { next: () => undefined, error: resolve, complete: () => resolve('completed') },
+      ),
     );
     expect(JSON.stringify(invalid)).toMatch(/noSuchField/);
     const run = await createRun(api.db.prisma, alice.userId, { status: 'COMPLETED', currentStage: 5 });

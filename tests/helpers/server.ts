@@ -23,7 +23,12 @@ export async function startTestServer(
   env: NodeJS.ProcessEnv = {},
   listener: ListenerOptions = { minBackoffMs: 50, maxBackoffMs: 500 },
 ): Promise<TestServer> {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, DATA_DIR: path.join(os.tmpdir(), 'opportunity-api-test-data'), ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: path.join(os.tmpdir(), 'opportunity-api-test-data'),
+    ...env,
+  });
   // DATABASE_URL in `env` (say, through PgBouncer) wins over the test database's own URL, as in main.ts.
   const db = createPrismaClient(config.databaseUrl ?? databaseUrl, { logQueries: true, production: config.nodeEnv === 'production' });
   const statements: string[] = [];

@@ -19,7 +19,9 @@ export interface Subscription<T> {
   unsubscribe(): void;
 }
 
-function collect<T>(start: (sink: { next(m: Message<T>): void; error(e: unknown): void; complete(): void }) => () => void): Subscription<T> {
+function collect<T>(
+  start: (sink: { next(m: Message<T>): void; error(e: unknown): void; complete(): void }) => () => void,
+): Subscription<T> {
   const messages: Array<Message<T>> = [];
   const waiters = new Set<() => void>();
   let finish!: (result: { error?: unknown }) => void;
@@ -85,11 +87,14 @@ export function wsClient(url: string, token: string, extra: Partial<Parameters<t
 
 export function subscribeWs<T, V>(client: Client, document: TypedDocumentString<T, V>, variables: V): Subscription<T> {
   return collect<T>((sink) =>
-    client.subscribe<T>({ query: document.toString(), variables: variables as Record<string, unknown> }, {
-      next: (m) => sink.next(m as Message<T>),
-      error: sink.error,
-      complete: sink.complete,
-    }),
+    client.subscribe<T>(
+      { query: document.toString(), variables: variables as Record<string, unknown> },
+      {
+        next: (m) => sink.next(m as Message<T>),
+        error: sink.error,
+        complete: sink.complete,
+      },
+    ),
   );
 }
 
@@ -97,11 +102,14 @@ export function subscribeWs<T, V>(client: Client, document: TypedDocumentString<
 export function subscribeSse<T, V>(baseUrl: string, token: string, document: TypedDocumentString<T, V>, variables: V): Subscription<T> {
   const client = createSseClient({ url: `${baseUrl}/graphql`, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
   return collect<T>((sink) => {
-    const stop = client.subscribe<T>({ query: document.toString(), variables: variables as Record<string, unknown> }, {
-      next: (m) => sink.next(m as Message<T>),
-      error: sink.error,
-      complete: sink.complete,
-    });
+    const stop = client.subscribe<T>(
+      { query: document.toString(), variables: variables as Record<string, unknown> },
+      {
+        next: (m) => sink.next(m as Message<T>),
+        error: sink.error,
+        complete: sink.complete,
+      },
+    );
     return () => {
       stop();
       client.dispose();

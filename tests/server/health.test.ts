@@ -51,7 +51,11 @@ it('GET /ready answers 503 when the database is unreachable, while /health stays
     const res = await fetch(`${down.url}/ready`);
     expect(res.status).toBe(503);
     const body = (await res.json()) as { reason: string };
-    expect(body).toMatchObject({ status: 'unavailable', ready: false, checks: { database: 'unreachable', migrations: 'unknown', events: 'reconnecting' } });
+    expect(body).toMatchObject({
+      status: 'unavailable',
+      ready: false,
+      checks: { database: 'unreachable', migrations: 'unknown', events: 'reconnecting' },
+    });
     expect(body.reason).toMatch(/^database unreachable/);
     expect(JSON.stringify(body)).not.toContain('secret');
     expect((await fetch(`${down.url}/health`)).status).toBe(200);
@@ -77,7 +81,10 @@ it('GET /ready answers 503 while the run event listener is reconnecting, and 200
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(statuses).toEqual(statuses[0] === 200 ? [200, 503, 200] : [503, 200]);
-    expect(body).toMatchObject({ checks: { events: 'reconnecting' }, reason: 'run event listener is reconnecting: subscriptions would miss changes' });
+    expect(body).toMatchObject({
+      checks: { events: 'reconnecting' },
+      reason: 'run event listener is reconnecting: subscriptions would miss changes',
+    });
     expect(slow.events.pid).not.toBe(pid);
   } finally {
     await slow.close();

@@ -54,6 +54,7 @@ it('shows open WebSocket connections and active subscriptions', async () => {
   } finally {
     await client.dispose();
   }
-  for (let i = 0; i < 500 && valueOf(await scrape(), 'opportunity_subscription_watchers') !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && valueOf(await scrape(), 'opportunity_subscription_watchers') !== 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
   expect(valueOf(await scrape(), 'opportunity_subscription_watchers')).toBe(0);
 });

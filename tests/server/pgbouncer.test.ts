@@ -5,7 +5,16 @@
  * machine without it these tests are reported as skipped, with the reason printed.
  */
 import pg from 'pg';
-import { CreateRunDocument, DeleteRunDocument, MeDocument, RetryRunDocument, RunDetailDocument, RunProgressDocument, RunsDocument, SetCardStarredDocument } from '../graphql/generated/graphql';
+import {
+  CreateRunDocument,
+  DeleteRunDocument,
+  MeDocument,
+  RetryRunDocument,
+  RunDetailDocument,
+  RunProgressDocument,
+  RunsDocument,
+  SetCardStarredDocument,
+} from '../graphql/generated/graphql';
 import { startMain } from '../helpers/cli';
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createCompletedRun, createRun } from '../helpers/fixtures';
@@ -68,16 +77,29 @@ withPgBouncer('DATABASE_URL through PgBouncer (transaction pooling), DIRECT_URL 
     const failed = await createCompletedRun(db.prisma, userId, { status: 'FAILED', errorMessage: 'boom' });
     const card = await db.prisma.opportunityCard.findFirstOrThrow({ where: { runId: completed.id, number: 1 } });
 
-    const created = dataOf(await execute(server.url, CreateRunDocument, { input: { companyId: 'acme', companyName: 'Acme', documentName: 'r.pdf', documentUrl: 'https://x.test/r.pdf' } }, { token }));
+    const created = dataOf(
+      await execute(
+        server.url,
+        CreateRunDocument,
+        { input: { companyId: 'acme', companyName: 'Acme', documentName: 'r.pdf', documentUrl: 'https://x.test/r.pdf' } },
+        { token },
+      ),
+    );
     expect(created.createRun.status).toBe('PENDING');
-    expect(dataOf(await execute(server.url, SetCardStarredDocument, { id: card.id, starred: true }, { token })).setCardStarred.starred).toBe(true);
+    expect(
+      dataOf(await execute(server.url, SetCardStarredDocument, { id: card.id, starred: true }, { token })).setCardStarred.starred,
+    ).toBe(true);
     expect(dataOf(await execute(server.url, RetryRunDocument, { id: failed.id }, { token })).retryRun.status).toBe('PENDING'); // a transaction
-    expect(dataOf(await execute(server.url, DeleteRunDocument, { id: created.createRun.id }, { token })).deleteRun.deletedRunId).toBe(created.createRun.id);
+    expect(dataOf(await execute(server.url, DeleteRunDocument, { id: created.createRun.id }, { token })).deleteRun.deletedRunId).toBe(
+      created.createRun.id,
+    );
 
     // 60 requests at once on a pool of 5 connections to PgBouncer.
     const many = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        i % 2 ? execute(server.url, RunsDocument, { first: 5 }, { token }) : execute(server.url, RunDetailDocument, { id: completed.id }, { token }),
+        i % 2
+          ? execute(server.url, RunsDocument, { first: 5 }, { token })
+          : execute(server.url, RunDetailDocument, { id: completed.id }, { token }),
       ),
     );
     expect(many.filter((r) => r.errors)).toEqual([]);

@@ -81,10 +81,12 @@ it('turns /ready 503 at once, answers kept-alive and in-flight requests with Con
     const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const onIdle = (path: string) =>
       new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-        http.get(`${server.url}${path}`, { agent: idleAgent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
-        }).on('error', reject);
+        http
+          .get(`${server.url}${path}`, { agent: idleAgent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+          })
+          .on('error', reject);
       });
     expect((await onIdle('/health')).connection).toBe('keep-alive');
 

@@ -25,7 +25,9 @@ it('with DATABASE_URL: applies migrations, does not seed, is ready', async () =>
   const server = await startMain({ DATABASE_URL: db.url, DATA_DIR: path.join(os.tmpdir(), 'unused-data-dir') });
   try {
     expect(server.output()).toContain('using database from DATABASE_URL');
-    expect(server.output()).toContain('applied migrations applied=20250121000000_init,20261125080554_run_events,20261125173556_rate_limits');
+    expect(server.output()).toContain(
+      'applied migrations applied=20250121000000_init,20261125080554_run_events,20261125173556_rate_limits',
+    );
     expect(server.output()).not.toContain('seed');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     expect(await query(db.url, 'SELECT count(*)::int AS n FROM "User"')).toEqual([{ n: 0 }]);
@@ -54,7 +56,9 @@ it('without DATABASE_URL: embedded PostgreSQL in the data folder, seeded once, k
     let url: string;
     try {
       expect(first.output()).toContain('initialising embedded PostgreSQL cluster');
-      expect(first.output()).toMatch(/using embedded PostgreSQL \(no DATABASE_URL set\) url=postgresql:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/opportunity created=true/);
+      expect(first.output()).toMatch(
+        /using embedded PostgreSQL \(no DATABASE_URL set\) url=postgresql:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/opportunity created=true/,
+      );
       expect(first.output()).toContain('loaded seed data into the new embedded database');
       expect((await fetch(`${first.url}/ready`)).status).toBe(200);
       const state = JSON.parse(await readFile(path.join(dataDir, 'postgres.json'), 'utf8')) as { port: number; password: string };
@@ -99,10 +103,19 @@ it('in production without a Clerk key: refuses to start and says what to set', a
 it('in development without a Clerk key: trusts `npm run token` tokens and warns loudly', async () => {
   const db = await createEmptyDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opportunity-api-devtoken-'));
-  const server = await startMain({ NODE_ENV: 'development', DATABASE_URL: db.url, DATA_DIR: dataDir, CLERK_JWT_KEY: '', CLERK_SECRET_KEY: '' });
+  const server = await startMain({
+    NODE_ENV: 'development',
+    DATABASE_URL: db.url,
+    DATA_DIR: dataDir,
+    CLERK_JWT_KEY: '',
+    CLERK_SECRET_KEY: '',
+  });
   try {
     expect(server.output()).toContain('!!! DEVELOPMENT AUTH');
-    const printed = await runScript('scripts/token.ts', ['--user', 'test_user_123', '--raw'], { NODE_ENV: 'development', DATA_DIR: dataDir });
+    const printed = await runScript('scripts/token.ts', ['--user', 'test_user_123', '--raw'], {
+      NODE_ENV: 'development',
+      DATA_DIR: dataDir,
+    });
     expect(printed.code).toBe(0);
     const res = await fetch(`${server.url}/graphql`, {
       method: 'POST',

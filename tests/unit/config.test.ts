@@ -45,7 +45,10 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, 'DATABASE_URL is required when NODE_ENV=production'],
     [{ CLERK_JWT_KEY: 'not a pem' }, 'CLERK_JWT_KEY must be a PEM public key'],
     [{ CLERK_SECRET_KEY: 'pk_test_123' }, 'CLERK_SECRET_KEY must be a key starting with sk_test_ or sk_live_'],
-    [{ CORS_ORIGINS: 'https://app.example.com,evil' }, 'CORS_ORIGINS must be comma-separated origins like https://app.example.com (got "https://app.example.com,evil")'],
+    [
+      { CORS_ORIGINS: 'https://app.example.com,evil' },
+      'CORS_ORIGINS must be comma-separated origins like https://app.example.com (got "https://app.example.com,evil")',
+    ],
     [{ GRAPHQL_MAX_DEPTH: '0' }, 'GRAPHQL_MAX_DEPTH must be an integer from 1 to 100 (got "0")'],
     [{ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '2.5' }, 'RATE_LIMIT_CREATE_RUN_PER_MINUTE must be an integer, 0 (off) or more (got "2.5")'],
     [{ GRAPHQL_INTROSPECTION: 'maybe' }, 'GRAPHQL_INTROSPECTION must be a flag (1/0, true/false) (got "maybe")'],
@@ -63,7 +66,14 @@ describe('loadConfig', () => {
 
   it('turns introspection off in production unless GRAPHQL_INTROSPECTION is set; limits have safe defaults', () => {
     const production = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://a@b/c' };
-    expect(loadConfig(production).graphql).toEqual({ introspection: false, maxDepth: 10, maxAliases: 30, maxCost: 5000, maxTokens: 2000, maxDirectives: 20 });
+    expect(loadConfig(production).graphql).toEqual({
+      introspection: false,
+      maxDepth: 10,
+      maxAliases: 30,
+      maxCost: 5000,
+      maxTokens: 2000,
+      maxDirectives: 20,
+    });
     expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: 'true' }).graphql.introspection).toBe(true);
     expect(loadConfig({}).graphql.introspection).toBe(true);
     expect(loadConfig(production)).toMatchObject({ shutdownTimeoutMs: 10_000, shutdownDrainMs: 2000, corsOrigins: [] });
@@ -83,7 +93,12 @@ describe('database URLs', () => {
       pgbouncer: true,
       schema: undefined,
     });
-    expect(parsePoolSettings('postgresql://u@h/db?schema=tenant')).toMatchObject({ max: 10, connectionTimeoutMillis: 10_000, pgbouncer: false, schema: 'tenant' });
+    expect(parsePoolSettings('postgresql://u@h/db?schema=tenant')).toMatchObject({
+      max: 10,
+      connectionTimeoutMillis: 10_000,
+      pgbouncer: false,
+      schema: 'tenant',
+    });
   });
 
   it('rejects a connection_limit that is not a number', () => {
@@ -109,7 +124,11 @@ it('names migration folders as Prisma does and refuses odd names', () => {
 describe('run event payloads', () => {
   it('parses what the trigger sends and ignores anything else', () => {
     expect(parseRunEvent('{"runId":"r1","userId":"u1","change":"updated","status":"RUNNING","stage":2}')).toEqual({
-      runId: 'r1', userId: 'u1', change: 'updated', status: 'RUNNING', stage: 2,
+      runId: 'r1',
+      userId: 'u1',
+      change: 'updated',
+      status: 'RUNNING',
+      stage: 2,
     });
     expect(parseRunEvent('{"runId":"r1","userId":null,"change":"StageOutput"}')).toMatchObject({ userId: null });
     for (const bad of [undefined, '', 'not json', '{"change":"updated"}', '[1,2]']) expect(parseRunEvent(bad)).toBeUndefined();
@@ -138,9 +157,20 @@ describe('the README’s configuration table', () => {
     const rows = section
       .split('\n')
       .filter((line) => line.startsWith('| `'))
-      .map((line) => line.split(' | ').map((cell) => cell.replace(/^\| |\s\|$/g, '').replace(/`/g, '').trim()));
-    const documented = Object.fromEntries(rows.map(([name, fallback, meaning]) => [name, { default: fallback === '(unset)' ? '' : fallback, description: meaning }]));
-    const declared = Object.fromEntries(Object.entries(SETTINGS).map(([name, s]) => [name, { default: s.default, description: s.description }]));
+      .map((line) =>
+        line.split(' | ').map((cell) =>
+          cell
+            .replace(/^\| |\s\|$/g, '')
+            .replace(/`/g, '')
+            .trim(),
+        ),
+      );
+    const documented = Object.fromEntries(
+      rows.map(([name, fallback, meaning]) => [name, { default: fallback === '(unset)' ? '' : fallback, description: meaning }]),
+    );
+    const declared = Object.fromEntries(
+      Object.entries(SETTINGS).map(([name, s]) => [name, { default: s.default, description: s.description }]),
+    );
     expect(documented).toEqual(declared);
   });
 });
