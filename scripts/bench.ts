@@ -22,7 +22,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded';
 import { RunEventListener } from '../src/db/events';
 import { PROJECT_ROOT } from '../src/config';
 import { withDatabase } from '../src/db/url';
-import { logger } from '../src/logger';
+import { configureLogger } from '../src/logger';
 import { createApp } from '../src/server/http';
 
 const { values } = parseArgs({
@@ -62,7 +62,7 @@ async function time(fn: () => Promise<unknown>, count: number): Promise<number[]
 }
 
 async function main(): Promise<void> {
-  logger.setLevel('warn');
+  configureLogger({ logLevel: 'warn', nodeEnv: 'production' });
   let adminUrl = process.env.BENCH_DATABASE_URL;
   let cleanup = async () => undefined as void;
   if (!adminUrl) {

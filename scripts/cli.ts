@@ -3,15 +3,19 @@
  * as one plain line, anything else with its stack. The exit is explicit because an open pool or timer must
  * not keep a finished script alive.
  */
-import { ConfigError, loadDotEnv } from '../src/config';
+import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
+import { configureLogger } from '../src/logger';
 
 export function runCli(main: () => Promise<number | void>): void {
   loadDotEnv();
-  main().then(
-    (code) => process.exit(code ?? 0),
-    (error: unknown) => {
-      console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
-      process.exit(1);
-    },
-  );
+  Promise.resolve()
+    .then(() => configureLogger(loadConfig()))
+    .then(main)
+    .then(
+      (code) => process.exit(code ?? 0),
+      (error: unknown) => {
+        console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+        process.exit(1);
+      },
+    );
 }

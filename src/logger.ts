@@ -1,57 +1,52 @@
 /**
- * A small leveled logger: one line per event, `key=value` context, JSON in production so log pipelines can
- * parse it. `LOG_LEVEL` (debug|info|warn|error|silent) filters; tests run with `silent` unless asked.
+ * Logging through pino: JSON lines (production, tests, log pipelines), or one readable line per event in
+ * development (pino-pretty). `configureLogger(config)` runs once at start, after the configuration is read.
+ * Each HTTP request and WebSocket operation runs inside `withRequestLogger`, so every line it causes, down to
+ * the database error table, carries its request id. Tokens, cookies and passwords are redacted wherever
+ * they appear in logged fields.
  */
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
-export type LogLevel = keyof typeof LEVELS;
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 type Fields = Record<string, unknown>;
 
-function levelFromEnv(): LogLevel {
-  const raw = process.env.LOG_LEVEL?.trim().toLowerCase();
-  if (raw && raw in LEVELS) return raw as LogLevel;
-  return process.env.NODE_ENV === 'test' ? 'silent' : 'info';
-}
+const REDACTED_PATHS = ['authorization', 'cookie', 'token', 'password', 'headers.authorization', 'headers.cookie'].flatMap((path) => [
+  path,
+  `*.${path}`,
+]);
 
-const json = process.env.NODE_ENV === 'production';
-let threshold = LEVELS[levelFromEnv()];
-
-function format(value: unknown): string {
-  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
-  return JSON.stringify(value);
-}
-
-function write(level: Exclude<LogLevel, 'silent'>, message: string, fields?: Fields): void {
-  if (LEVELS[level] < threshold) return;
-  const stream = level === 'error' || level === 'warn' ? process.stderr : process.stdout;
-  if (json) {
-    const record: Fields = { time: new Date().toISOString(), level, msg: message, ...fields };
-    if (fields?.err instanceof Error) record.err = { message: fields.err.message, stack: fields.err.stack };
-    stream.write(`${JSON.stringify(record)}\n`);
-    return;
+function createBase(level: LogLevel, readable: boolean, destination?: NodeJS.WritableStream): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: undefined };
+  if (readable) {
+    return pino(
+      options,
+      pretty({ colorize: process.stdout.isTTY, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }),
+    );
   }
-  const entries = Object.entries(fields ?? {}).filter(([, v]) => v !== undefined);
-  const context = entries.map(([k, v]) => `${k}=${v instanceof Error ? JSON.stringify(v.message) : format(v)}`).join(' ');
-  // Stacks go on their own lines, readable in a terminal.
-  const stacks = entries
-    .filter(([, v]) => v instanceof Error && v.stack)
-    .map(([, v]) => {
-      const stack = (v as Error).stack ?? '';
-      const frames = stack
-        .slice(stack.indexOf('\n    at ') + 1)
-        .split('\n')
-        .slice(0, 6);
-      return `\n    ${frames.map((f) => f.trim()).join('\n    ')}`;
-    })
-    .join('');
-  stream.write(`${level.toUpperCase().padEnd(5)} ${message}${context ? ` ${context}` : ''}${stacks}\n`);
+  return destination ? pino(options, destination) : pino(options);
 }
+
+// Until the configuration is read: everything from info, as JSON.
+let base = createBase('info', false);
+const requestScope = new AsyncLocalStorage<Logger>();
+
+/** Development gets readable lines; anything else JSON, to stdout or to `destination` (tests). */
+export function configureLogger(options: { logLevel: LogLevel; nodeEnv: string }, destination?: NodeJS.WritableStream): void {
+  base = createBase(options.logLevel, options.nodeEnv === 'development' && !destination, destination);
+}
+
+/** Runs `fn` with a logger that adds `fields` (a request id) to every line logged inside it. */
+export function withRequestLogger<T>(fields: Fields, fn: () => T): T {
+  return requestScope.run(base.child(fields), fn);
+}
+
+const current = () => requestScope.getStore() ?? base;
 
 export const logger = {
-  debug: (message: string, fields?: Fields) => write('debug', message, fields),
-  info: (message: string, fields?: Fields) => write('info', message, fields),
-  warn: (message: string, fields?: Fields) => write('warn', message, fields),
-  error: (message: string, fields?: Fields) => write('error', message, fields),
-  setLevel(level: LogLevel) {
-    threshold = LEVELS[level];
-  },
+  debug: (message: string, fields: Fields = {}) => current().debug(fields, message),
+  info: (message: string, fields: Fields = {}) => current().info(fields, message),
+  warn: (message: string, fields: Fields = {}) => current().warn(fields, message),
+  error: (message: string, fields: Fields = {}) => current().error(fields, message),
 };

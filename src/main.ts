@@ -8,7 +8,7 @@ import { connectPrisma, disconnectPrisma } from './db/client';
 import { RunEventListener } from './db/events';
 import { applyPendingMigrations, withMigrationEngine } from './db/migrations';
 import { openDatabaseTarget, type DatabaseTarget } from './db/target';
-import { logger } from './logger';
+import { configureLogger, logger } from './logger';
 import { createApp, type App } from './server/http';
 import { seedBaseData } from '../prisma/seed';
 
@@ -37,6 +37,7 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  configureLogger(config);
   shutdownTimeoutMs = config.shutdownTimeoutMs;
   assertTokensVerifiable(config.auth);
   process.once('SIGINT', () => void shutdown('SIGINT', 0));

@@ -2,12 +2,13 @@
  * The HTTP server: `createApp()` returns something a test (or main.ts) can start on any port and stop.
  * It owns no database lifecycle: the caller passes the connected Prisma client.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import { RateLimiter, UserQuotas } from '../db/rate-limits';
-import { logger } from '../logger';
+import { logger, withRequestLogger } from '../logger';
 import { createTokenVerifier } from '../auth/tokens';
 import { clerkProfileSource, createUserResolver } from '../auth/users';
 import { createGraphQLServer, GRAPHQL_PATH } from './graphql';
@@ -72,6 +73,12 @@ function refusedBody(req: http.IncomingMessage, res: http.ServerResponse, maxByt
   return true;
 }
 
+/** The caller's `x-request-id` when it is a plausible id (a proxy's, a client's), else a new one. */
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export async function createApp({ config, db, events }: AppOptions): Promise<App> {
@@ -93,6 +100,12 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
   const openResponses = new Set<http.ServerResponse>();
 
   const server = http.createServer((req, res) => {
+    // Every line logged while serving this request carries its id; the client gets it back.
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    withRequestLogger({ requestId }, () => handleRequest(req, res));
+  });
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     openResponses.add(res);
     res.once('close', () => openResponses.delete(res));
@@ -128,7 +141,7 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
       if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
       else res.destroy();
     });
-  });
+  };
   server.keepAliveTimeout = 5_000;
   const websocket = attachWebSocketServer({ server, graphql, verifyToken, resolveUser, config });
 

@@ -50,7 +50,7 @@ export function startMain(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<R
     const exited = new Promise<number | null>((done) => child.on('close', done));
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /server listening url=http:\/\/localhost:(\d+)/.exec(output);
+      const match = /"url":"http:\/\/localhost:(\d+)"/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({
@@ -75,3 +75,14 @@ export function startMain(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<R
     });
   });
 }
+
+/** The JSON log entries (one per line) of a process's output. */
+export function logEntries(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The log entry with this message, if any. */
+export const logEntry = (output: string, msg: string) => logEntries(output).find((entry) => entry.msg === msg);
