@@ -1,9 +1,11 @@
 /**
- * The process's one Prisma client (the seed's singleton, section 3.5.2), over node-postgres through
- * `@prisma/adapter-pg`. It is created once by `connectPrisma()` at start and closed by `disconnectPrisma()`
- * on shutdown; everything else asks `prisma()` for it.
+ * The process's one Prisma client, over a node-postgres pool through `@prisma/adapter-pg`. `npm start` creates
+ * it once with `connectPrisma()` and closes it with `disconnectPrisma()`; everything else receives it as an
+ * argument (the GraphQL context, the scripts). Failed queries are not logged here: they reach the caller,
+ * and the error table logs the unexpected ones, once.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { logger } from '../logger';
 import { parsePoolSettings, poolConfig } from './url';
@@ -11,47 +13,59 @@ import { parsePoolSettings, poolConfig } from './url';
 export type Database = PrismaClient;
 
 export interface PrismaOptions {
-  /** Emit each SQL statement with its duration (seed 3.5.7): development, or `LOG_QUERIES=1`. */
+  /** Log each SQL statement with its duration: development, or `LOG_QUERIES=1`. */
   logQueries: boolean;
+  /** Prisma's own warnings are logged outside production only. */
   production: boolean;
 }
 
-/** Builds a client; most code wants the shared one from `prisma()` instead. */
+export interface PoolUsage {
+  /** Connections open (in use + idle). */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+}
+
+const pools = new WeakMap<Database, pg.Pool>();
+
+/** The connection pool behind a client, for metrics. */
+export function poolUsage(db: Database): PoolUsage | undefined {
+  const pool = pools.get(db);
+  return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
 export function createPrismaClient(databaseUrl: string, options: PrismaOptions): Database {
   const settings = parsePoolSettings(databaseUrl);
-  const adapter = new PrismaPg(poolConfig(settings), {
+  const pool = new pg.Pool(poolConfig(settings));
+  const adapter = new PrismaPg(pool, {
     ...(settings.schema ? { schema: settings.schema } : {}),
+    disposeExternalPool: true,
     onPoolError: (err) => logger.error('idle database connection failed', { err }),
   });
-  // Seed 3.5.2: query + warn + error in development, error only in production.
   const client = new PrismaClient({
     adapter,
     log: [
       ...(options.logQueries ? [{ level: 'query' as const, emit: 'event' as const }] : []),
       ...(options.production ? [] : [{ level: 'warn' as const, emit: 'event' as const }]),
-      { level: 'error' as const, emit: 'event' as const },
     ],
   });
   if (options.logQueries) {
-    client.$on('query' as never, (event: { query: string; duration: number; params: string }) => {
+    client.$on('query' as never, (event: { query: string; duration: number }) => {
       logger.info('query', { duration_ms: Math.round(event.duration * 10) / 10, sql: event.query.replace(/\s+/g, ' ').trim() });
     });
   }
-  client.$on('warn' as never, (event: { message: string }) => logger.warn('prisma', { message: event.message }));
-  client.$on('error' as never, (event: { message: string }) => logger.error('prisma', { message: event.message }));
+  if (!options.production) client.$on('warn' as never, (event: { message: string }) => logger.warn('prisma', { message: event.message }));
+  pools.set(client, pool);
   return client;
 }
 
 let shared: Database | undefined;
 
+/** Creates the process's client (once). */
 export function connectPrisma(databaseUrl: string, options: PrismaOptions): Database {
   if (shared) throw new Error('the Prisma client is already connected; call disconnectPrisma() first');
   shared = createPrismaClient(databaseUrl, options);
-  return shared;
-}
-
-export function prisma(): Database {
-  if (!shared) throw new Error('the Prisma client is not connected yet (connectPrisma() runs at start)');
   return shared;
 }
 

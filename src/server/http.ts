@@ -89,7 +89,7 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
     profiles: config.auth.clerkSecretKey ? clerkProfileSource(config.auth.clerkSecretKey) : undefined,
   });
   const quotas = new UserQuotas(new RateLimiter(db), config.limits);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ events, db, webSocketConnections: () => websocket.wss.clients.size });
   const graphql = createGraphQLServer(
     config,
     { db, events, verifyToken, resolveUser, quotas, maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser },
@@ -110,7 +110,8 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
     openResponses.add(res);
     res.once('close', () => openResponses.delete(res));
     if (draining) res.setHeader('connection', 'close');
-    res.once('finish', () => metrics.recordRequest(url.pathname, req.method ?? 'GET', res.statusCode));
+    const observe = metrics.startRequest(url.pathname, req.method ?? 'GET');
+    res.once('finish', () => observe(res.statusCode));
     if (url.pathname === GRAPHQL_PATH) {
       if (refusedBody(req, res, config.limits.maxBodyBytes)) return;
       return void graphql(req, res);
@@ -128,8 +129,8 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
           return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
         }
         case 'GET /metrics': {
-          const body = metrics.render({ events, webSocketConnections: websocket.wss.clients.size });
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+          const body = await metrics.render();
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
           return void res.end(body);
         }
         default:

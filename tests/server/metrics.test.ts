@@ -1,4 +1,4 @@
-/** GET /metrics: Prometheus text with request and operation counters and live gauges. */
+/** GET /metrics: Prometheus text with request and GraphQL phase histograms, error counts and live gauges. */
 import { MeDocument, RunProgressDocument, RunsDocument } from '../graphql/generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
 import { createRun } from '../helpers/fixtures';
@@ -21,7 +21,7 @@ const valueOf = (text: string, series: string) => {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
-it('counts requests by route and status, and GraphQL operations by type and outcome', async () => {
+it('times requests by route and status, GraphQL operations and their phases, and reports the pool', async () => {
   const { token } = await api.signIn();
   await fetch(`${api.server.url}/health`);
   await fetch(`${api.server.url}/nowhere/secret-123`);
@@ -29,13 +29,20 @@ it('counts requests by route and status, and GraphQL operations by type and outc
   await execute(api.server.url, MeDocument, {}); // 401, refused before it executes
   await execute(api.server.url, RunsDocument, { first: -1 }, { token }); // executes, and fails
   const text = await scrape();
-  expect(valueOf(text, 'opportunity_http_requests_total{route="/health",method="GET",status="200"}')).toBe(1);
-  expect(valueOf(text, 'opportunity_http_requests_total{route="other",method="GET",status="404"}')).toBe(1);
+  const requests = 'opportunity_http_request_duration_seconds_count';
+  expect(valueOf(text, `${requests}{route="/health",method="GET",status="200"}`)).toBe(1);
+  expect(valueOf(text, `${requests}{route="other",method="GET",status="404"}`)).toBe(1);
   expect(text).not.toContain('secret-123'); // unknown paths are not labels
-  expect(valueOf(text, 'opportunity_http_requests_total{route="/graphql",method="POST",status="401"}')).toBe(1);
-  expect(valueOf(text, 'opportunity_graphql_operations_total{type="query",outcome="ok"}')).toBeGreaterThanOrEqual(2);
-  expect(valueOf(text, 'opportunity_graphql_operations_total{type="query",outcome="error"}')).toBe(1);
+  expect(valueOf(text, `${requests}{route="/graphql",method="POST",status="401"}`)).toBe(1);
+  expect(text).toContain('opportunity_http_request_duration_seconds_bucket{le="0.005",route="/health",method="GET",status="200"}');
+  // Operations that executed (the 401 never did), their phases as histograms, their errors.
+  expect(valueOf(text, 'graphql_envelop_phase_execute_count{operationType="query"}')).toBeGreaterThanOrEqual(3);
+  expect(valueOf(text, 'graphql_envelop_phase_validate_count{operationType="query"}')).toBeGreaterThanOrEqual(3);
+  expect(text).toMatch(/graphql_envelop_error_result\{[^}]*phase="execute"[^}]*\} 1/);
+  expect(text).not.toMatch(/operationName=/); // client-chosen names are not labels
   expect(valueOf(text, 'opportunity_run_events_listening')).toBe(1);
+  expect(valueOf(text, 'opportunity_db_pool_connections{state="waiting"}')).toBe(0);
+  expect(valueOf(text, 'opportunity_db_pool_connections{state="idle"}')).toBeGreaterThan(0);
   expect(valueOf(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 });
 
@@ -49,7 +56,7 @@ it('shows open WebSocket connections and active subscriptions', async () => {
     const during = await scrape();
     expect(valueOf(during, 'opportunity_websocket_connections')).toBe(1);
     expect(valueOf(during, 'opportunity_subscription_watchers')).toBe(1);
-    expect(valueOf(during, 'opportunity_graphql_operations_total{type="subscription",outcome="started"}')).toBe(1);
+    expect(valueOf(during, 'graphql_envelop_phase_validate_count{operationType="subscription"}')).toBe(1);
     sub.unsubscribe();
   } finally {
     await client.dispose();
