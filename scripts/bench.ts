@@ -16,6 +16,7 @@ import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { seedDemoData } from '../prisma/seed';
+import { createTokenVerifier } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { createPrismaClient, type Database } from '../src/db/client';
 import { startEmbeddedPostgres } from '../src/db/embedded';
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     db = createPrismaClient(url, { logQueries: false, production: true });
     events = new RunEventListener(url);
     await events.start();
-    app = await createApp({ config, db, events });
+    app = await createApp({ config, db, events, verifyToken: await createTokenVerifier(config.auth, config.dataDir) });
     const port = await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${port}`;
 

@@ -3,7 +3,7 @@
  * seed data on a brand-new embedded database → HTTP server. SIGINT/SIGTERM shut it all down in reverse.
  */
 import { ConfigError, loadConfig, loadDotEnv } from './config';
-import { assertTokensVerifiable } from './auth/tokens';
+import { createTokenVerifier } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
 import { RunEventListener } from './db/events';
 import { applyPendingMigrations, withMigrationEngine } from './db/migrations';
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   configureLogger(config);
   shutdownTimeoutMs = config.shutdownTimeoutMs;
-  assertTokensVerifiable(config.auth);
+  // Before any database work: a server that could not verify a token refuses to start at once.
+  const verifyToken = await createTokenVerifier(config.auth, config.dataDir);
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   // One LISTEN connection for the whole process, on the direct URL (LISTEN does not work through PgBouncer).
   events = new RunEventListener(target.directUrl);
   await events.start();
-  app = await createApp({ config, db, events });
+  app = await createApp({ config, db, events, verifyToken });
   const port = await app.listen();
   logger.info('server listening', { url: `http://localhost:${port}`, health: '/health', ready: '/ready', env: config.nodeEnv });
 }

@@ -1,5 +1,5 @@
 /**
- * Session tokens: where a request carries one, and whether to believe it. Verification is always
+ * Session tokens: whether to believe one. Verification is always
  * `@clerk/backend`'s `verifyToken` (signature, algorithm, exp/nbf/iat with Clerk's clock skew, azp), keyed by
  * CLERK_JWT_KEY (networkless), CLERK_SECRET_KEY (JWKS, cached by Clerk) or, in development only, the local
  * dev key from `npm run token`.
@@ -8,57 +8,36 @@ import { verifyToken } from '@clerk/backend';
 import { ConfigError, type AuthConfig } from '../config';
 import { logger } from '../logger';
 import { loadDevKey } from './dev-keys';
+import { AuthenticationError } from './errors';
 
 export interface SessionClaims {
   clerkId: string;
   email: string | undefined;
   name: string | undefined;
+  /** Clerk's session id (`sid`), when the token carries one. */
+  sessionId: string | undefined;
   /** Seconds since the epoch. */
   expiresAt: number;
-}
-
-/** A token that is present but not acceptable, or a user that cannot be signed in. */
-export class AuthenticationError extends Error {
-  override name = 'AuthenticationError';
 }
 
 type VerifiedClaims = { sub: string; exp: number; [claim: string]: unknown };
 
 export type TokenVerifier = (token: string) => Promise<SessionClaims>;
 
-/** The token of an `Authorization: Bearer <jwt>` value (any other scheme: none). */
-export function bearerToken(authorization: string): string | undefined {
-  return /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-}
-
-/** `Authorization: Bearer <jwt>`, else the `__session` cookie Clerk's frontend SDKs set. */
-export function tokenFromHeaders(headers: Headers): string | undefined {
-  const authorization = headers.get('authorization');
-  if (authorization) return bearerToken(authorization);
-  const cookie = headers.get('cookie');
-  if (!cookie) return undefined;
-  for (const part of cookie.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === '__session' && value.length) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
-}
-
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
-/** Fails fast (before any database work at start) when nothing could verify a session token. */
-export function assertTokensVerifiable(auth: AuthConfig): void {
+/**
+ * The verifier for this configuration. Created at start, before any database work, so that a server that
+ * could not verify a token (production without a Clerk key) refuses to start at once.
+ */
+export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Promise<TokenVerifier> {
   if (!auth.clerkJwtKey && !auth.clerkSecretKey && !auth.devTokens) {
     throw new ConfigError(
       'CLERK_JWT_KEY or CLERK_SECRET_KEY is required when NODE_ENV=production: the server will not serve requests it cannot authenticate (development tokens are never trusted in production)',
     );
   }
-}
-
-export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Promise<TokenVerifier> {
-  assertTokensVerifiable(auth);
   let keyOptions: { jwtKey: string } | { secretKey: string };
   if (auth.clerkJwtKey) keyOptions = { jwtKey: auth.clerkJwtKey };
   else if (auth.clerkSecretKey) keyOptions = { secretKey: auth.clerkSecretKey };
@@ -87,6 +66,7 @@ export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Pr
       clerkId: data.sub,
       email: optionalString(data.email),
       name: optionalString(data.name),
+      sessionId: optionalString(data.sid),
       expiresAt: data.exp,
     };
   };

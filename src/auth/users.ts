@@ -4,10 +4,12 @@
  * hit a short-lived cache instead of the database.
  */
 import { createClerkClient } from '@clerk/backend';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/client';
 import { Prisma } from '../generated/prisma/client';
 import { logger } from '../logger';
-import { AuthenticationError, type SessionClaims } from './tokens';
+import { AuthenticationError } from './errors';
+import type { SessionClaims } from './tokens';
 
 export interface AuthUser {
   /** Database id: what every query filters by. */
@@ -42,12 +44,11 @@ const MISSING_PROFILE =
   '"name": "{{user.full_name}}"}) or set CLERK_SECRET_KEY so the server can ask Clerk.';
 
 export function createUserResolver({ db, profiles, ttlMs = 60_000, maxEntries = 10_000 }: UserResolverOptions): UserResolver {
-  const cache = new Map<string, { user: AuthUser; expires: number }>();
+  const cache = new LRUCache<string, AuthUser>({ max: maxEntries, ttl: ttlMs });
   const pending = new Map<string, Promise<AuthUser>>();
 
   const remember = (user: AuthUser) => {
-    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-    cache.set(user.clerkId, { user, expires: Date.now() + ttlMs });
+    cache.set(user.clerkId, user);
     return user;
   };
 
@@ -87,7 +88,7 @@ export function createUserResolver({ db, profiles, ttlMs = 60_000, maxEntries = 
 
   return async (claims) => {
     const hit = cache.get(claims.clerkId);
-    if (hit && hit.expires > Date.now()) return hit.user;
+    if (hit) return hit;
     // Concurrent first requests in this process share one lookup.
     let lookup = pending.get(claims.clerkId);
     if (!lookup) {

@@ -7,10 +7,12 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError, GraphQLScalarType, getNullableType, isListType, Kind, type GraphQLField, type ValueNode } from 'graphql';
+import { GraphQLScalarType, getNullableType, isListType, type GraphQLField } from 'graphql';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type PrismaTypes from '../generated/pothos-types';
 import { getDatamodel } from '../generated/pothos-types';
 import ArgumentChecksPlugin from './argument-checks';
+import { logger } from '../logger';
 import type { Context } from './context';
 import { unauthenticated } from './errors';
 
@@ -35,8 +37,11 @@ export const builder = new SchemaBuilder<{
   // Costs only; the limit is applied before execution by src/server/limits.ts.
   complexity: { fieldComplexity },
   scopeAuth: {
-    authScopes: (context) => ({ authenticated: context.user !== null }),
+    // The context factory signs every request in before anything executes; this is the schema's own
+    // statement of that rule, checked again for every root field (and every subscribe).
+    authScopes: (context) => ({ authenticated: Boolean(context.user) }),
     unauthorizedError: () => unauthenticated(),
+    authorizeOnSubscribe: true,
   },
   prisma: {
     // The request's client: the process's one Prisma client, passed in by the server.
@@ -45,7 +50,8 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     defaultConnectionSize: DEFAULT_PAGE_SIZE,
     maxConnectionSize: MAX_PAGE_SIZE,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+    // A planned selection nothing used: a hint for whoever writes resolvers, never a client's problem.
+    onUnusedQuery: (info) => logger.debug('unused Prisma selection', { field: `${info.parentType.name}.${info.fieldName}` }),
   },
   relay: {
     clientMutationId: 'omit',
@@ -77,51 +83,20 @@ function fieldComplexity(args: Record<string, unknown>, _context: Context, field
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { authenticated: true } });
 
-function parseDate(value: unknown, ast?: ValueNode): Date {
-  const raw = ast ? (ast.kind === Kind.STRING ? ast.value : undefined) : value;
-  const date = typeof raw === 'string' ? new Date(raw) : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
-  return date;
-}
-
+// Maintained scalars, with this API's descriptions (the printed schema is the clients' contract).
 builder.addScalarType(
   'DateTime',
   new GraphQLScalarType({
-    name: 'DateTime',
+    ...DateTimeResolver.toConfig(),
     description: 'A point in time as an ISO-8601 string in UTC, e.g. 2025-01-21T09:30:00.000Z',
-    serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value as string).toISOString()),
-    parseValue: (value) => parseDate(value),
-    parseLiteral: (ast) => parseDate(undefined, ast),
   }),
 );
-
-function literalToJson(ast: ValueNode): unknown {
-  switch (ast.kind) {
-    case Kind.STRING:
-    case Kind.BOOLEAN:
-      return ast.value;
-    case Kind.INT:
-    case Kind.FLOAT:
-      return Number(ast.value);
-    case Kind.NULL:
-      return null;
-    case Kind.LIST:
-      return ast.values.map(literalToJson);
-    case Kind.OBJECT:
-      return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalToJson(field.value)]));
-    default:
-      throw new GraphQLError('JSON literals cannot contain variables or enums');
-  }
-}
-
 builder.addScalarType(
   'JSON',
   new GraphQLScalarType({
-    name: 'JSON',
+    ...JSONResolver.toConfig(),
     description: 'Any JSON value (object, array, string, number, boolean or null)',
-    serialize: (value) => value,
-    parseValue: (value) => value,
-    parseLiteral: literalToJson,
+    specifiedByURL: undefined,
   }),
 );
 

@@ -1,9 +1,12 @@
 /**
- * The GraphQL side of the one error table: every error a client sees carries `extensions.code`. Database
- * failures go through src/db/errors.ts; the rest are raised here by name.
+ * The GraphQL side of the one error table: every error a client sees carries `extensions.code`. Resolvers
+ * raise client errors by name (notFound, badInput, …) or simply let database errors fly: the server's error
+ * masking sends every error through `toGraphQLError`, the one mapping point, which uses the database table
+ * (src/db/errors.ts) and logs each unexpected error once.
  */
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
+import { AuthenticationError, SIGN_IN_REQUIRED } from '../auth/authenticate';
 import { toClientError, type ClientErrorCode } from '../db/errors';
 import { RateLimitExceeded } from '../db/rate-limits';
 
@@ -37,8 +40,7 @@ export function rateLimited(error: RateLimitExceeded): GraphQLError {
   return graphqlError;
 }
 
-export const unauthenticated = (message = 'Sign in required: send a Clerk session token as `Authorization: Bearer <token>`') =>
-  clientError('UNAUTHENTICATED', message);
+export const unauthenticated = (message = SIGN_IN_REQUIRED) => clientError('UNAUTHENTICATED', message);
 
 /**
  * What the client sees of any error raised while executing an operation: errors that already carry a code
@@ -58,15 +60,7 @@ export function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError && error.originalError) return toGraphQLError(error.originalError);
   if (error instanceof PothosValidationError) return clientError('BAD_USER_INPUT', error.message);
   if (error instanceof RateLimitExceeded) return rateLimited(error);
+  if (error instanceof AuthenticationError) return unauthenticated(error.message);
   const mapped = toClientError(error);
   return clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {}, error);
-}
-
-/** Runs a database operation, turning its failures into client errors through the foundation's table. */
-export async function withClientErrors<T>(operation: Promise<T>): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw toGraphQLError(error);
-  }
 }

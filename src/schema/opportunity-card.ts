@@ -1,7 +1,7 @@
 /** OpportunityCard: one of the five opportunities of a completed run; its owner can star it. */
 import { builder } from './builder';
-import { currentUser } from './context';
-import { notFound, withClientErrors } from './errors';
+import { notFound } from './errors';
+import { ownerOf, type Owner } from './owner';
 import { Run } from './run';
 
 export const OpportunityCard = builder.prismaObject('OpportunityCard', {
@@ -45,27 +45,23 @@ builder.queryField('opportunityCards', (t) =>
         starred: t.arg.boolean({ description: 'Only starred (true) or only unstarred (false) cards' }),
         runId: t.arg.id({ description: 'Only the cards of this run' }),
       },
-      totalCount: (_connection, args, ctx) =>
-        withClientErrors(ctx.db.opportunityCard.count({ where: cardFilter(currentUser(ctx).id, args) })),
+      totalCount: (_connection, args, ctx) => ctx.db.opportunityCard.count({ where: cardFilter(ownerOf(ctx), args) }),
       resolve: (query, _root, args, ctx) =>
-        withClientErrors(
-          ctx.db.opportunityCard.findMany({
-            ...query,
-            where: cardFilter(currentUser(ctx).id, args),
-            orderBy: [{ createdAt: 'desc' }, { number: 'asc' }, { id: 'desc' }],
-          }),
-        ),
+        ctx.db.opportunityCard.findMany({
+          ...query,
+          where: cardFilter(ownerOf(ctx), args),
+          orderBy: [{ createdAt: 'desc' }, { number: 'asc' }, { id: 'desc' }],
+        }),
     },
     OpportunityCardConnection,
   ),
 );
 
-function cardFilter(userId: string, args: { starred?: boolean | null; runId?: string | null }) {
-  return {
-    userId,
+function cardFilter(owner: Owner, args: { starred?: boolean | null; runId?: string | null }) {
+  return owner.cards({
     ...(args.starred != null ? { starred: args.starred } : {}),
     ...(args.runId != null ? { runId: args.runId } : {}),
-  };
+  });
 }
 
 builder.mutationField('setCardStarred', (t) =>
@@ -78,6 +74,6 @@ builder.mutationField('setCardStarred', (t) =>
     },
     // The owner check is part of the UPDATE's WHERE: someone else's card matches no row (P2025 → NOT_FOUND).
     resolve: (query, _root, { id, starred }, ctx) =>
-      withClientErrors(ctx.db.opportunityCard.update({ ...query, where: { id, userId: currentUser(ctx).id }, data: { starred } })),
+      ctx.db.opportunityCard.update({ ...query, where: ownerOf(ctx).card(id), data: { starred } }),
   }),
 );

@@ -2,8 +2,9 @@
 import { RunStatus } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { builder } from './builder';
-import { currentUser, type Context } from './context';
-import { badInput, clientError, notFound, withClientErrors } from './errors';
+import type { Context } from './context';
+import { badInput, clientError, notFound } from './errors';
+import { ownerOf, type Owner } from './owner';
 
 export const RunStatusEnum = builder.enumType(RunStatus, {
   name: 'RunStatus',
@@ -58,24 +59,22 @@ export interface RunFilter {
   companyId?: string | null;
 }
 
-/** The filter every run list uses: always the signed-in user's runs. */
-export function runFilter(userId: string, args: RunFilter): Prisma.RunWhereInput {
-  return {
-    userId,
+/** The filters of a run list, inside the owner's runs. */
+export function runFilter(owner: Owner, args: RunFilter): Prisma.RunWhereInput {
+  return owner.runs({
     ...(args.status != null ? { status: args.status } : {}),
     ...(args.companyId != null ? { companyId: args.companyId } : {}),
-  };
+  });
 }
 
 /** Newest first; the id breaks ties so pages never overlap or skip. */
 export const newestFirst: Prisma.RunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'desc' }];
 
-/** One page of a user's runs, with the selection Pothos planned for the page (`query`). */
-export const listRuns = (ctx: Context, userId: string, args: RunFilter, query: object) =>
-  withClientErrors(ctx.db.run.findMany({ ...query, where: runFilter(userId, args), orderBy: newestFirst }));
+/** One page of the owner's runs, with the selection Pothos planned for the page (`query`). */
+export const listRuns = (ctx: Context, owner: Owner, args: RunFilter, query: object) =>
+  ctx.db.run.findMany({ ...query, where: runFilter(owner, args), orderBy: newestFirst });
 
-export const countRuns = (ctx: Context, userId: string, args: RunFilter) =>
-  withClientErrors(ctx.db.run.count({ where: runFilter(userId, args) }));
+export const countRuns = (ctx: Context, owner: Owner, args: RunFilter) => ctx.db.run.count({ where: runFilter(owner, args) });
 
 builder.queryField('run', (t) =>
   t.prismaField({
@@ -83,8 +82,7 @@ builder.queryField('run', (t) =>
     nullable: true,
     description: 'One of your runs; null when it does not exist or is not yours',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) =>
-      withClientErrors(ctx.db.run.findFirst({ ...query, where: { id, userId: currentUser(ctx).id } })),
+    resolve: (query, _root, { id }, ctx) => ctx.db.run.findFirst({ ...query, where: ownerOf(ctx).run(id) }),
   }),
 );
 
@@ -95,8 +93,8 @@ builder.queryField('runs', (t) =>
       cursor: 'id',
       description: 'Your runs, newest first',
       args: runListArgs,
-      totalCount: (_root, args, ctx) => countRuns(ctx, currentUser(ctx).id, args),
-      resolve: (query, _root, args, ctx) => listRuns(ctx, currentUser(ctx).id, args, query),
+      totalCount: (_root, args, ctx) => countRuns(ctx, ownerOf(ctx), args),
+      resolve: (query, _root, args, ctx) => listRuns(ctx, ownerOf(ctx), args, query),
     },
     RunConnection,
   ),
@@ -169,11 +167,11 @@ builder.mutationField('createRun', (t) =>
       'per day (RATE_LIMITED with extensions.retryAfter in seconds).',
     args: { input: t.arg({ type: CreateRunInputType, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const userId = currentUser(ctx).id;
+      const owner = ownerOf(ctx);
       const data = validateCreateRunInput(input);
       // Every run is a job the pipeline pays for: limited per user, across instances.
-      await ctx.quotas.createRun(userId);
-      return withClientErrors(ctx.db.run.create({ ...query, data: { ...data, userId } }));
+      await ctx.quotas.createRun(owner.userId);
+      return ctx.db.run.create({ ...query, data: { ...data, userId: owner.userId } });
     },
   }),
 );
@@ -188,7 +186,7 @@ builder.mutationField('deleteRun', (t) =>
     description: 'Delete one of your runs with its cards, inspiration report and stage outputs',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const { count } = await withClientErrors(ctx.db.run.deleteMany({ where: { id, userId: currentUser(ctx).id } }));
+      const { count } = await ctx.db.run.deleteMany({ where: ownerOf(ctx).run(id) });
       if (count === 0) throw notFound('Run');
       return { deletedRunId: id };
     },
@@ -203,27 +201,25 @@ builder.mutationField('retryRun', (t) =>
       'failed attempt removed. Any other status is a CONFLICT.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const userId = currentUser(ctx).id;
-      const retried = await withClientErrors(
-        ctx.db.$transaction(async (tx) => {
-          // The status condition makes the claim atomic: two retries cannot both succeed.
-          const { count } = await tx.run.updateMany({
-            where: { id, userId, status: 'FAILED' },
-            data: { status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null },
-          });
-          if (count === 0) return false;
-          await tx.stageOutput.deleteMany({ where: { runId: id } });
-          await tx.inspirationReport.deleteMany({ where: { runId: id } });
-          await tx.opportunityCard.deleteMany({ where: { runId: id } });
-          return true;
-        }),
-      );
+      const owner = ownerOf(ctx);
+      const retried = await ctx.db.$transaction(async (tx) => {
+        // The status condition makes the claim atomic: two retries cannot both succeed.
+        const { count } = await tx.run.updateMany({
+          where: owner.runs({ id, status: 'FAILED' }),
+          data: { status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null },
+        });
+        if (count === 0) return false;
+        await tx.stageOutput.deleteMany({ where: { runId: id } });
+        await tx.inspirationReport.deleteMany({ where: { runId: id } });
+        await tx.opportunityCard.deleteMany({ where: { runId: id } });
+        return true;
+      });
       if (!retried) {
-        const existing = await withClientErrors(ctx.db.run.findFirst({ where: { id, userId }, select: { status: true } }));
+        const existing = await ctx.db.run.findFirst({ where: owner.run(id), select: { status: true } });
         if (!existing) throw notFound('Run');
         throw clientError('CONFLICT', `Only a FAILED run can be retried; this run is ${existing.status}`, { status: existing.status });
       }
-      return withClientErrors(ctx.db.run.findUniqueOrThrow({ ...query, where: { id } }));
+      return ctx.db.run.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),
 );

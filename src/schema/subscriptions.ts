@@ -1,86 +1,89 @@
 /**
  * Live run progress. Each message is the run refetched with the selection of the subscription itself
  * (so the same ownership rules and field shapes as a query apply), triggered by the database's NOTIFY events.
- * Bursts coalesce: while a refetch runs, further changes collapse into one more refetch, so a subscriber
- * always ends on the newest state and never receives an older state after a newer one.
+ * Bursts coalesce: while a refetch runs or a message waits for its subscriber, further changes collapse into
+ * one more refetch, so a subscriber always ends on the newest state and never receives an older state after
+ * a newer one. Streams are Repeaters: stopping one (unsubscribe, disconnect) takes effect at once, even
+ * while it waits for the next change.
  */
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import { Repeater } from '@repeaterjs/repeater';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Signal } from '../db/events';
+import type { EventSource, Signal } from '../db/events';
 import type { Run as RunRow } from '../generated/prisma/client';
 import { RunStatus } from '../generated/prisma/enums';
 import { builder } from './builder';
-import { currentUser, type Context } from './context';
-import { clientError, notFound, withClientErrors } from './errors';
+import type { Context } from './context';
+import { clientError, notFound } from './errors';
+import { ownerOf, type Owner } from './owner';
 import { Run, RunStatusEnum } from './run';
 
 const TERMINAL = new Set<string>([RunStatus.COMPLETED, RunStatus.FAILED]);
 
 /**
- * Turns watcher callbacks into an async iterator of "something changed" ticks. Any number of signals that
- * arrive before the consumer asks again become one tick (carrying the events seen, for runsUpdated).
+ * The signals of one subscriber, registered the moment it is created (so a change between the first read
+ * and the first event cannot be missed) and collected until taken: a burst is taken as one batch.
  */
-class Ticks implements AsyncIterableIterator<Signal[]> {
+class Watch {
   private pending: Signal[] = [];
-  private waiting: ((result: IteratorResult<Signal[]>) => void) | undefined;
+  private wake: (() => void) | undefined;
   private closed = false;
+  private readonly unwatch: () => void;
 
-  push(signal: Signal): void {
-    if (this.closed) return;
-    this.pending.push(signal);
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: this.drain(), done: false });
-    }
+  constructor(events: EventSource, userId: string, accept: (signal: Signal) => boolean = () => true) {
+    this.unwatch = events.watch(userId, (signal) => {
+      if (!accept(signal)) return;
+      this.pending.push(signal);
+      this.wake?.();
+    });
   }
 
-  private drain(): Signal[] {
+  /** The signals since the last call, once there is at least one; undefined once closed. */
+  async take(): Promise<Signal[] | undefined> {
+    while (!this.pending.length && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
+    if (this.closed) return undefined;
     const batch = this.pending;
     this.pending = [];
     return batch;
   }
 
-  next(): Promise<IteratorResult<Signal[]>> {
-    if (this.closed) return Promise.resolve({ value: undefined, done: true });
-    if (this.pending.length) return Promise.resolve({ value: this.drain(), done: false });
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  return(): Promise<IteratorResult<Signal[]>> {
+  close(): void {
+    if (this.closed) return;
     this.closed = true;
-    this.waiting?.({ value: undefined, done: true });
-    this.waiting = undefined;
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
+    this.unwatch();
+    this.wake?.();
   }
 }
 
-/**
- * Subscribers of the same run with the same selection share one refetch per change: concurrent identical
- * reads (they are woken by the same event) reuse one in-flight query.
- */
-const inFlight = new Map<string, Promise<RunRow | null>>();
+type Push<T> = (value: T) => Promise<unknown>;
 
-function fetchRun(ctx: Context, userId: string, runId: string, query: object): Promise<RunRow | null> {
-  const key = `${userId}|${runId}|${JSON.stringify(query)}`;
-  let pending = inFlight.get(key);
-  if (!pending) {
-    pending = withClientErrors(ctx.db.run.findFirst({ ...query, where: { id: runId, userId } }) as Promise<RunRow | null>).finally(() =>
-      inFlight.delete(key),
-    );
-    inFlight.set(key, pending);
-  }
-  return pending;
+/**
+ * The stream handed to GraphQL: `produce` pushes messages until it returns or the watch is closed. Stopping
+ * the stream (unsubscribe, disconnect) closes the watch at once, which ends a wait for the next change; so
+ * does a subscriber that lets go before asking for the first message (a Repeater never starts then).
+ */
+function stream<T>(watch: Watch, produce: (push: Push<T>) => Promise<void>): Repeater<T> {
+  const repeater = new Repeater<T>(async (push, stop) => {
+    try {
+      await produce(push);
+    } finally {
+      watch.close();
+      stop();
+    }
+  });
+  const giveUp = repeater.return.bind(repeater);
+  repeater.return = (value) => {
+    watch.close();
+    return giveUp(value);
+  };
+  return repeater;
 }
 
 /** Refuses a new subscription beyond the user's concurrent limit on this instance. */
-function checkSubscriptionQuota(ctx: Context, userId: string): void {
+function checkSubscriptionQuota(ctx: Context, owner: Owner): void {
   const max = ctx.maxSubscriptionsPerUser;
-  if (ctx.events.watcherCountOf(userId) >= max) {
+  if (ctx.events.watcherCountOf(owner.userId) >= max) {
     throw clientError('RATE_LIMITED', `At most ${max} subscriptions may be open at once per user; close some first`, {
       limit: 'subscriptionsPerUser',
       max,
@@ -91,18 +94,6 @@ function checkSubscriptionQuota(ctx: Context, userId: string): void {
 /** The subscription's own selection, plus what the stream itself needs (id and status). */
 function selectionOf(ctx: Context, info: GraphQLResolveInfo): object {
   return queryFromInfo({ context: ctx, info, select: { id: true, status: true } });
-}
-
-async function* followRun(ctx: Context, userId: string, runId: string, query: object, ticks: Ticks, first: RunRow) {
-  let run: RunRow | null = first;
-  yield run;
-  if (TERMINAL.has(run.status)) return;
-  for await (const _signals of ticks) {
-    run = await fetchRun(ctx, userId, runId, query);
-    if (!run) return; // deleted: nothing more will happen to it
-    yield run;
-    if (TERMINAL.has(run.status)) return;
-  }
 }
 
 builder.subscriptionType({ authScopes: { authenticated: true } });
@@ -116,26 +107,38 @@ builder.subscriptionField('runUpdated', (t) =>
       'sending COMPLETED or FAILED, or when the run is deleted. NOT_FOUND when the run does not exist or is not yours.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx, info) => {
-      const userId = currentUser(ctx).id;
-      checkSubscriptionQuota(ctx, userId);
+      const owner = ownerOf(ctx);
+      checkSubscriptionQuota(ctx, owner);
       const query = selectionOf(ctx, info);
-      // Watch before reading, so a change between the read and the first event cannot be missed.
-      const ticks = new Ticks();
-      const unwatch = ctx.events.watch(userId, (signal) => {
-        if (signal.kind === 'resync' || signal.event.runId === id) ticks.push(signal);
-      });
+      const watch = new Watch(ctx.events, owner.userId, (signal) => signal.kind === 'resync' || signal.event.runId === id);
+      const read = () => ctx.sharedReads.run(ctx.db, owner, id, query);
+      let first: RunRow | null;
       try {
-        const first = await fetchRun(ctx, userId, id, query);
-        if (!first) throw notFound('Run');
-        return stream(followRun(ctx, userId, id, query, ticks, first), ticks, unwatch);
+        first = await read();
       } catch (error) {
-        unwatch();
+        watch.close();
         throw error;
       }
+      if (!first) {
+        watch.close();
+        throw notFound('Run');
+      }
+      return stream<RunRow>(watch, async (push) => {
+        let run: RunRow | null = first;
+        await push(run);
+        while (!TERMINAL.has(run.status)) {
+          if (!(await watch.take())) return;
+          run = await read();
+          if (!run) return; // deleted: nothing more will happen to it
+          await push(run);
+        }
+      });
     },
-    resolve: (run) => run as RunRow,
+    resolve: (run) => run,
   }),
 );
+
+type RunUpdate = RunRow | { deletedRunId: string };
 
 builder.subscriptionField('runsUpdated', (t) =>
   t.field({
@@ -148,13 +151,23 @@ builder.subscriptionField('runsUpdated', (t) =>
       'to the database it resends the current state of your runs that changed in the last minute.',
     args: { status: t.arg({ type: [RunStatusEnum], description: 'Only runs now in one of these statuses' }) },
     subscribe: (_root, { status }, ctx, info) => {
-      const userId = currentUser(ctx).id;
-      checkSubscriptionQuota(ctx, userId);
+      const owner = ownerOf(ctx);
+      checkSubscriptionQuota(ctx, owner);
       const query = selectionOf(ctx, info);
       const wanted = status?.length ? new Set<string>(status) : undefined;
-      const ticks = new Ticks();
-      const unwatch = ctx.events.watch(userId, (signal) => ticks.push(signal));
-      return stream(followUserRuns(ctx, userId, query, wanted, ticks), ticks, unwatch);
+      const watch = new Watch(ctx.events, owner.userId);
+      return stream<RunUpdate>(watch, async (push) => {
+        for (;;) {
+          const signals = await watch.take();
+          if (!signals) return;
+          const { changed, deleted } = await affectedRuns(ctx, owner, signals);
+          for (const runId of deleted) await push({ deletedRunId: runId });
+          for (const runId of changed) {
+            const run = await ctx.sharedReads.run(ctx.db, owner, runId, query);
+            if (run && (!wanted || wanted.has(run.status))) await push(run);
+          }
+        }
+      });
     },
     resolve: (update) => {
       if ('deletedRunId' in update) {
@@ -165,74 +178,31 @@ builder.subscriptionField('runsUpdated', (t) =>
   }),
 );
 
-type RunUpdate = RunRow | { deletedRunId: string };
-
-async function* followUserRuns(ctx: Context, userId: string, query: object, wanted: Set<string> | undefined, ticks: Ticks) {
-  for await (const signals of ticks) {
-    const changed = new Set<string>();
-    const deleted = new Set<string>();
-    for (const signal of signals) {
-      if (signal.kind === 'resync') {
-        for (const id of await recentlyChangedRunIds(ctx, userId)) changed.add(id);
-      } else if (signal.event.change === 'deleted') {
-        deleted.add(signal.event.runId);
-        changed.delete(signal.event.runId);
-      } else if (!deleted.has(signal.event.runId)) {
-        changed.add(signal.event.runId);
-      }
-    }
-    for (const runId of deleted) yield { deletedRunId: runId } satisfies RunUpdate;
-    for (const runId of changed) {
-      const run = await fetchRun(ctx, userId, runId, query);
-      if (run && (!wanted || wanted.has(run.status))) yield run satisfies RunUpdate;
+/** Which runs a batch of signals concerns: deleted ones (reported as such) and changed ones (refetched). */
+async function affectedRuns(ctx: Context, owner: Owner, signals: Signal[]) {
+  const changed = new Set<string>();
+  const deleted = new Set<string>();
+  for (const signal of signals) {
+    if (signal.kind === 'resync') {
+      for (const id of await recentlyChangedRunIds(ctx, owner)) changed.add(id);
+    } else if (signal.event.change === 'deleted') {
+      deleted.add(signal.event.runId);
+      changed.delete(signal.event.runId);
+    } else if (!deleted.has(signal.event.runId)) {
+      changed.add(signal.event.runId);
     }
   }
+  return { changed, deleted };
 }
 
 /** After a reconnect: the runs that may have changed while no notifications could arrive. */
-async function recentlyChangedRunIds(ctx: Context, userId: string): Promise<string[]> {
+async function recentlyChangedRunIds(ctx: Context, owner: Owner): Promise<string[]> {
   const since = new Date(Date.now() - 60_000);
-  const rows = await withClientErrors(
-    ctx.db.run.findMany({
-      where: { userId, OR: [{ updatedAt: { gte: since } }, { status: { in: [RunStatus.PENDING, RunStatus.RUNNING] } }] },
-      select: { id: true },
-      orderBy: { updatedAt: 'desc' },
-      take: 100,
-    }),
-  );
+  const rows = await ctx.db.run.findMany({
+    where: owner.runs({ OR: [{ updatedAt: { gte: since } }, { status: { in: [RunStatus.PENDING, RunStatus.RUNNING] } }] }),
+    select: { id: true },
+    orderBy: { updatedAt: 'desc' },
+    take: 100,
+  });
   return rows.map((row) => row.id);
-}
-
-/**
- * The iterator handed to GraphQL, and the one place a stream lets go of its watcher and ticks, however it ends.
- * Stopping it (unsubscribe, disconnect) must take effect even while the stream waits for the next change: an
- * async generator would queue `return()` behind that wait, keeping the watcher alive until some event arrived.
- * Closing the ticks first ends the wait at once.
- */
-function stream<T>(source: AsyncGenerator<T>, ticks: Ticks, unwatch: () => void): AsyncIterableIterator<T> {
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    unwatch();
-    void ticks.return();
-  };
-  return {
-    async next() {
-      const result = await source.next();
-      if (result.done) finish();
-      return result;
-    },
-    async return() {
-      finish();
-      return source.return(undefined);
-    },
-    async throw(error?: unknown) {
-      finish();
-      return source.throw(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

@@ -1,7 +1,6 @@
-/** User: the signed-in person, reached only as `me`. */
+/** User: the signed-in person, reached only as `me`; its lists are the signed-in user's own. */
 import { builder } from './builder';
-import { currentUser } from './context';
-import { withClientErrors } from './errors';
+import { ownerOf } from './owner';
 import { countRuns, listRuns, RunConnection, runListArgs } from './run';
 
 export const User = builder.prismaObject('User', {
@@ -18,15 +17,15 @@ export const User = builder.prismaObject('User', {
         cursor: 'id',
         description: 'Your runs, newest first',
         args: runListArgs,
-        totalCount: (user, args, ctx) => countRuns(ctx, user.id, args),
-        resolve: (query, user, args, ctx) => listRuns(ctx, user.id, args, query),
+        totalCount: (_user, args, ctx) => countRuns(ctx, ownerOf(ctx), args),
+        resolve: (query, _user, args, ctx) => listRuns(ctx, ownerOf(ctx), args, query),
       },
       RunConnection,
     ),
     // Counted through the (userId, …) indexes; Prisma's relation _count would aggregate the whole table.
-    runCount: t.int({ resolve: (user, _args, ctx) => countRuns(ctx, user.id, {}) }),
+    runCount: t.int({ resolve: (_user, _args, ctx) => countRuns(ctx, ownerOf(ctx), {}) }),
     starredCardCount: t.int({
-      resolve: (user, _args, ctx) => withClientErrors(ctx.db.opportunityCard.count({ where: { userId: user.id, starred: true } })),
+      resolve: (_user, _args, ctx) => ctx.db.opportunityCard.count({ where: ownerOf(ctx).cards({ starred: true }) }),
     }),
   }),
 });
@@ -35,7 +34,6 @@ builder.queryField('me', (t) =>
   t.prismaField({
     type: 'User',
     description: 'The signed-in user (created on the first request of a Clerk user)',
-    resolve: (query, _root, _args, ctx) =>
-      withClientErrors(ctx.db.user.findUniqueOrThrow({ ...query, where: { id: currentUser(ctx).id } })),
+    resolve: (query, _root, _args, ctx) => ctx.db.user.findUniqueOrThrow({ ...query, where: { id: ownerOf(ctx).userId } }),
   }),
 );

@@ -1,53 +1,55 @@
 /**
- * The one place a request becomes a GraphQL context. HTTP (queries, mutations, SSE subscriptions): find the
- * session token, verify it, map it to the user's row; a request without a valid token is refused outright
- * (HTTP 401) before anything executes. WebSocket: the connection was authenticated once at connect
- * (src/server/websocket.ts) and passes its user. Every operation then spends one permit of the user's
- * request budget.
+ * The one GraphQL context factory, for HTTP, SSE and WebSocket alike. yoga calls it with the HTTP request;
+ * graphql-ws operations reach it through `getEnveloped` with the connection's context spread in, whose
+ * `extra.session` was authenticated once at connect (src/server/websocket.ts). No context is built without a
+ * signed-in user (401), and every operation spends one permit of the user's request budget.
  */
-import { AuthenticationError, tokenFromHeaders, type TokenVerifier } from '../auth/tokens';
-import type { AuthUser, UserResolver } from '../auth/users';
+import type { GraphQLParams } from 'graphql-yoga';
+import { credentialsFrom, type Authenticator, type Session } from '../auth/authenticate';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
 import type { Context } from '../schema/context';
 import { toGraphQLError, unauthenticated } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
+import type { SharedReads } from '../schema/shared-reads';
 
 export interface ContextDependencies {
   db: Database;
   events: EventSource;
-  verifyToken: TokenVerifier;
-  resolveUser: UserResolver;
+  authenticate: Authenticator;
   quotas: UserQuotas;
+  sharedReads: SharedReads;
   maxSubscriptionsPerUser: number;
 }
 
-/** What yoga hands the factory: the HTTP request, or for a WebSocket operation the connection's user. */
-export interface InitialContext {
-  request?: Request;
-  connectionUser?: AuthUser;
+/** What graphql-ws keeps per connection (`ctx.extra`), beside its socket and upgrade request. */
+export interface ConnectionExtra {
+  session?: Session;
+  /** Prefix of the request ids of this connection's operations. */
+  connectionId?: string;
 }
 
-export function createContextFactory({ db, events, verifyToken, resolveUser, quotas, maxSubscriptionsPerUser }: ContextDependencies) {
-  const authenticate = async ({ request, connectionUser }: InitialContext): Promise<AuthUser> => {
-    if (connectionUser) return connectionUser;
-    const token = request ? tokenFromHeaders(request.headers) : undefined;
-    if (!token) throw unauthenticated();
-    try {
-      return await resolveUser(await verifyToken(token));
-    } catch (error) {
-      if (error instanceof AuthenticationError) throw unauthenticated(error.message);
-      throw error;
-    }
+/** What the factory receives: yoga's initial context (request, params), plus graphql-ws's for a WebSocket. */
+export interface InitialContext {
+  request?: Request;
+  params?: GraphQLParams;
+  extra?: ConnectionExtra;
+}
+
+export function createContextFactory({ db, events, authenticate, quotas, sharedReads, maxSubscriptionsPerUser }: ContextDependencies) {
+  const signIn = async ({ request, extra }: InitialContext): Promise<Session> => {
+    if (extra?.session) return extra.session;
+    if (!request) throw unauthenticated();
+    return authenticate(credentialsFrom(request.headers));
   };
   return async (initial: InitialContext): Promise<Context> => {
-    const user = await authenticate(initial);
     try {
+      const { user } = await signIn(initial);
       await quotas.request(user.id);
+      return { db, user, loaders: createLoaders(db), events, sharedReads, quotas, maxSubscriptionsPerUser };
     } catch (error) {
       throw toGraphQLError(error);
     }
-    return { db, user, loaders: createLoaders(db), events, quotas, maxSubscriptionsPerUser };
   };
 }

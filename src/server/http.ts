@@ -1,21 +1,23 @@
 /**
  * The HTTP server: `createApp()` returns something a test (or main.ts) can start on any port and stop.
- * It owns no database lifecycle: the caller passes the connected Prisma client.
+ * It owns no database lifecycle: the caller passes the connected Prisma client, the started event listener
+ * and the token verifier (built first, so a misconfigured server fails before touching the database).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAuthenticator } from '../auth/authenticate';
+import type { TokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
+import type { EventSource } from '../db/events';
 import { RateLimiter, UserQuotas } from '../db/rate-limits';
 import { logger, withRequestLogger } from '../logger';
-import { createTokenVerifier } from '../auth/tokens';
-import { clerkProfileSource, createUserResolver } from '../auth/users';
-import { createGraphQLServer, GRAPHQL_PATH } from './graphql';
-import type { EventSource } from '../db/events';
-import { checkReadiness, listShippedMigrations } from './health';
+import { SharedReads } from '../schema/shared-reads';
+import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql';
+import { checkReadiness, listShippedMigrations, type Readiness } from './health';
 import { limitExceeded } from './limits';
-import { createMetrics } from './metrics';
+import { createMetrics, type Metrics } from './metrics';
 import { attachWebSocketServer } from './websocket';
 
 export interface AppOptions {
@@ -23,6 +25,7 @@ export interface AppOptions {
   db: Database;
   /** The process's run event listener (already started). */
   events: EventSource;
+  verifyToken: TokenVerifier;
 }
 
 export interface App {
@@ -81,77 +84,83 @@ function requestIdOf(req: http.IncomingMessage): string {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-export async function createApp({ config, db, events }: AppOptions): Promise<App> {
-  const shippedMigrations = await listShippedMigrations();
-  const verifyToken = await createTokenVerifier(config.auth, config.dataDir);
-  const resolveUser = createUserResolver({
-    db,
-    profiles: config.auth.clerkSecretKey ? clerkProfileSource(config.auth.clerkSecretKey) : undefined,
-  });
-  const quotas = new UserQuotas(new RateLimiter(db), config.limits);
-  const metrics = createMetrics({ events, db, webSocketConnections: () => websocket.wss.clients.size });
-  const graphql = createGraphQLServer(
-    config,
-    { db, events, verifyToken, resolveUser, quotas, maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser },
-    [metrics.plugin],
-  );
+interface Router {
+  graphql: GraphQLServer;
+  metrics: Metrics;
+  ready(): Promise<Readiness>;
+  maxBodyBytes: number;
+}
 
-  let draining = false;
-  const openResponses = new Set<http.ServerResponse>();
-
-  const server = http.createServer((req, res) => {
-    // Every line logged while serving this request carries its id; the client gets it back.
-    const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
-    withRequestLogger({ requestId }, () => handleRequest(req, res));
-  });
-  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    openResponses.add(res);
-    res.once('close', () => openResponses.delete(res));
-    if (draining) res.setHeader('connection', 'close');
-    const observe = metrics.startRequest(url.pathname, req.method ?? 'GET');
-    res.once('finish', () => observe(res.statusCode));
-    if (url.pathname === GRAPHQL_PATH) {
-      if (refusedBody(req, res, config.limits.maxBodyBytes)) return;
-      return void graphql(req, res);
-    }
-    const route = `${req.method} ${url.pathname}`;
-    const handle = async () => {
-      switch (route) {
-        case 'GET /health':
-        case 'HEAD /health':
-          return sendJson(res, 200, { status: 'ok' });
-        case 'GET /ready':
-        case 'HEAD /ready': {
-          if (draining) return sendJson(res, 503, { status: 'unavailable', ready: false, reason: 'shutting down' });
-          const readiness = await checkReadiness(db, shippedMigrations, events);
-          return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
-        }
-        case 'GET /metrics': {
-          const body = await metrics.render();
-          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
-          return void res.end(body);
-        }
-        default:
-          return sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
+/** /graphql (yoga), /health, /ready, /metrics; each request inside its own request-id log scope. */
+function createRequestListener(
+  { graphql, metrics, ready, maxBodyBytes }: Router,
+  isDraining: () => boolean,
+  open: Set<http.ServerResponse>,
+) {
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
+    switch (`${req.method} ${path}`) {
+      case 'GET /health':
+      case 'HEAD /health':
+        return sendJson(res, 200, { status: 'ok' });
+      case 'GET /ready':
+      case 'HEAD /ready': {
+        if (isDraining()) return sendJson(res, 503, { status: 'unavailable', ready: false, reason: 'shutting down' });
+        const readiness = await ready();
+        return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
       }
-    };
-    handle().catch((error: unknown) => {
-      logger.error('request failed', { route, err: error });
+      case 'GET /metrics':
+        res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+        return void res.end(await metrics.render());
+      default:
+        return sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
+    }
+  };
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    open.add(res);
+    res.once('close', () => open.delete(res));
+    if (isDraining()) res.setHeader('connection', 'close');
+    const observe = metrics.startRequest(path, req.method ?? 'GET');
+    res.once('finish', () => observe(res.statusCode));
+    if (path === GRAPHQL_PATH) {
+      if (!refusedBody(req, res, maxBodyBytes)) void graphql(req, res);
+      return;
+    }
+    route(req, res, path).catch((error: unknown) => {
+      logger.error('request failed', { path, err: error });
       if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
       else res.destroy();
     });
   };
-  server.keepAliveTimeout = 5_000;
-  const websocket = attachWebSocketServer({ server, graphql, verifyToken, resolveUser, config });
+  return (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // Every line logged while serving this request carries its id; the client gets it back.
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    withRequestLogger({ requestId }, () => handle(req, res));
+  };
+}
 
-  const stopAccepting = () =>
-    new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+export async function createApp({ config, db, events, verifyToken }: AppOptions): Promise<App> {
+  const shippedMigrations = await listShippedMigrations();
+  const authenticate = createAuthenticator({ verifyToken, db, clerkSecretKey: config.auth.clerkSecretKey });
+  const quotas = new UserQuotas(new RateLimiter(db), config.limits);
+  const metrics = createMetrics({ events, db, webSocketConnections: () => websocket.wss.clients.size });
+  const graphql = createGraphQLServer(
+    config,
+    { db, events, authenticate, quotas, sharedReads: new SharedReads(), maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser },
+    [metrics.plugin],
+  );
+  let draining = false;
+  const openResponses = new Set<http.ServerResponse>();
+  const router: Router = {
+    graphql,
+    metrics,
+    ready: () => checkReadiness(db, shippedMigrations, events),
+    maxBodyBytes: config.limits.maxBodyBytes,
+  };
+  const server = http.createServer(createRequestListener(router, () => draining, openResponses));
+  server.keepAliveTimeout = 5_000;
+  const websocket = attachWebSocketServer({ server, graphql, authenticate, config });
 
   return {
     server,
@@ -165,25 +174,39 @@ export async function createApp({ config, db, events }: AppOptions): Promise<App
       });
     },
     async close() {
-      const deadline = Date.now() + Math.max(1_000, config.shutdownTimeoutMs - AFTER_HTTP_RESERVE_MS);
       draining = true;
-      for (const res of openResponses) if (!res.headersSent) res.setHeader('connection', 'close');
-      if (config.shutdownDrainMs > 0) await delay(Math.min(config.shutdownDrainMs, deadline - Date.now()));
-
-      const stopped = stopAccepting();
-      // Live streams never finish on their own: SSE ends now (clients reconnect elsewhere and start from the
-      // current state), WebSockets are asked to close and cut if they do not answer.
-      for (const res of openResponses) {
-        if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) res.socket?.destroy();
-      }
-      await websocket.close(Math.min(WEBSOCKET_CLOSE_WAIT_MS, deadline - Date.now()));
-      // In-flight requests finish, up to the deadline.
-      const finished = await Promise.race([stopped.then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
-      if (!finished) {
-        logger.warn('requests still open at the shutdown deadline; closing them', { open: openResponses.size });
-        server.closeAllConnections();
-        await stopped;
-      }
+      await shutDown(server, openResponses, (waitMs) => websocket.close(waitMs), config);
     },
   };
+}
+
+/** The graceful stop behind `App.close()`. */
+async function shutDown(
+  server: http.Server,
+  openResponses: Set<http.ServerResponse>,
+  closeWebSockets: (waitMs: number) => Promise<void>,
+  { shutdownTimeoutMs, shutdownDrainMs }: Pick<AppConfig, 'shutdownTimeoutMs' | 'shutdownDrainMs'>,
+): Promise<void> {
+  const deadline = Date.now() + Math.max(1_000, shutdownTimeoutMs - AFTER_HTTP_RESERVE_MS);
+  for (const res of openResponses) if (!res.headersSent) res.setHeader('connection', 'close');
+  if (shutdownDrainMs > 0) await delay(Math.min(shutdownDrainMs, deadline - Date.now()));
+
+  const stopped = new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  // Live streams never finish on their own: SSE ends now (clients reconnect elsewhere and start from the
+  // current state), WebSockets are asked to close and cut if they do not answer.
+  for (const res of openResponses) {
+    if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) res.socket?.destroy();
+  }
+  await closeWebSockets(Math.min(WEBSOCKET_CLOSE_WAIT_MS, deadline - Date.now()));
+  // In-flight requests finish, up to the deadline.
+  const finished = await Promise.race([stopped.then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
+  if (!finished) {
+    logger.warn('requests still open at the shutdown deadline; closing them', { open: openResponses.size });
+    server.closeAllConnections();
+    await stopped;
+  }
 }

@@ -1,109 +1,114 @@
 /**
- * GraphQL over WebSocket (graphql-ws, `graphql-transport-ws` protocol) on the same path as HTTP, executing
- * through yoga's envelope so limits apply, errors are masked and contexts built exactly as for HTTP.
+ * GraphQL over WebSocket (graphql-ws, `graphql-transport-ws` protocol) on the same path as HTTP. Only what is
+ * WebSocket-specific lives here: authentication once at connect (through the one authentication path), the
+ * close codes, the token-expiry timer, the per-connection subscription limit. Every operation then runs
+ * through yoga's envelope, as graphql-yoga's graphql-ws recipe does (`getEnveloped` with the connection's
+ * context), so limits, the context factory and error masking are the ones HTTP uses.
  *
- * The session token comes from `connectionParams` (`authorization: "Bearer …"` or `token`) or the `__session`
- * cookie of the upgrade request, and is verified once at connect: an invalid or missing one closes the socket
- * with 4403, and so does a cookie sent from an origin not allowed by CORS_ORIGINS (a page of another site
- * must not borrow the user's cookie). Clerk session tokens are short-lived, so a connection is closed with
- * 4401 when its token has been expired for WS_TOKEN_GRACE_SECONDS; clients reconnect with a fresh token, and
- * since every subscription starts with the current state, nothing is lost.
+ * Close codes: 4403 at connect for a missing or invalid token, or for a session cookie sent from an origin
+ * not allowed by CORS_ORIGINS (a page of another site must not borrow the user's cookie); 4401 once the
+ * connection's token has been expired for WS_TOKEN_GRACE_SECONDS (clients reconnect with a fresh token, and
+ * since every subscription starts with the current state, nothing is lost); 1001 when the server stops.
  */
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AuthenticationError, bearerToken, tokenFromHeaders, type TokenVerifier } from '../auth/tokens';
-import type { AuthUser, UserResolver } from '../auth/users';
+import { AuthenticationError, credentialsFrom, type Authenticator } from '../auth/authenticate';
 import type { AppConfig } from '../config';
-import { logger } from '../logger';
+import { logger, withRequestLogger } from '../logger';
 import { clientError } from '../schema/errors';
+import type { ConnectionExtra } from './context';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
 
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 
-interface ConnectionState {
-  user?: AuthUser;
-  expiryTimer?: NodeJS.Timeout;
-}
-
 export interface WebSocketOptions {
   server: http.Server;
   graphql: GraphQLServer;
-  verifyToken: TokenVerifier;
-  resolveUser: UserResolver;
+  authenticate: Authenticator;
   config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'corsOrigins' | 'limits'>;
 }
 
-function tokenFromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  if (!params) return undefined;
-  const authorization = params.authorization ?? params.Authorization;
-  if (typeof authorization === 'string') return bearerToken(authorization);
-  return typeof params.token === 'string' && params.token ? params.token : undefined;
-}
-
-function cookieHeaders(request: http.IncomingMessage): Headers {
-  const headers = new Headers();
-  if (request.headers.cookie) headers.set('cookie', request.headers.cookie);
-  return headers;
-}
+type ConnectionContext = Extra & ConnectionExtra & { expiryTimer?: NodeJS.Timeout };
 
 /** A browser page may use the cookie only from this server's own origin or an allowed one. */
 function cookieAllowedFrom(request: http.IncomingMessage, allowedOrigins: readonly string[]): boolean {
   const origin = request.headers.origin;
   if (!origin) return true; // not a browser: nothing could have attached someone else's cookie
   if (allowedOrigins.includes(origin)) return true;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
+  return URL.canParse(origin) && new URL(origin).host === request.headers.host;
 }
 
-type Rooted = ExecutionArgs & { rootValue: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown } };
+/** Carried to `execute` / `subscribe` as the root value, as in yoga's recipe; resolvers never read it. */
+interface Enveloped {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  requestId: string;
+}
+type EnvelopedArgs = ExecutionArgs & { rootValue: Enveloped };
 
-export function attachWebSocketServer({ server, graphql, verifyToken, resolveUser, config }: WebSocketOptions) {
+/** Every step of an operation logs with its request id, including each message of a subscription. */
+function inRequestScope<T>(requestId: string, result: T): T {
+  if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
+  const iterator = result as unknown as AsyncIterableIterator<unknown>;
+  return {
+    next: () => withRequestLogger({ requestId }, () => iterator.next()),
+    return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true, value }),
+    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  } as T;
+}
+
+export function attachWebSocketServer({ server, graphql, authenticate, config }: WebSocketOptions) {
   // Frames over the limit close the connection (1009) before they are buffered whole or parsed.
   const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.limits.wsMaxPayloadBytes });
-  const connections = new WeakMap<object, ConnectionState>();
-  const stateOf = (extra: Extra) => {
-    let state = connections.get(extra.socket);
-    if (!state) connections.set(extra.socket, (state = {}));
-    return state;
-  };
   const maxPerConnection = config.limits.wsMaxSubscriptionsPerConnection;
+
+  const closeAtExpiry = (extra: ConnectionContext, expiresAt: number) => {
+    const closeInMs = Math.max(0, (expiresAt + config.wsTokenGraceSeconds) * 1000 - Date.now());
+    extra.expiryTimer = setTimeout(
+      () => {
+        extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Unauthorized: session token expired; reconnect with a fresh one');
+      },
+      Math.min(closeInMs, 2 ** 31 - 1),
+    );
+    extra.expiryTimer.unref(); // never what keeps the process alive
+  };
 
   const cleanup = useServer(
     {
-      execute: (args) => (args as Rooted).rootValue.execute(args) as never,
-      subscribe: (args) => (args as Rooted).rootValue.subscribe(args) as never,
+      execute: (args) => {
+        const root = (args as EnvelopedArgs).rootValue;
+        return withRequestLogger({ requestId: root.requestId }, () => root.execute(args)) as never;
+      },
+      subscribe: (args) => {
+        const root = (args as EnvelopedArgs).rootValue;
+        return withRequestLogger({ requestId: root.requestId }, async () =>
+          inRequestScope(root.requestId, await root.subscribe(args)),
+        ) as never;
+      },
       onConnect: async (ctx) => {
-        const fromParams = tokenFromConnectionParams(ctx.connectionParams);
-        const token = fromParams ?? tokenFromHeaders(cookieHeaders(ctx.extra.request));
-        if (!token) return false; // → 4403 Forbidden
-        if (!fromParams && !cookieAllowedFrom(ctx.extra.request, config.corsOrigins)) return false;
+        const extra = ctx.extra as ConnectionContext;
+        const credentials = credentialsFrom(extra.request.headers, ctx.connectionParams);
+        if (credentials?.source === 'cookie' && !cookieAllowedFrom(extra.request, config.corsOrigins)) return false; // → 4403
         try {
-          const claims = await verifyToken(token);
-          const state = stateOf(ctx.extra);
-          state.user = await resolveUser(claims);
-          const closeInMs = Math.max(0, (claims.expiresAt + config.wsTokenGraceSeconds) * 1000 - Date.now());
-          state.expiryTimer = setTimeout(
-            () => {
-              ctx.extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Unauthorized: session token expired; reconnect with a fresh one');
-            },
-            Math.min(closeInMs, 2 ** 31 - 1),
-          );
-          state.expiryTimer.unref(); // never what keeps the process alive
-          return true;
+          extra.session = await authenticate(credentials);
         } catch (error) {
-          if (error instanceof AuthenticationError) return false;
+          if (error instanceof AuthenticationError) return false; // → 4403
           throw error;
         }
+        extra.connectionId = randomUUID();
+        closeAtExpiry(extra, extra.session.expiresAt);
+        return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        const user = stateOf(ctx.extra).user;
-        if (!user) return ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden') as never;
+      onSubscribe: async (ctx, id, payload) => {
+        const extra = ctx.extra as ConnectionContext;
+        if (!extra.session) return ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden') as never;
         // This operation is already counted among the connection's subscriptions.
         if (Object.keys(ctx.subscriptions).length > maxPerConnection) {
           return [
@@ -113,44 +118,30 @@ export function attachWebSocketServer({ server, graphql, verifyToken, resolveUse
             }),
           ];
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
-          connectionUser: user,
-          params: payload,
+        const requestId = `${extra.connectionId}:${id}`;
+        return withRequestLogger({ requestId }, async () => {
+          const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
+            ...ctx,
+            req: extra.request,
+            socket: extra.socket,
+            params: payload,
+          });
+          // The client's mistakes (syntax, limits, variables, sign-in, rate) answer this operation; anything
+          // else is the server's and closes the connection (4500), as graphql-ws does.
+          try {
+            const document: DocumentNode = parse(payload.query);
+            const errors = validate(schema, document);
+            if (errors.length) return [...errors];
+            const contextValue = await contextFactory();
+            const rootValue: Enveloped = { execute, subscribe, requestId };
+            return { schema, operationName: payload.operationName, document, variableValues: payload.variables, contextValue, rootValue };
+          } catch (error) {
+            if (error instanceof GraphQLError) return [error];
+            throw error;
+          }
         });
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          // A syntax error (or a document over the token limit) is the client's: answer it on this operation
-          // instead of dropping the connection.
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-        let errors: readonly GraphQLError[];
-        try {
-          errors = validate(schema, document);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error]; // a limit that depends on the variables
-          throw error;
-        }
-        if (errors.length) return [...errors];
-        let contextValue: unknown;
-        try {
-          contextValue = await contextFactory();
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-        return {
-          schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue,
-          rootValue: { execute, subscribe },
-        } satisfies Rooted;
       },
-      onClose: (ctx) => clearTimeout(connections.get(ctx.extra.socket)?.expiryTimer),
+      onClose: (ctx) => clearTimeout((ctx.extra as ConnectionContext).expiryTimer),
     },
     wss,
   );

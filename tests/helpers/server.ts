@@ -1,6 +1,7 @@
 /** Starts the real HTTP app on an ephemeral port against a test database, as main.ts does. */
 import os from 'node:os';
 import path from 'node:path';
+import { createTokenVerifier } from '../../src/auth/tokens';
 import { loadConfig } from '../../src/config';
 import { createPrismaClient, type Database } from '../../src/db/client';
 import { RunEventListener, type ListenerOptions } from '../../src/db/events';
@@ -36,7 +37,7 @@ export async function startTestServer(
   // Each test server is one "instance": its own pool and its own LISTEN connection.
   const events = new RunEventListener(config.directUrl ?? databaseUrl, listener);
   await events.start();
-  const app = await createApp({ config, db, events });
+  const app = await createApp({ config, db, events, verifyToken: await createTokenVerifier(config.auth, config.dataDir) });
   const port = await app.listen(0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,

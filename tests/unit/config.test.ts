@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, SETTINGS } from '../../src/config';
 import { maskUrl, parsePoolSettings, withDatabase } from '../../src/db/url';
 import { migrationFolderName } from '../../src/db/migrations';
 import { parseRunEvent } from '../../src/db/events';
-import { tokenFromHeaders } from '../../src/auth/tokens';
+import { credentialsFrom } from '../../src/auth/authenticate';
 
 describe('loadConfig', () => {
   it('defaults to development on port 4000 with the embedded database and development tokens', () => {
@@ -135,18 +135,25 @@ describe('run event payloads', () => {
   });
 });
 
-describe('session token location', () => {
+describe('where a session token is found', () => {
   const headers = (init: Record<string, string>) => new Headers(init);
-  it('reads Authorization: Bearer first, then the __session cookie', () => {
-    expect(tokenFromHeaders(headers({ authorization: 'Bearer abc.def.ghi' }))).toBe('abc.def.ghi');
-    expect(tokenFromHeaders(headers({ authorization: 'bearer   t1  ' }))).toBe('t1');
-    expect(tokenFromHeaders(headers({ cookie: 'a=1; __session=t2; b=3' }))).toBe('t2');
-    expect(tokenFromHeaders(headers({ authorization: 'Bearer t3', cookie: '__session=t4' }))).toBe('t3');
+  it('reads connectionParams first, then Authorization: Bearer, then the __session cookie, and says which', () => {
+    expect(credentialsFrom(headers({ authorization: 'Bearer abc.def.ghi' }))).toEqual({ token: 'abc.def.ghi', source: 'authorization' });
+    expect(credentialsFrom(headers({ authorization: 'bearer   t1  ' }))?.token).toBe('t1');
+    expect(credentialsFrom(headers({ cookie: 'a=1; __session=t2; b=3' }))).toEqual({ token: 't2', source: 'cookie' });
+    expect(credentialsFrom(headers({ authorization: 'Bearer t3', cookie: '__session=t4' }))?.token).toBe('t3');
+    expect(credentialsFrom({ cookie: '__session=t5' }, { authorization: 'Bearer t6' })).toEqual({
+      token: 't6',
+      source: 'connectionParams',
+    });
+    expect(credentialsFrom({ cookie: '__session=t7' }, { token: 't8' })?.token).toBe('t8');
+    expect(credentialsFrom({ cookie: '__session=t9' }, {})).toEqual({ token: 't9', source: 'cookie' });
   });
   it('finds nothing in other schemes or cookies', () => {
-    expect(tokenFromHeaders(headers({ authorization: 'Basic dXNlcjpwdw==' }))).toBeUndefined();
-    expect(tokenFromHeaders(headers({ cookie: '__session_other=x' }))).toBeUndefined();
-    expect(tokenFromHeaders(headers({}))).toBeUndefined();
+    expect(credentialsFrom(headers({ authorization: 'Basic dXNlcjpwdw==' }))).toBeUndefined();
+    expect(credentialsFrom(headers({ cookie: '__session_other=x' }))).toBeUndefined();
+    expect(credentialsFrom(headers({}))).toBeUndefined();
+    expect(credentialsFrom({}, { authorization: 'Basic x' })).toBeUndefined();
   });
 });
 
