@@ -25,7 +25,13 @@ const upward = LAYERS.flatMap((from, i) =>
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'import cycles make start-up order and layering unclear', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'import cycles make start-up order and layering unclear',
+      from: {},
+      to: { circular: true },
+    },
     ...upward,
     {
       name: 'src-not-to-entry-points',

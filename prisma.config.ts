@@ -6,7 +6,7 @@ export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: {
     path: 'prisma/migrations',
-    seed: 'tsx scripts/seed.ts',
+    seed: 'tsx prisma/seed.ts',
   },
   datasource: {
     url: process.env.DIRECT_URL ?? process.env.DATABASE_URL,

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --runs 10000 --requests 200 --subscriptions 1000]`: measures, and prints as tables,
  *  1. the seed's five query patterns (section 3.5.12) on a demo data set, in the database (Prisma, as the API
- *     runs them) and end to end through HTTP + GraphQL, against the seed's expected times;
+ *     runs them) and end to end through HTTP + GraphQL, against the times the design expects;
  *  2. the memory an idle subscription costs, and how long a change takes to reach every subscriber.
  * It uses BENCH_DATABASE_URL (a server where it may create a database), else a temporary embedded PostgreSQL.
  * Never part of `npm test`: numbers depend on the machine.
@@ -15,7 +15,7 @@ import { createClient } from 'graphql-ws';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { seedDemoData } from '../prisma/seed';
+import { seedDemoData } from '../src/db/seed';
 import { createTokenVerifier } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { createPrismaClient, type Database } from '../src/db/client';

@@ -19,11 +19,11 @@ function start(name: string, script: string, args: string[] = []): ChildProcess 
     chunk
       .toString()
       .split('\n')
-      .filter((line) => line.trim() && !/^INFO {2}query /.test(line))
+      .filter((line) => line.trim() && !/INFO: query |"msg":"query"/.test(line))
       .map((line) => (line.startsWith(`[${name}]`) ? `${line}\n` : `[${name}] ${line}\n`))
       .join('');
-  child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  child.stdout.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   child.on('exit', (code) => {
     if (!stopping) {
       console.error(`[demo] ${name} exited (${code}); stopping`);
@@ -42,7 +42,10 @@ function stop(code = 0): void {
   setTimeout(() => process.exit(code), 3_000).unref();
   Promise.all(
     children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)))),
-  ).then(() => process.exit(code));
+  ).then(
+    () => process.exit(code),
+    () => process.exit(code),
+  );
 }
 process.once('SIGINT', () => stop());
 process.once('SIGTERM', () => stop());

@@ -10,10 +10,11 @@ import {
   readMigrationStatus,
   resetDatabase,
   withMigrationEngine,
+  type MigrationEngine,
   type MigrationStatus,
-} from '../src/db/migrations';
+} from '../src/db/migrate';
 import { openDatabaseTarget } from '../src/db/target';
-import { seedBaseData } from '../prisma/seed';
+import { seedBaseData } from '../src/db/seed';
 import { runCli } from './cli';
 
 const USAGE = `usage: tsx scripts/migrate.ts <deploy | status | diff | new NAME | reset [--force]>
@@ -42,65 +43,65 @@ function printStatus(status: MigrationStatus): void {
   }
 }
 
+type Command = 'deploy' | 'status' | 'diff' | 'new' | 'reset';
+
+/** Runs one command with the engine; returns the exit code. */
+async function run(command: Command, rest: string[], engine: MigrationEngine, databaseUrl: string): Promise<number> {
+  switch (command) {
+    case 'deploy': {
+      const applied = await applyPendingMigrations(engine);
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
+      return 0;
+    }
+    case 'status': {
+      const status = await readMigrationStatus(engine);
+      printStatus(status);
+      return status.upToDate ? 0 : 1;
+    }
+    case 'diff': {
+      const sql = await engine.diffScript('migrations', 'schema');
+      console.log(sql || '-- schema.prisma and prisma/migrations agree: no migration needed.');
+      return sql ? 2 : 0;
+    }
+    case 'new': {
+      const created = await createMigration(engine, rest[0]!, { empty: rest.includes('--empty') });
+      console.log(
+        created
+          ? `Created prisma/migrations/${created}/migration.sql (apply it with npm run db:migrate)`
+          : 'No schema changes: no migration created.',
+      );
+      return 0;
+    }
+    case 'reset': {
+      await resetDatabase(engine);
+      const applied = await applyPendingMigrations(engine);
+      console.log(`Database reset; applied: ${applied.join(', ') || 'none'}`);
+      await seedBaseData(databaseUrl);
+      console.log('Seed data loaded.');
+      return 0;
+    }
+  }
+}
+
+/** Why the command cannot run, or undefined. */
+function refusal(command: string | undefined, rest: string[], production: boolean): string | undefined {
+  if (command === 'reset' && production) return 'db:reset refuses to run with NODE_ENV=production: it deletes every row.';
+  if (command === 'new' && !rest[0]) return 'db:new needs a name: npm run db:new -- add_user_preferences';
+  if (!['deploy', 'status', 'diff', 'new', 'reset'].includes(command ?? '')) return USAGE;
+  return undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const config = loadConfig();
-
-  if (command === 'reset' && config.nodeEnv === 'production') {
-    console.error('db:reset refuses to run with NODE_ENV=production: it deletes every row.');
+  const refused = refusal(command, rest, config.nodeEnv === 'production');
+  if (refused) {
+    console.error(refused);
     return 1;
   }
-  if (command === 'new' && !rest[0]) {
-    console.error('db:new needs a name: npm run db:new -- add_user_preferences');
-    return 1;
-  }
-  if (!['deploy', 'status', 'diff', 'new', 'reset'].includes(command ?? '')) {
-    console.error(USAGE);
-    return 1;
-  }
-
   const target = await openDatabaseTarget(config);
   try {
-    return await withMigrationEngine(target.directUrl, async (engine) => {
-      switch (command) {
-        case 'deploy': {
-          const applied = await applyPendingMigrations(engine);
-          console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
-          return 0;
-        }
-        case 'status': {
-          const status = await readMigrationStatus(engine);
-          printStatus(status);
-          return status.upToDate ? 0 : 1;
-        }
-        case 'diff': {
-          const sql = await engine.diffScript('migrations', 'schema');
-          if (!sql) {
-            console.log('-- schema.prisma and prisma/migrations agree: no migration needed.');
-            return 0;
-          }
-          console.log(sql);
-          return 2;
-        }
-        case 'new': {
-          const created = await createMigration(engine, rest[0]!, { empty: rest.includes('--empty') });
-          console.log(
-            created
-              ? `Created prisma/migrations/${created}/migration.sql (apply it with npm run db:migrate)`
-              : 'No schema changes: no migration created.',
-          );
-          return 0;
-        }
-        default: {
-          await resetDatabase(engine);
-          const applied = await applyPendingMigrations(engine);
-          console.log(`Database reset; applied: ${applied.join(', ') || 'none'}`);
-          await seedBaseData(target.url);
-          console.log('Seed data loaded.');
-          return 0;
-        }
-      }
-    });
+    return await withMigrationEngine(target.directUrl, (engine) => run(command as Command, rest, engine, target.url));
   } finally {
     await target.close();
   }

@@ -1,8 +1,8 @@
 /**
- * `npm run db:seed [-- --runs N]`: loads the seed's data (prisma/seed.ts) into DATABASE_URL or the embedded
+ * `npm run db:seed [-- --runs N]`: loads the seed's data (src/db/seed.ts) into DATABASE_URL or the embedded
  * PostgreSQL, and with --runs a deterministic demo data set of N runs over 100 users.
  */
-import { SEED_USER, seedBaseData, seedDemoData } from '../prisma/seed';
+import { SEED_USER, seedBaseData, seedDemoData } from '../src/db/seed';
 import { ConfigError, loadConfig } from '../src/config';
 import { openDatabaseTarget } from '../src/db/target';
 import { runCli } from './cli';

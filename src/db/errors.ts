@@ -1,5 +1,5 @@
 /**
- * The one table from database errors to client errors (seed 3.5.8). The GraphQL layer turns a `ClientError`
+ * The one table from database errors to client errors: not found (P2025), duplicate (P2002), invalid reference (P2003), missing table (P2021), anything else internal. The GraphQL layer turns a `ClientError`
  * into a GraphQL error with `extensions.code`; nothing else decides what a client sees of a database failure.
  * Details of unexpected failures are logged here and never sent to the client.
  */
@@ -10,7 +10,6 @@ export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'INT
 
 export interface ClientError {
   code: ClientErrorCode;
-  httpStatus: number;
   message: string;
   /** The fields at fault, when the database names them (unique constraints). */
   fields?: string[];
@@ -18,7 +17,6 @@ export interface ClientError {
 
 const INTERNAL: ClientError = {
   code: 'INTERNAL_SERVER_ERROR',
-  httpStatus: 500,
   message: 'Internal server error',
 };
 
@@ -75,15 +73,15 @@ export function toClientError(error: unknown): ClientError {
     switch (error.code) {
       case 'P2025': {
         const model = modelName(error);
-        return { code: 'NOT_FOUND', httpStatus: 404, message: `${model ?? 'Record'} not found` };
+        return { code: 'NOT_FOUND', message: `${model ?? 'Record'} not found` };
       }
       case 'P2002': {
         const fields = constraintFields(error);
         const named = fields.length ? ` on ${fields.join(', ')}` : '';
-        return { code: 'CONFLICT', httpStatus: 409, message: `Duplicate entry${named}: a record with this value already exists`, fields };
+        return { code: 'CONFLICT', message: `Duplicate entry${named}: a record with this value already exists`, fields };
       }
       case 'P2003':
-        return { code: 'BAD_USER_INPUT', httpStatus: 400, message: 'Invalid reference: the related record does not exist' };
+        return { code: 'BAD_USER_INPUT', message: 'Invalid reference: the related record does not exist' };
       case 'P2021':
         logger.error('database schema is not migrated: a table is missing; run `npm run db:migrate`', {
           prismaCode: error.code,

@@ -141,7 +141,7 @@ export class RunEventListener implements EventSource {
       connectionString: parsePoolSettings(this.directUrl).connectionString,
       keepAlive: true,
       application_name: LISTENER_APPLICATION_NAME,
-    } as pg.ClientConfig);
+    });
     client.on('notification', (message) => {
       if (message.channel !== RUN_EVENTS_CHANNEL) return;
       const event = parseRunEvent(message.payload);

@@ -25,7 +25,7 @@ export async function openDatabaseTarget(config: AppConfig): Promise<DatabaseTar
       url: maskUrl(config.databaseUrl),
       direct: config.directUrl ? maskUrl(config.directUrl) : undefined,
     });
-    return { url: config.databaseUrl, directUrl, embedded: undefined, close: async () => undefined };
+    return { url: config.databaseUrl, directUrl, embedded: undefined, close: () => Promise.resolve() };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
   logger.info('using embedded PostgreSQL (no DATABASE_URL set)', {

@@ -1,7 +1,9 @@
 /**
  * Connection-string handling shared by the app pool, migrations and the listener.
  * Prisma's URL parameters (`connection_limit`, `pool_timeout`, `pgbouncer`, `schema`) are not understood by
- * node-postgres, so they are translated into pool options and removed from the URL it sees.
+ * node-postgres, so they are translated into pool options and removed from the URL it sees. `pgbouncer=true`
+ * needs no translation: node-postgres sends unnamed statements and this server keeps no session state, which
+ * is all a transaction-pooling PgBouncer asks (tests/server/pgbouncer.test.ts runs the API through one).
  */
 import type { PoolConfig } from 'pg';
 
@@ -10,10 +12,8 @@ export interface PoolSettings {
   connectionString: string;
   /** Pool size (`connection_limit`); node-postgres' default of 10 otherwise. */
   max: number;
-  /** How long to wait for a free connection (`pool_timeout`, seconds; default 10 s as in the seed). */
+  /** How long to wait for a free connection (`pool_timeout`, seconds; default 10 s, as Prisma's own). */
   connectionTimeoutMillis: number;
-  /** `pgbouncer=true`: behind a transaction-pooling PgBouncer (no session state, no named statements). */
-  pgbouncer: boolean;
   /** PostgreSQL schema (`schema` parameter), default `public`. */
   schema: string | undefined;
 }
@@ -35,14 +35,12 @@ export function parsePoolSettings(databaseUrl: string): PoolSettings {
   const max = positiveInt(url, 'connection_limit');
   const poolTimeout = positiveInt(url, 'pool_timeout');
   const connectTimeout = positiveInt(url, 'connect_timeout');
-  const pgbouncer = url.searchParams.get('pgbouncer') === 'true';
   const schema = url.searchParams.get('schema') ?? undefined;
   for (const name of PRISMA_ONLY_PARAMS) url.searchParams.delete(name);
   return {
     connectionString: url.toString(),
     max: max && max > 0 ? max : 10,
     connectionTimeoutMillis: (poolTimeout ?? connectTimeout ?? 10) * 1000,
-    pgbouncer,
     schema,
   };
 }

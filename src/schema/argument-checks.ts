@@ -69,6 +69,7 @@ export class ArgumentChecksPlugin<Types extends SchemaTypes> extends BasePlugin<
 }
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Pothos declares plugin types in its global namespace
   export namespace PothosSchemaTypes {
     interface Plugins<Types extends SchemaTypes> {
       argumentChecks: ArgumentChecksPlugin<Types>;

@@ -52,7 +52,7 @@ export function toGraphQLError(error: unknown): GraphQLError {
   // A GraphQL error of its own (not wrapping a thrown one) is about the request: variables that cannot be
   // coerced, a missing variable, an unknown operation; or a refusal by yoga (CSRF: HTTP 403), kept as such.
   if (error instanceof GraphQLError && !error.originalError) {
-    const http = error.extensions.http as { status?: number } | undefined;
+    const http = error.extensions.http;
     const refused = clientError(http?.status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT', error.message);
     if (http) refused.extensions.http = http;
     return refused;

@@ -4,7 +4,7 @@
  * user's id behaves exactly like one that does not exist, in the SQL itself.
  */
 import type { Prisma } from '../generated/prisma/client';
-import type { Context } from './context';
+import type { AuthUser } from '../auth/authenticate';
 
 export interface Owner {
   userId: string;
@@ -14,7 +14,7 @@ export interface Owner {
   card(id: string): Prisma.OpportunityCardWhereUniqueInput;
 }
 
-export function ownerOf({ user }: Context): Owner {
+export function ownerOf({ user }: { user: AuthUser }): Owner {
   const userId = user.id;
   return {
     userId,

@@ -81,9 +81,7 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     cors: corsFor(config.corsOrigins),
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
-    renderGraphiQL: production
-      ? undefined
-      : (options) => (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: production ? undefined : async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     // Every error gets a code from the one table; in production unexpected ones say only "Internal server error".
     maskedErrors: {
       isDev: !production,

@@ -87,7 +87,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 interface Router {
   graphql: GraphQLServer;
   metrics: Metrics;
-  ready(): Promise<Readiness>;
+  ready: () => Promise<Readiness>;
   maxBodyBytes: number;
 }
 

@@ -10,7 +10,14 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, validate, type ValidationContext } from 'graphql';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationContext,
+} from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { GraphQLLimits } from '../config';
 
@@ -50,7 +57,9 @@ function reportTo(limit: LimitName, max: number) {
  */
 function costLimit(maxCost: number): Plugin {
   return {
-    onValidate({ params: { schema, documentAST }, context }) {
+    onValidate({ params, context }) {
+      const schema = params.schema as GraphQLSchema;
+      const documentAST = params.documentAST as DocumentNode;
       return ({ valid }) => {
         if (!valid) return; // report the document's own errors first
         const request = (context as { params?: GraphQLParams }).params;

@@ -12,15 +12,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthenticationError, credentialsFrom, type Authenticator } from '../auth/authenticate';
 import type { AppConfig } from '../config';
 import { logger, withRequestLogger } from '../logger';
 import { clientError } from '../schema/errors';
-import type { ConnectionExtra } from './context';
+import type { ConnectionExtra, InitialContext } from './context';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
 
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
@@ -57,20 +57,29 @@ function inRequestScope<T>(requestId: string, result: T): T {
   return {
     next: () => withRequestLogger({ requestId }, () => iterator.next()),
     return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true, value }),
-    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error),
+    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error instanceof Error ? error : new Error(String(error))),
     [Symbol.asyncIterator]() {
       return this;
     },
   } as T;
 }
 
-export function attachWebSocketServer({ server, graphql, authenticate, config }: WebSocketOptions) {
-  // Frames over the limit close the connection (1009) before they are buffered whole or parsed.
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.limits.wsMaxPayloadBytes });
-  const maxPerConnection = config.limits.wsMaxSubscriptionsPerConnection;
+type Options = Omit<WebSocketOptions, 'server'>;
 
-  const closeAtExpiry = (extra: ConnectionContext, expiresAt: number) => {
-    const closeInMs = Math.max(0, (expiresAt + config.wsTokenGraceSeconds) * 1000 - Date.now());
+/** At connect: one authentication (4403 when it fails), and the timer that closes the socket at expiry (4401). */
+function connectHandler({ authenticate, config }: Options) {
+  return async (ctx: { extra: Extra; connectionParams?: Readonly<Record<string, unknown>> }): Promise<boolean> => {
+    const extra = ctx.extra as ConnectionContext;
+    const credentials = credentialsFrom(extra.request.headers, ctx.connectionParams);
+    if (credentials?.source === 'cookie' && !cookieAllowedFrom(extra.request, config.corsOrigins)) return false;
+    try {
+      extra.session = await authenticate(credentials);
+    } catch (error) {
+      if (error instanceof AuthenticationError) return false;
+      throw error;
+    }
+    extra.connectionId = randomUUID();
+    const closeInMs = Math.max(0, (extra.session.expiresAt + config.wsTokenGraceSeconds) * 1000 - Date.now());
     extra.expiryTimer = setTimeout(
       () => {
         extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Unauthorized: session token expired; reconnect with a fresh one');
@@ -78,8 +87,70 @@ export function attachWebSocketServer({ server, graphql, authenticate, config }:
       Math.min(closeInMs, 2 ** 31 - 1),
     );
     extra.expiryTimer.unref(); // never what keeps the process alive
+    return true;
   };
+}
 
+/**
+ * Each operation through yoga's envelope. The client's mistakes (syntax, limits, variables, sign-in, rate)
+ * answer the operation; anything else is the server's and closes the connection (4500), as graphql-ws does.
+ */
+function subscribeHandler({ graphql, config }: Options) {
+  const maxPerConnection = config.limits.wsMaxSubscriptionsPerConnection;
+  return async (ctx: Context<Record<string, unknown> | undefined, Extra>, id: string, payload: SubscribePayload) => {
+    const extra = ctx.extra as ConnectionContext;
+    if (!extra.session) return ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden') as never;
+    // This operation is already counted among the connection's subscriptions.
+    if (Object.keys(ctx.subscriptions).length > maxPerConnection) {
+      const message = `At most ${maxPerConnection} operations may run at once on one connection`;
+      return [clientError('RATE_LIMITED', message, { limit: 'subscriptionsPerConnection', max: maxPerConnection })];
+    }
+    const requestId = `${extra.connectionId}:${id}`;
+    return withRequestLogger({ requestId }, async (): Promise<readonly GraphQLError[] | EnvelopedArgs> => {
+      const enveloped = graphql.getEnveloped({ ...ctx, req: extra.request, socket: extra.socket, params: payload } as InitialContext);
+      try {
+        const schema = enveloped.schema as GraphQLSchema;
+        const document = enveloped.parse(payload.query) as DocumentNode;
+        const errors = enveloped.validate(schema, document) as readonly GraphQLError[];
+        if (errors.length) return errors;
+        const contextValue = (await enveloped.contextFactory()) as unknown;
+        const rootValue: Enveloped = {
+          execute: enveloped.execute as Enveloped['execute'],
+          subscribe: enveloped.subscribe as Enveloped['subscribe'],
+          requestId,
+        };
+        return { schema, operationName: payload.operationName, document, variableValues: payload.variables, contextValue, rootValue };
+      } catch (error) {
+        if (error instanceof GraphQLError) return [error];
+        throw error;
+      }
+    });
+  };
+}
+
+/** Asks every client to close (1001) and cuts those that have not within `waitMs`. */
+async function closeAll(wss: WebSocketServer, waitMs: number): Promise<void> {
+  const closed = [...wss.clients].map(
+    (client: WebSocket) =>
+      new Promise<void>((resolve) => {
+        if (client.readyState === client.CLOSED) return resolve();
+        client.once('close', () => resolve());
+        client.close(1001, 'Server shutting down');
+      }),
+  );
+  const timer = setTimeout(
+    () => {
+      for (const client of wss.clients) client.terminate();
+    },
+    Math.max(0, waitMs),
+  );
+  await Promise.all(closed);
+  clearTimeout(timer);
+}
+
+export function attachWebSocketServer({ server, ...options }: WebSocketOptions) {
+  // Frames over the limit close the connection (1009) before they are buffered whole or parsed.
+  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: options.config.limits.wsMaxPayloadBytes });
   const cleanup = useServer(
     {
       execute: (args) => {
@@ -92,81 +163,17 @@ export function attachWebSocketServer({ server, graphql, authenticate, config }:
           inRequestScope(root.requestId, await root.subscribe(args)),
         ) as never;
       },
-      onConnect: async (ctx) => {
-        const extra = ctx.extra as ConnectionContext;
-        const credentials = credentialsFrom(extra.request.headers, ctx.connectionParams);
-        if (credentials?.source === 'cookie' && !cookieAllowedFrom(extra.request, config.corsOrigins)) return false; // → 4403
-        try {
-          extra.session = await authenticate(credentials);
-        } catch (error) {
-          if (error instanceof AuthenticationError) return false; // → 4403
-          throw error;
-        }
-        extra.connectionId = randomUUID();
-        closeAtExpiry(extra, extra.session.expiresAt);
-        return true;
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        const extra = ctx.extra as ConnectionContext;
-        if (!extra.session) return ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden') as never;
-        // This operation is already counted among the connection's subscriptions.
-        if (Object.keys(ctx.subscriptions).length > maxPerConnection) {
-          return [
-            clientError('RATE_LIMITED', `At most ${maxPerConnection} operations may run at once on one connection`, {
-              limit: 'subscriptionsPerConnection',
-              max: maxPerConnection,
-            }),
-          ];
-        }
-        const requestId = `${extra.connectionId}:${id}`;
-        return withRequestLogger({ requestId }, async () => {
-          const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
-            ...ctx,
-            req: extra.request,
-            socket: extra.socket,
-            params: payload,
-          });
-          // The client's mistakes (syntax, limits, variables, sign-in, rate) answer this operation; anything
-          // else is the server's and closes the connection (4500), as graphql-ws does.
-          try {
-            const document: DocumentNode = parse(payload.query);
-            const errors = validate(schema, document);
-            if (errors.length) return [...errors];
-            const contextValue = await contextFactory();
-            const rootValue: Enveloped = { execute, subscribe, requestId };
-            return { schema, operationName: payload.operationName, document, variableValues: payload.variables, contextValue, rootValue };
-          } catch (error) {
-            if (error instanceof GraphQLError) return [error];
-            throw error;
-          }
-        });
-      },
+      onConnect: connectHandler(options),
+      onSubscribe: subscribeHandler(options),
       onClose: (ctx) => clearTimeout((ctx.extra as ConnectionContext).expiryTimer),
     },
     wss,
   );
   wss.on('error', (err) => logger.error('WebSocket server error', { err }));
-
   return {
     wss,
-    /** Asks every client to close (1001) and cuts those that have not within `waitMs`. */
     async close(waitMs: number) {
-      const closed = [...wss.clients].map(
-        (client: WebSocket) =>
-          new Promise<void>((resolve) => {
-            if (client.readyState === client.CLOSED) return resolve();
-            client.once('close', () => resolve());
-            client.close(1001, 'Server shutting down');
-          }),
-      );
-      const timer = setTimeout(
-        () => {
-          for (const client of wss.clients) client.terminate();
-        },
-        Math.max(0, waitMs),
-      );
-      await Promise.all(closed);
-      clearTimeout(timer);
+      await closeAll(wss, waitMs);
       await cleanup.dispose();
     },
   };

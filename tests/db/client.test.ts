@@ -1,4 +1,4 @@
-/** The Prisma client honours the seed's URL parameters: connection_limit sizes its pool. */
+/** The Prisma client honours Prisma's URL parameters: connection_limit sizes its pool. */
 import { createPrismaClient } from '../../src/db/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 

@@ -1,4 +1,4 @@
-/** The Prisma → client error table (seed 3.5.8), against real constraint failures and as plain logic. */
+/** The Prisma → client error table , against real constraint failures and as plain logic. */
 import { Prisma } from '../../src/generated/prisma/client';
 import { fieldsFromIndexName, toClientError } from '../../src/db/errors';
 import { logger } from '../../src/logger';
@@ -30,7 +30,6 @@ describe('database failures mapped to client errors', () => {
     expect((error as Prisma.PrismaClientKnownRequestError).code).toBe('P2002');
     expect(toClientError(error)).toEqual({
       code: 'CONFLICT',
-      httpStatus: 409,
       message: 'Duplicate entry on clerkId: a record with this value already exists',
       fields: ['clerkId'],
     });
@@ -39,7 +38,7 @@ describe('database failures mapped to client errors', () => {
   it('duplicate email → P2002 → CONFLICT naming email', async () => {
     const user = await createUser(db.prisma);
     const error = await failure(createUser(db.prisma, { email: user.email }));
-    expect(toClientError(error)).toMatchObject({ code: 'CONFLICT', httpStatus: 409, fields: ['email'] });
+    expect(toClientError(error)).toMatchObject({ code: 'CONFLICT', fields: ['email'] });
     expect(toClientError(error).message).toContain('email');
   });
 
@@ -64,7 +63,6 @@ describe('database failures mapped to client errors', () => {
     expect((error as Prisma.PrismaClientKnownRequestError).code).toBe('P2003');
     expect(toClientError(error)).toEqual({
       code: 'BAD_USER_INPUT',
-      httpStatus: 400,
       message: 'Invalid reference: the related record does not exist',
     });
   });
@@ -72,7 +70,7 @@ describe('database failures mapped to client errors', () => {
   it('updating a missing record → P2025 → NOT_FOUND', async () => {
     const error = await failure(db.prisma.run.update({ where: { id: '00000000-0000-4000-8000-000000000000' }, data: { currentStage: 1 } }));
     expect((error as Prisma.PrismaClientKnownRequestError).code).toBe('P2025');
-    expect(toClientError(error)).toEqual({ code: 'NOT_FOUND', httpStatus: 404, message: 'Run not found' });
+    expect(toClientError(error)).toEqual({ code: 'NOT_FOUND', message: 'Run not found' });
   });
 
   it('a missing table → P2021 → internal error, with a log line that names npm run db:migrate', async () => {
@@ -84,7 +82,7 @@ describe('database failures mapped to client errors', () => {
     try {
       const error = await failure(db.prisma.stageOutput.findMany());
       expect((error as Prisma.PrismaClientKnownRequestError).code).toBe('P2021');
-      expect(toClientError(error)).toEqual({ code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, message: 'Internal server error' });
+      expect(toClientError(error)).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
       expect(lines.join('\n')).toMatch(/not migrated.*npm run db:migrate/);
     } finally {
       spy.mockRestore();
@@ -113,7 +111,7 @@ describe('the table as logic', () => {
   it('never sends details of unknown Prisma errors or plain exceptions, and logs them', () => {
     for (const error of [known('P2034'), new Error('connection refused to 10.0.0.5 as admin'), 'a string']) {
       const mapped = toClientError(error);
-      expect(mapped).toEqual({ code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, message: 'Internal server error' });
+      expect(mapped).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
       expect(JSON.stringify(mapped)).not.toMatch(/secret|10\.0\.0\.5|app\.ts/);
     }
     expect(logger.error).toHaveBeenCalledTimes(3);

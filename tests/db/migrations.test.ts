@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from '../../src/db/paths';
-import { createMigration, readMigrationStatus, withMigrationEngine } from '../../src/db/migrations';
+import { createMigration, readMigrationStatus, withMigrationEngine } from '../../src/db/migrate';
 import { runScript } from '../helpers/cli';
 import { createEmptyDatabase } from '../helpers/database';
 
@@ -15,7 +15,7 @@ const INIT = '20250121000000_init';
 const RUN_EVENTS = '20261125080554_run_events';
 const RATE_LIMITS = '20261125173556_rate_limits';
 const ALL = [INIT, RUN_EVENTS, RATE_LIMITS];
-/** Models added after the seed, each by its own later migration. */
+/** Models added after the initial schema, each by its own later migration. */
 const LATER_MODELS = ['RateLimitCounter'];
 let scratch: string;
 const databases: Array<{ drop(): Promise<void> }> = [];
@@ -62,7 +62,7 @@ it('the committed migrations produce exactly schema.prisma (the engine’s diff 
   expect(await readdir(MIGRATIONS_DIR)).toEqual([...ALL, 'migration_lock.toml']);
 });
 
-/** schema.prisma as the seed defines it: without the models later migrations add. */
+/** schema.prisma as the init migration created it: without the models later migrations add. */
 async function seedSchema(): Promise<string> {
   const file = path.join(scratch, `seed-schema-${Date.now()}.prisma`);
   let schema = await readFile(SCHEMA_PATH, 'utf8');
@@ -75,7 +75,7 @@ async function seedSchema(): Promise<string> {
   return file;
 }
 
-it('the init migration is the engine’s SQL for the seed’s schema, diffed from an empty database', async () => {
+it('the init migration is the engine’s SQL for the initial schema, diffed from an empty database', async () => {
   const db = await emptyDatabase();
   const fromEmpty = await withMigrationEngine(db.url, (engine) => engine.diffScript('empty', 'schema'), { schemaPath: await seedSchema() });
   expect((await readFile(path.join(MIGRATIONS_DIR, INIT, 'migration.sql'), 'utf8')).trim()).toBe(fromEmpty);

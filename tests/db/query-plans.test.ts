@@ -1,10 +1,10 @@
 /**
- * Seed 3.5.12's five query patterns on the 10k-run demo data set, written as the API runs them (always
+ * The five benchmark query patterns (list runs, run with cards, starred count, by company, by status) on the 10k-run demo data set, written as the API runs them (always
  * scoped to the signed-in user), must be served by indexes: EXPLAIN shows index scans and never a
  * sequential scan of Run or OpportunityCard. Prints which index serves each pattern.
  */
 import pg from 'pg';
-import { seedDemoData } from '../../prisma/seed';
+import { seedDemoData } from '../../src/db/seed';
 import { createPrismaClient, type Database } from '../../src/db/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await db.drop();
-  process.stdout.write(`\nindexes serving seed 3.5.12's query patterns (10k runs):\n${served.join('\n')}\n`);
+  process.stdout.write(`\nindexes serving the five benchmark query patterns (10k runs):\n${served.join('\n')}\n`);
 });
 
 /** A client that records the SQL Prisma sends, with its parameters, to EXPLAIN exactly that. */
@@ -51,8 +51,8 @@ async function explain(run: () => Promise<unknown>): Promise<PlanNode[]> {
     const plans: PlanNode[] = [];
     for (const { sql, params } of statements) {
       if (!/^\s*SELECT/i.test(sql)) continue;
-      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-      plans.push((rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan);
+      const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+      plans.push(rows[0]!['QUERY PLAN'][0]!.Plan);
     }
     return plans;
   } finally {

@@ -1,4 +1,4 @@
-/** The migrated schema behaves as the seed specifies: cascades, indexes, constraints. */
+/** The migrated schema behaves as designed: cascades, indexes, constraints. */
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createCompletedRun, createUser } from '../helpers/fixtures';
 
@@ -55,7 +55,7 @@ describe('cascading deletes', () => {
 });
 
 describe('indexes', () => {
-  it('has exactly the indexes the seed declares (plus primary keys)', async () => {
+  it('has exactly the indexes schema.prisma declares (plus primary keys)', async () => {
     const { rows } = await db.sql.query<{ tablename: string; indexname: string; indexdef: string }>(
       `SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'
        ORDER BY tablename, indexname`,
@@ -92,7 +92,7 @@ describe('indexes', () => {
     });
   });
 
-  it('stores the seed’s snake_case card columns and markdown as text, JSON as jsonb', async () => {
+  it('stores the snake_case card columns and markdown as text, JSON as jsonb', async () => {
     const { rows } = await db.sql.query<{ table_name: string; column_name: string; data_type: string }>(
       `SELECT table_name, column_name, data_type FROM information_schema.columns
        WHERE table_schema = 'public' AND column_name IN ('why_now', 'target_segment', 'quick_win', 'markdownOutput', 'jsonOutput', 'inspiration1Elements')

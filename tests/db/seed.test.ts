@@ -1,5 +1,5 @@
-/** prisma/seed.ts: the seed's data exactly, idempotent; the demo data set deterministic and shaped like a product. */
-import { DEMO_USERS, SEED_RUN_ID, SEED_USER, seedDemoData } from '../../prisma/seed';
+/** src/db/seed.ts: the seed's data exactly, idempotent; the demo data set deterministic and shaped like a product. */
+import { DEMO_USERS, SEED_RUN_ID, SEED_USER, seedDemoData } from '../../src/db/seed';
 import { runScript } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
@@ -57,7 +57,7 @@ describe('demo data (npm run db:seed -- --runs N)', () => {
 
   it('inserts N runs over 100 users with the shape of a real product, in bulk', async () => {
     const result = await seedDemoData(db.url, RUNS);
-    const stats = await db.sql.query(`
+    const stats = await db.sql.query<Record<string, number>>(`
       SELECT count(*)::int AS runs,
              count(DISTINCT "userId")::int AS users,
              count(DISTINCT "companyId")::int AS companies,
@@ -70,21 +70,21 @@ describe('demo data (npm run db:seed -- --runs N)', () => {
              count(*) FILTER (WHERE status = 'FAILED' AND "errorMessage" IS NULL)::int AS failed_without_message,
              extract(day FROM max("createdAt") - min("createdAt"))::int AS days
       FROM "Run"`);
-    const s = stats.rows[0];
+    const s = stats.rows[0]!;
     expect(s).toMatchObject({ runs: RUNS, users: DEMO_USERS, companies: 25, bad_completed: 0, bad_pending: 0, failed_without_message: 0 });
     expect(s.days).toBeGreaterThan(350);
-    expect(s.completed / RUNS).toBeCloseTo(0.8, 1);
+    expect(s.completed! / RUNS).toBeCloseTo(0.8, 1);
     for (const status of ['failed', 'running', 'pending']) expect(s[status]).toBeGreaterThan(0);
 
-    const cards = await db.sql.query(`
+    const cards = await db.sql.query<Record<string, number>>(`
       SELECT count(*)::int AS cards, avg(starred::int)::float AS starred_share,
              count(*) FILTER (WHERE r.status <> 'COMPLETED')::int AS cards_of_unfinished,
              count(*) FILTER (WHERE c."userId" <> r."userId")::int AS foreign_owner
       FROM "OpportunityCard" c JOIN "Run" r ON r.id = c."runId"`);
-    expect(cards.rows[0]).toMatchObject({ cards: s.completed * 5, cards_of_unfinished: 0, foreign_owner: 0 });
-    expect(cards.rows[0].starred_share).toBeCloseTo(0.2, 1);
+    expect(cards.rows[0]).toMatchObject({ cards: s.completed! * 5, cards_of_unfinished: 0, foreign_owner: 0 });
+    expect(cards.rows[0]!.starred_share).toBeCloseTo(0.2, 1);
 
-    const children = await db.sql.query(`
+    const children = await db.sql.query<Record<string, number>>(`
       SELECT
         (SELECT count(*) FROM "Run" r WHERE (r.status = 'COMPLETED' OR r."currentStage" > 1)
             AND NOT EXISTS (SELECT 1 FROM "InspirationReport" i WHERE i."runId" = r.id))::int AS missing_reports,
@@ -94,12 +94,12 @@ describe('demo data (npm run db:seed -- --runs N)', () => {
         (SELECT count(*) FROM "StageOutput" o JOIN "Run" r ON r.id = o."runId"
             WHERE o."stageNumber" > CASE WHEN r.status = 'COMPLETED' THEN 5 ELSE r."currentStage" - 1 END)::int AS outputs_ahead`);
     expect(children.rows[0]).toMatchObject({ missing_reports: 0, early_reports: 0, outputs_ahead: 0 });
-    expect(children.rows[0].min_markdown).toBeGreaterThan(2000);
-    expect(children.rows[0].max_json).toBeLessThan(200);
+    expect(children.rows[0]!.min_markdown).toBeGreaterThan(2000);
+    expect(children.rows[0]!.max_json).toBeLessThan(200);
 
     expect(result).toEqual({
       runs: RUNS,
-      cards: cards.rows[0].cards,
+      cards: cards.rows[0]!.cards,
       reports: await db.prisma.inspirationReport.count(),
       outputs: await db.prisma.stageOutput.count(),
     });

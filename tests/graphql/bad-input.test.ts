@@ -146,7 +146,9 @@ function sweepCases(): Case[] {
         const declarations = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
         const argumentList = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
         const document = `${operation} Sweep${declarations ? `(${declarations})` : ''} { ${field.name}${argumentList ? `(${argumentList})` : ''} ${selectionFor(field)} }`;
-        const base = Object.fromEntries(field.args.map((arg) => [arg.name, valid(arg)]).filter(([, value]) => value !== undefined));
+        const base: Record<string, unknown> = Object.fromEntries(
+          field.args.map((arg): [string, unknown] => [arg.name, valid(arg)]).filter(([, value]) => value !== undefined),
+        );
         const values: Array<[string, unknown]> = badValuesFor(target.type, target.name).map((value) => [JSON.stringify(value), value]);
         // Each field of an input object too.
         const inputType = getNamedType(target.type);

@@ -1,7 +1,7 @@
 /** 1,000 concurrent subscriptions on one instance all receive the terminal state of their runs (completeness, not timing). */
 import { RunProgressDocument } from './generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
-import { subscribeWs, wsClient, type Subscription } from '../helpers/subscriptions';
+import { subscribeWs, wsClient, type Subscription, disposeAll } from '../helpers/subscriptions';
 import type { Client } from 'graphql-ws';
 
 const USERS = 10;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   api = await startApi({ WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '100', MAX_SUBSCRIPTIONS_PER_USER: '100' });
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await disposeAll(clients);
   await api.close();
 });
 

@@ -54,7 +54,13 @@ it('with --fail-rate 1 every run fails at some stage with an error message, and 
   const { userId } = await api.signIn();
   await Promise.all(Array.from({ length: 5 }, () => createRun(api.db.prisma, userId)));
   expect((await simulate(['--delay', '5', '--fail-rate', '1'])).code).toBe(0);
-  const { rows } = await api.db.sql.query(
+  const { rows } = await api.db.sql.query<{
+    status: string;
+    stage: number;
+    errorMessage: string | null;
+    completedAt: Date | null;
+    outputs: number;
+  }>(
     `SELECT r.status, r."currentStage" AS stage, r."errorMessage", r."completedAt",
             (SELECT count(*)::int FROM "StageOutput" o WHERE o."runId" = r.id) AS outputs
      FROM "Run" r WHERE r."userId" = $1`,

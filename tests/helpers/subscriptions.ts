@@ -91,8 +91,8 @@ export function subscribeWs<T, V>(client: Client, document: TypedDocumentString<
       { query: document.toString(), variables: variables as Record<string, unknown> },
       {
         next: (m) => sink.next(m as Message<T>),
-        error: sink.error,
-        complete: sink.complete,
+        error: (e) => sink.error(e),
+        complete: () => sink.complete(),
       },
     ),
   );
@@ -106,8 +106,8 @@ export function subscribeSse<T, V>(baseUrl: string, token: string, document: Typ
       { query: document.toString(), variables: variables as Record<string, unknown> },
       {
         next: (m) => sink.next(m as Message<T>),
-        error: sink.error,
-        complete: sink.complete,
+        error: (e) => sink.error(e),
+        complete: () => sink.complete(),
       },
     );
     return () => {
@@ -132,7 +132,7 @@ export function rawConnect(
     let acked = false;
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload })));
     socket.on('message', (data) => {
-      if ((JSON.parse(String(data)) as { type: string }).type !== 'connection_ack') return;
+      if ((JSON.parse(Buffer.from(data as Buffer).toString('utf8')) as { type: string }).type !== 'connection_ack') return;
       acked = true;
       if (closeAfterAck) socket.close(1000, 'done');
     });
@@ -140,3 +140,6 @@ export function rawConnect(
     socket.on('error', reject);
   });
 }
+
+/** Closes every client (graphql-ws' dispose may or may not return a promise). */
+export const disposeAll = (clients: readonly Client[]) => Promise.all(clients.map((client) => Promise.resolve(client.dispose())));

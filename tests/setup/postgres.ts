@@ -30,7 +30,7 @@ function migrateWithCli(databaseUrl: string): void {
 
 export async function startTestPostgres(): Promise<TestPostgres> {
   let adminUrl = process.env.TEST_DATABASE_URL;
-  let stopServer = async () => undefined as void;
+  let stopServer = () => Promise.resolve();
   if (adminUrl) {
     process.stdout.write(`\ntests use TEST_DATABASE_URL ${maskUrl(adminUrl)}\n`);
   } else {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig, SETTINGS } from '../../src/config';
 import { maskUrl, parsePoolSettings, withDatabase } from '../../src/db/url';
-import { migrationFolderName } from '../../src/db/migrations';
+import { migrationFolderName } from '../../src/db/migrate';
 import { parseRunEvent } from '../../src/db/events';
 import { credentialsFrom } from '../../src/auth/authenticate';
 
@@ -90,13 +90,11 @@ describe('database URLs', () => {
       connectionString: 'postgresql://u:p@h:6432/db?sslmode=require',
       max: 1,
       connectionTimeoutMillis: 20_000,
-      pgbouncer: true,
       schema: undefined,
     });
     expect(parsePoolSettings('postgresql://u@h/db?schema=tenant')).toMatchObject({
       max: 10,
       connectionTimeoutMillis: 10_000,
-      pgbouncer: false,
       schema: 'tenant',
     });
   });
@@ -172,9 +170,9 @@ describe('the README’s configuration table', () => {
             .trim(),
         ),
       );
-    const documented = Object.fromEntries(
-      rows.map(([name, fallback, meaning]) => [name, { default: fallback === '(unset)' ? '' : fallback, description: meaning }]),
-    );
+    const documented: Record<string, { default: string; description: string }> = {};
+    for (const [name = '', fallback = '', meaning = ''] of rows)
+      documented[name] = { default: fallback === '(unset)' ? '' : fallback, description: meaning };
     const declared = Object.fromEntries(
       Object.entries(SETTINGS).map(([name, s]) => [name, { default: s.default, description: s.description }]),
     );

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { runStatement } from './admin';
-import { parsePoolSettings } from './url';
+import { runStatement } from '../admin';
+import { parsePoolSettings } from '../url';
 
 /**
  * pg clients for the engine only. Its schema introspection reads catalog columns of PostgreSQL's internal
@@ -25,9 +25,11 @@ class CatalogReadingClient extends pg.Client {
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === 'function') {
-      args[last] = (error: Error | null, result?: pg.QueryResult) => callback(error, asText(result));
+      const done = callback as (error: Error | null, result?: pg.QueryResult) => void;
+      args[last] = (error: Error | null, result?: pg.QueryResult) => done(error, asText(result));
     }
-    const pending = (super.query as (...a: unknown[]) => unknown)(...args);
+    const query = super.query.bind(this) as (...a: unknown[]) => unknown;
+    const pending = query(...args);
     return (pending instanceof Promise ? pending.then(asText) : pending) as never;
   }
 }
@@ -52,10 +54,20 @@ type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
  * (as the native engine sends it), which also makes a failing migration roll back as a unit.
  */
 function wholeScripts(adapter: PgAdapter): PgAdapter {
-  const raiseAsAdapterError = (adapter as unknown as { onError(error: unknown): never }).onError.bind(adapter);
+  const internals = adapter as unknown as { onError?: (error: unknown) => never; executeScript?: unknown; underlyingDriver?: unknown };
+  if (
+    typeof internals.onError !== 'function' ||
+    typeof internals.executeScript !== 'function' ||
+    typeof internals.underlyingDriver !== 'function'
+  ) {
+    throw new Error(
+      "A Prisma upgrade broke src/db/migrate/adapter.ts: @prisma/adapter-pg's adapter no longer has onError(), executeScript() and underlyingDriver()",
+    );
+  }
+  const raiseAsAdapterError = internals.onError.bind(adapter);
   adapter.executeScript = async (script: string) => {
     try {
-      await (adapter.underlyingDriver() as pg.Pool).query(script);
+      await adapter.underlyingDriver().query(script);
     } catch (error) {
       raiseAsAdapterError(error);
     }
