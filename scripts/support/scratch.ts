@@ -6,7 +6,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { exportSPKI, generateKeyPair } from 'jose';
@@ -14,6 +13,7 @@ import { signSessionToken } from '../../src/auth/dev-keys';
 import { PROJECT_ROOT } from '../../src/config';
 import { runStatement, withClient } from '../../src/db/admin';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { freePort } from '../../src/db/free-port';
 import { withDatabase } from '../../src/db/url';
 
 export interface ScratchDatabase {
@@ -86,16 +86,6 @@ export interface ServerProcess {
   rss(): number | undefined;
   output(): string;
   stop(): Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** `npm start` in production mode, in its own process, on a free port; resolves once /ready answers 200. */

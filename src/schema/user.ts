@@ -1,7 +1,7 @@
 /** User: the signed-in person, reached only as `me`; its lists are the signed-in user's own. */
 import { builder } from './builder';
 import { ownerOf } from './owner';
-import { countRuns, listRuns, RunConnection, runListArgs } from './run';
+import { countRuns, ownRuns, RunConnection } from './run';
 
 export const User = builder.prismaObject('User', {
   description: 'The signed-in user',
@@ -11,17 +11,7 @@ export const User = builder.prismaObject('User', {
     email: t.exposeString('email'),
     name: t.exposeString('name', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    runs: t.prismaConnection(
-      {
-        type: 'Run',
-        cursor: 'id',
-        description: 'Your runs, newest first',
-        args: runListArgs,
-        totalCount: (_user, args, ctx) => countRuns(ctx, ownerOf(ctx), args),
-        resolve: (query, _user, args, ctx) => listRuns(ctx, ownerOf(ctx), args, query),
-      },
-      RunConnection,
-    ),
+    runs: t.prismaConnection(ownRuns, RunConnection),
     // Counted through the (userId, …) indexes; Prisma's relation _count would aggregate the whole table.
     runCount: t.int({ resolve: (_user, _args, ctx) => countRuns(ctx, ownerOf(ctx), {}) }),
     starredCardCount: t.int({

@@ -15,6 +15,8 @@ const INIT = '20250121000000_init';
 const RUN_EVENTS = '20261125080554_run_events';
 const RATE_LIMITS = '20261125173556_rate_limits';
 const ALL = [INIT, RUN_EVENTS, RATE_LIMITS];
+/** The tables of a fully migrated database. */
+const MIGRATED_TABLES = ['InspirationReport', 'OpportunityCard', 'RateLimitCounter', 'Run', 'StageOutput', 'User', '_prisma_migrations'];
 /** Models added after the initial schema, each by its own later migration. */
 const LATER_MODELS = ['RateLimitCounter'];
 let scratch: string;
@@ -101,15 +103,7 @@ it('db:migrate applies the migrations into Prisma’s _prisma_migrations table, 
   const again = await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
   expect(again.stdout).toContain('No pending migrations.');
 
-  expect(await tableNames(db.url)).toEqual([
-    'InspirationReport',
-    'OpportunityCard',
-    'RateLimitCounter',
-    'Run',
-    'StageOutput',
-    'User',
-    '_prisma_migrations',
-  ]);
+  expect(await tableNames(db.url)).toEqual(MIGRATED_TABLES);
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   const { rows } = await client.query(
@@ -212,15 +206,7 @@ it('db:reset (development) drops everything, re-applies every migration and load
     const reset = await runScript('scripts/migrate.ts', ['reset'], { DATABASE_URL: db.url, NODE_ENV: 'development' });
     expect(reset.code).toBe(0);
     expect(reset.stdout).toContain(`Database reset; applied: ${ALL.join(', ')}`);
-    expect(await tableNames(db.url)).toEqual([
-      'InspirationReport',
-      'OpportunityCard',
-      'RateLimitCounter',
-      'Run',
-      'StageOutput',
-      'User',
-      '_prisma_migrations',
-    ]);
+    expect(await tableNames(db.url)).toEqual(MIGRATED_TABLES);
     const { rows } = await client.query(`SELECT "clerkId" FROM "User"`);
     expect(rows).toEqual([{ clerkId: 'test_user_123' }]);
   } finally {

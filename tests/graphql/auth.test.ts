@@ -6,25 +6,24 @@ import os from 'node:os';
 import { generateKeyPair } from 'jose';
 import { signDevToken } from '../../src/auth/dev-keys';
 import { MeDocument } from './generated/graphql';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startApi, type ApiFixture } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { codesOf, dataOf, execute } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { createSigner, signWith, unsignedToken, type TestSigner } from '../helpers/tokens';
+import { signWith, unsignedToken, type TestSigner } from '../helpers/tokens';
 
 const APP_ORIGIN = 'https://app.example.com';
 let db: TestDatabase;
 let signer: TestSigner;
 let server: TestServer;
 
+let api: ApiFixture;
+
 beforeAll(async () => {
-  db = await createTestDatabase();
-  signer = await createSigner();
-  server = await startTestServer(db.url, { CLERK_JWT_KEY: signer.publicKeyPem, CLERK_AUTHORIZED_PARTIES: APP_ORIGIN });
+  api = await startApi({ CLERK_AUTHORIZED_PARTIES: APP_ORIGIN });
+  ({ db, signer, server } = api);
 });
-afterAll(async () => {
-  await server.close();
-  await db.drop();
-});
+afterAll(() => api.close());
 
 const me = (token?: string, headers?: Record<string, string>) => execute(server.url, MeDocument, {}, { token, headers });
 

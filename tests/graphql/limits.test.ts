@@ -5,29 +5,23 @@
  */
 import { getIntrospectionQuery } from 'graphql';
 import WebSocket from 'ws';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startApi, type ApiFixture } from '../helpers/api';
 import { createCompletedRun } from '../helpers/fixtures';
 import { codesOf, dataOf, postQuery } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { createSigner, type TestSigner } from '../helpers/tokens';
 
-let db: TestDatabase;
-let signer: TestSigner;
+let api: ApiFixture;
 let production: TestServer;
 let token: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  signer = await createSigner();
-  production = await startTestServer(db.url, { NODE_ENV: 'production', CLERK_JWT_KEY: signer.publicKeyPem });
-  token = await signer.sign({ sub: 'user_limits' });
+  api = await startApi({ NODE_ENV: 'production' });
+  production = api.server;
+  token = await api.signer.sign({ sub: 'user_limits' });
   const { me } = dataOf(await postQuery(production.url, '{ me { id } }', { token })) as { me: { id: string } };
-  await createCompletedRun(db.prisma, me.id);
+  await createCompletedRun(api.db.prisma, me.id);
 });
-afterAll(async () => {
-  await production.close();
-  await db.drop();
-});
+afterAll(() => api.close());
 
 /** `query { __typename ...F0 }` where each fragment spreads the next one `fanOut` times, `levels` deep. */
 function fragmentFanOut(levels: number, fanOut = 10): string {
@@ -172,9 +166,9 @@ describe('production surface', () => {
   });
 
   it('GRAPHQL_INTROSPECTION=true turns introspection back on (with a token)', async () => {
-    const open = await startTestServer(db.url, {
+    const open = await startTestServer(api.db.url, {
       NODE_ENV: 'production',
-      CLERK_JWT_KEY: signer.publicKeyPem,
+      CLERK_JWT_KEY: api.signer.publicKeyPem,
       GRAPHQL_INTROSPECTION: 'true',
     });
     try {

@@ -2,10 +2,11 @@
 import { MeDocument, RunsDocument } from './generated/graphql';
 import { printSchemaSDL } from '../../src/schema';
 import { runScript } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startApi, type ApiFixture } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { codesOf, execute } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { createSigner, type TestSigner } from '../helpers/tokens';
+import type { TestSigner } from '../helpers/tokens';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -14,16 +15,16 @@ let signer: TestSigner;
 let production: TestServer;
 let development: TestServer;
 
+let api: ApiFixture;
+
 beforeAll(async () => {
-  db = await createTestDatabase();
-  signer = await createSigner();
-  production = await startTestServer(db.url, { NODE_ENV: 'production', CLERK_JWT_KEY: signer.publicKeyPem });
+  api = await startApi({ NODE_ENV: 'production' });
+  ({ db, signer, server: production } = api);
   development = await startTestServer(db.url, { NODE_ENV: 'development', CLERK_JWT_KEY: signer.publicKeyPem });
 });
 afterAll(async () => {
-  await production.close();
   await development.close();
-  await db.drop();
+  await api.close();
 });
 
 describe('an unexpected failure (the Run table is missing)', () => {

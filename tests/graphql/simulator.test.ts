@@ -6,7 +6,6 @@ import { RunProgressWithOutputsDocument } from './generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
 import { runScript } from '../helpers/cli';
 import { createRun } from '../helpers/fixtures';
-import { subscribeWs, wsClient } from '../helpers/subscriptions';
 
 let api: ApiFixture;
 beforeAll(async () => {
@@ -75,12 +74,8 @@ it('with --fail-rate 1 every run fails at some stage with an error message, and 
 });
 
 it('a subscriber watches a simulated run go through every stage to COMPLETED with its cards', async () => {
-  const { token, userId } = await api.signIn();
-  const run = await createRun(api.db.prisma, userId);
-  const client = wsClient(api.server.wsUrl, token);
+  const { client, sub } = await api.followNewRun(RunProgressWithOutputsDocument);
   try {
-    const sub = subscribeWs(client, RunProgressWithOutputsDocument, { id: run.id });
-    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
     expect((await simulate(['--delay', '150', '--fail-rate', '0'])).code).toBe(0);
     await sub.ended;
     const progress = sub.messages.map((m) => `${m.data!.runUpdated.status}:${m.data!.runUpdated.currentStage}`);

@@ -26,6 +26,12 @@ afterAll(async () => {
   await api.close();
 });
 
+/** Alice starts a run through the API of the server at `url`. */
+async function createRunThroughApi(url: string, companyName: string) {
+  const input = { companyId: 'acme', companyName, documentName: 'b.pdf', documentUrl: 'https://x.test/b.pdf' };
+  return dataOf(await execute(url, CreateRunDocument, { input }, { token: alice.token })).createRun;
+}
+
 function client(token: string, url = api.server.wsUrl): Client {
   const created = wsClient(url, token);
   clients.push(created);
@@ -165,16 +171,7 @@ describe('runsUpdated', () => {
     );
     const sqlRun = rows[0]!.id;
     await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.companyName === 'Acme by SQL');
-    const created = dataOf(
-      await execute(
-        api.server.url,
-        CreateRunDocument,
-        {
-          input: { companyId: 'acme', companyName: 'Acme by API', documentName: 'b.pdf', documentUrl: 'https://x.test/b.pdf' },
-        },
-        { token: alice.token },
-      ),
-    ).createRun;
+    const created = await createRunThroughApi(api.server.url, 'Acme by API');
     await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.id === created.id);
     await pipeline(sqlRun, 'RUNNING', 2);
     await sub.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.status === 'RUNNING');
@@ -210,16 +207,7 @@ describe('across instances and connection loss', () => {
     try {
       const dash = subscribeWs(client(alice.token, second.wsUrl), DashboardDocument, {});
       await watchersReach(second.events, 1);
-      const created = dataOf(
-        await execute(
-          api.server.url,
-          CreateRunDocument,
-          {
-            input: { companyId: 'multi', companyName: 'Via instance 1', documentName: 'c.pdf', documentUrl: 'https://x.test/c.pdf' },
-          },
-          { token: alice.token },
-        ),
-      ).createRun;
+      const created = await createRunThroughApi(api.server.url, 'Via instance 1');
       await dash.waitFor((m) => (m.data as { runsUpdated: { id: string } } | undefined)?.runsUpdated.id === created.id);
       const progress = subscribeWs(client(alice.token, second.wsUrl), RunProgressDocument, { id: created.id });
       await progress.waitFor((m) => m.data?.runUpdated.status === 'PENDING');

@@ -1,5 +1,8 @@
 /** One file's API fixture: a database, a server on it and a signer; users are created as the API creates them. */
-import { MeDocument } from '../graphql/generated/graphql';
+import type { Client } from 'graphql-ws';
+import { MeDocument, type TypedDocumentString } from '../graphql/generated/graphql';
+import { createRun } from './fixtures';
+import { subscribeWs, wsClient, type Subscription } from './subscriptions';
 import { createTestDatabase, type TestDatabase } from './database';
 import { dataOf, execute } from './graphql';
 import { startTestServer, type TestServer } from './server';
@@ -11,6 +14,11 @@ export interface ApiFixture {
   signer: TestSigner;
   /** Signs a new user in through the API; returns its token and database id. */
   signIn(clerkId?: string): Promise<{ token: string; userId: string }>;
+  /**
+   * A new user's new PENDING run, followed over graphql-ws with `document` (its first state received).
+   * The caller disposes of `client`.
+   */
+  followNewRun<T>(document: TypedDocumentString<T, { id: string }>): Promise<{ client: Client; run: { id: string }; sub: Subscription<T> }>;
   close(): Promise<void>;
 }
 
@@ -18,14 +26,23 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiFixture>
   const db = await createTestDatabase();
   const signer = await createSigner();
   const server = await startTestServer(db.url, { CLERK_JWT_KEY: signer.publicKeyPem, ...env });
+  const signIn = async (clerkId?: string) => {
+    const token = await signer.sign({ sub: clerkId, expiresIn: 3600 });
+    const { me } = dataOf(await execute(server.url, MeDocument, {}, { token }));
+    return { token, userId: me.id };
+  };
   return {
     db,
     server,
     signer,
-    async signIn(clerkId) {
-      const token = await signer.sign({ sub: clerkId, expiresIn: 3600 });
-      const { me } = dataOf(await execute(server.url, MeDocument, {}, { token }));
-      return { token, userId: me.id };
+    signIn,
+    async followNewRun<T>(document: TypedDocumentString<T, { id: string }>) {
+      const { token, userId } = await signIn();
+      const run = await createRun(db.prisma, userId);
+      const client = wsClient(server.wsUrl, token);
+      const sub = subscribeWs(client, document, { id: run.id });
+      await sub.waitFor((m) => (m.data as { runUpdated?: { status: string } } | null | undefined)?.runUpdated?.status === 'PENDING');
+      return { client, run, sub };
     },
     async close() {
       await server.close();

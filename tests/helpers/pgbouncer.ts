@@ -8,6 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/db/free-port';
 
 export interface PgBouncer {
   /** A URL for `database` through PgBouncer. */
@@ -22,16 +23,6 @@ export function findPgBouncer(): string | undefined {
   }
   const which = spawnSync('which', ['pgbouncer'], { encoding: 'utf8' });
   return which.status === 0 ? which.stdout.trim() : undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {

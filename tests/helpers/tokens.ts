@@ -3,7 +3,8 @@
  * public half as CLERK_JWT_KEY, exactly as production is given Clerk's.
  */
 import { randomUUID } from 'node:crypto';
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
+import { signSessionToken } from '../../src/auth/dev-keys';
 
 export interface TestSigner {
   /** PEM for CLERK_JWT_KEY. */
@@ -31,23 +32,20 @@ export async function createSigner(): Promise<TestSigner> {
   };
 }
 
-export async function signWith(privateKey: CryptoKey, kid: string, claims: TokenClaims): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+/** A Clerk-shaped token signed by `privateKey`, through the project's one signer (src/auth/dev-keys.ts). */
+export function signWith(privateKey: CryptoKey, kid: string, claims: TokenClaims): Promise<string> {
   const sub = claims.sub ?? `user_${randomUUID().slice(0, 12)}`;
-  const email = claims.email === undefined ? `${sub}@example.com` : claims.email;
-  return new SignJWT({
-    ...(email ? { email } : {}),
-    ...(claims.name ? { name: claims.name } : {}),
-    ...(claims.azp ? { azp: claims.azp } : {}),
-    sid: `sess_${randomUUID().slice(0, 8)}`,
-  })
-    .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
-    .setSubject(sub)
-    .setIssuer('https://clerk.example.test')
-    .setIssuedAt(now + (claims.issuedAtIn ?? 0))
-    .setNotBefore(now + (claims.notBeforeIn ?? -5))
-    .setExpirationTime(now + (claims.expiresIn ?? 300))
-    .sign(privateKey);
+  const email = claims.email === undefined ? `${sub}@example.com` : (claims.email ?? undefined);
+  return signSessionToken(privateKey, kid, {
+    sub,
+    email,
+    name: claims.name,
+    azp: claims.azp,
+    issuer: 'https://clerk.example.test',
+    expiresIn: claims.expiresIn ?? 300,
+    notBeforeIn: claims.notBeforeIn,
+    issuedAtIn: claims.issuedAtIn,
+  });
 }
 
 /** An unsigned token (`alg: none`), which must never be accepted. */

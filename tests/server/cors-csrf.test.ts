@@ -5,10 +5,11 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startApi, type ApiFixture } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { dataOf, postQuery } from '../helpers/graphql';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { createSigner, type TestSigner } from '../helpers/tokens';
+import type { TestServer } from '../helpers/server';
+import type { TestSigner } from '../helpers/tokens';
 
 const APP = 'https://app.example.com';
 const EVIL = 'https://evil.example';
@@ -21,18 +22,16 @@ let server: TestServer;
 let token: string;
 let cookie: string;
 
+let api: ApiFixture;
+
 beforeAll(async () => {
-  db = await createTestDatabase();
-  signer = await createSigner();
-  server = await startTestServer(db.url, { NODE_ENV: 'production', CLERK_JWT_KEY: signer.publicKeyPem, CORS_ORIGINS: APP });
+  api = await startApi({ NODE_ENV: 'production', CORS_ORIGINS: APP });
+  ({ db, signer, server } = api);
   token = await signer.sign({ sub: 'user_cors' });
   cookie = `__session=${token}`;
   dataOf(await postQuery(server.url, '{ me { id } }', { token }));
 });
-afterAll(async () => {
-  await server.close();
-  await db.drop();
-});
+afterAll(() => api.close());
 
 const runCount = () => db.prisma.run.count();
 

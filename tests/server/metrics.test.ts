@@ -1,9 +1,7 @@
 /** GET /metrics: Prometheus text with request and GraphQL phase histograms, error counts and live gauges. */
 import { MeDocument, RunProgressDocument, RunsDocument } from '../graphql/generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
-import { createRun } from '../helpers/fixtures';
 import { execute } from '../helpers/graphql';
-import { subscribeWs, wsClient } from '../helpers/subscriptions';
 
 let api: ApiFixture;
 beforeAll(async () => {
@@ -47,12 +45,8 @@ it('times requests by route and status, GraphQL operations and their phases, and
 });
 
 it('shows open WebSocket connections and active subscriptions', async () => {
-  const { token, userId } = await api.signIn();
-  const run = await createRun(api.db.prisma, userId);
-  const client = wsClient(api.server.wsUrl, token);
+  const { client, sub } = await api.followNewRun(RunProgressDocument);
   try {
-    const sub = subscribeWs(client, RunProgressDocument, { id: run.id });
-    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
     const during = await scrape();
     expect(valueOf(during, 'opportunity_websocket_connections')).toBe(1);
     expect(valueOf(during, 'opportunity_subscription_watchers')).toBe(1);
