@@ -19,6 +19,7 @@ import { seedDemoData } from '../src/db/seed';
 import { runCli } from './cli';
 import { ask, load, startBaseline, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
+import { summariseNewestProfile } from './bench/profile';
 import { createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
 const { values } = parseArgs({
@@ -27,6 +28,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     'memory-seconds': { type: 'string', default: '60' },
+    /** Run the measured server under `node --cpu-prof` and summarise where its CPU went. */
+    profile: { type: 'boolean', default: false },
+    /** Only these patterns (names' first words, comma-separated), for a focused profile. */
+    only: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
@@ -34,6 +39,7 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const MEMORY_SECONDS = Number(values['memory-seconds']);
 const CONNECTIONS = [1, 16] as const;
+const PROFILES = path.join(PROJECT_ROOT, 'bench', 'profiles');
 
 /** The user with the most runs, with one of their completed runs and their most used company. */
 async function busiestUser(url: string): Promise<BenchUser> {
@@ -120,7 +126,7 @@ async function measureApi(url: string, token: string, publicKeyPem: string, patt
   } finally {
     await counting.stop();
   }
-  const server = await startServerProcess(apiEnvironment(url, publicKeyPem));
+  const server = await startServerProcess(apiEnvironment(url, publicKeyPem), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : []);
   try {
     const target = { url: server.url, pid: server.pid, headers };
     const rss: ApiResults['rss'] = { idle: server.rss() };
@@ -179,7 +185,8 @@ async function main(): Promise<void> {
     const user = await busiestUser(scratch.url);
     const key = await createSessionKey();
     const token = await key.sign(user.clerkId, 6 * 3600);
-    const patterns = [...benchPatterns(user), FIXED_COST];
+    const only = values.only?.split(',').map((word) => word.trim().toLowerCase());
+    const patterns = [...benchPatterns(user), FIXED_COST].filter((p) => !only || only.some((word) => p.name.toLowerCase().startsWith(word)));
     process.stdout.write(`\nbaseline (pg + node:http):\n`);
     const baseline = await measureBaseline(scratch.url, user, patterns);
     process.stdout.write('API (production server process):\n');
@@ -189,7 +196,11 @@ async function main(): Promise<void> {
       `## ${new Date().toISOString().slice(0, 10)}: ${RUNS.toLocaleString('en')} runs (seeded in ${seedSeconds.toFixed(0)} s), ` +
       `busiest user with ${user.runs} runs\n\n${machine}; PostgreSQL ${scratch.serverVersion}; Node ${process.version}; ` +
       `autocannon ${WARMUP} s warm-up + ${SECONDS} s per cell; answers of the API and the baseline compared equal before timing.`;
-    const report = render(patterns, baseline.measured, api, context);
+    let report = render(patterns, baseline.measured, api, context);
+    if (values.profile) {
+      const { file, rows } = await summariseNewestProfile(PROFILES);
+      report += `\nWhere the API server's CPU went (self time of its busy time, ${path.relative(PROJECT_ROOT, file)}):\n\n${table(['Package or folder', 'Self time'], rows)}\n`;
+    }
     console.log(`\n${report}`);
     const file = path.join(PROJECT_ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-runs-${RUNS}.md`);
     await mkdir(path.dirname(file), { recursive: true });

@@ -5,6 +5,7 @@
  * dev key from `npm run token`.
  */
 import { verifyToken } from '@clerk/backend';
+import { LRUCache } from 'lru-cache';
 import { ConfigError, type AuthConfig } from '../config';
 import { logger } from '../logger';
 import { loadDevKey } from './dev-keys';
@@ -49,7 +50,10 @@ export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Pr
     );
   }
 
+  const verified = new VerifiedTokens();
   return async (token) => {
+    const known = verified.get(token);
+    if (known) return known;
     let data: VerifiedClaims;
     try {
       // The package's exported verifyToken throws a TokenVerificationError (expired, bad signature, azp …).
@@ -62,12 +66,42 @@ export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Pr
       logger.info('rejected session token', { reason });
       throw new AuthenticationError(`Invalid session token: ${reason}`);
     }
-    return {
+    const claims = {
       clerkId: data.sub,
       email: optionalString(data.email),
       name: optionalString(data.name),
       sessionId: optionalString(data.sid),
       expiresAt: data.exp,
     };
+    verified.remember(token, claims);
+    return claims;
   };
+}
+
+/**
+ * Tokens already verified, by their exact text: a client sends the same session token with every request
+ * until it refreshes it, and an RSA verification costs far more than a lookup. An entry is used only until
+ * the token's `exp`, never after (then Clerk's verification decides again), and at most `max` are kept.
+ */
+export class VerifiedTokens {
+  private readonly cache: LRUCache<string, SessionClaims>;
+
+  constructor(
+    max = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.cache = new LRUCache({ max });
+  }
+
+  get(token: string): SessionClaims | undefined {
+    const claims = this.cache.get(token);
+    if (!claims) return undefined;
+    if (claims.expiresAt * 1000 > this.now()) return claims;
+    this.cache.delete(token);
+    return undefined;
+  }
+
+  remember(token: string, claims: SessionClaims): void {
+    if (claims.expiresAt * 1000 > this.now()) this.cache.set(token, claims);
+  }
 }

@@ -19,6 +19,7 @@ import {
   type ValidationContext,
 } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import type { GraphQLLimits } from '../config';
 
 export type LimitName = 'tokens' | 'depth' | 'aliases' | 'directives' | 'cost' | 'bodySize';
@@ -51,30 +52,44 @@ function reportTo(limit: LimitName, max: number) {
   };
 }
 
+/** The cost verdict of one (document, operation, variables): undefined when within the limit. */
+function costVerdict(schema: GraphQLSchema, document: DocumentNode, request: GraphQLParams | undefined, maxCost: number) {
+  const rule = createComplexityRule({
+    context: {},
+    variableValues: request?.variables ?? {},
+    operationName: request?.operationName ?? undefined,
+    maxComplexity: maxCost,
+  });
+  const [error] = validate(schema, document, [rule]);
+  if (!error) return undefined;
+  return error.extensions.code === 'QUERY_COMPLEXITY'
+    ? limitExceeded('cost', `${error.message}: ask for smaller pages or fewer fields`, maxCost)
+    : // Variables the operation cannot run with (a float for an Int, a missing one).
+      new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+}
+
 /**
  * Runs after validation, cached or not. It throws instead of adding to the validation result, because yoga
- * caches that result by document and this verdict depends on the variables.
+ * caches that result by document and this verdict depends on the variables. Verdicts are remembered per parsed
+ * document (yoga hands the same document object for the same text) and per operation and variables: a client
+ * repeating an operation pays for the cost rule once.
  */
 function costLimit(maxCost: number): Plugin {
+  const verdicts = new WeakMap<DocumentNode, LRUCache<string, { error?: GraphQLError }>>();
   return {
     onValidate({ params, context }) {
       const schema = params.schema as GraphQLSchema;
-      const documentAST = params.documentAST as DocumentNode;
+      const document = params.documentAST as DocumentNode;
       return ({ valid }) => {
         if (!valid) return; // report the document's own errors first
         const request = (context as { params?: GraphQLParams }).params;
-        const rule = createComplexityRule({
-          context,
-          variableValues: request?.variables ?? {},
-          operationName: request?.operationName ?? undefined,
-          maxComplexity: maxCost,
-        });
-        const [error] = validate(schema, documentAST, [rule]);
-        if (!error) return;
-        throw error.extensions.code === 'QUERY_COMPLEXITY'
-          ? limitExceeded('cost', `${error.message}: ask for smaller pages or fewer fields`, maxCost)
-          : // Variables the operation cannot run with (a float for an Int, a missing one).
-            new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+        let byRequest = verdicts.get(document);
+        if (!byRequest) verdicts.set(document, (byRequest = new LRUCache({ max: 100 })));
+        const key = `${request?.operationName ?? ''}\u0000${JSON.stringify(request?.variables ?? {})}`;
+        let verdict = byRequest.get(key);
+        if (!verdict) byRequest.set(key, (verdict = { error: costVerdict(schema, document, request, maxCost) }));
+        // A fresh error each time: yoga adds to the errors it sends.
+        if (verdict.error) throw new GraphQLError(verdict.error.message, { extensions: { ...verdict.error.extensions } });
       };
     },
   };
