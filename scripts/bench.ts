@@ -20,7 +20,7 @@ import { runCli } from './cli';
 import { ask, load, startBaseline, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
 import { summariseNewestProfile } from './bench/profile';
-import { createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
+import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
 const { values } = parseArgs({
   options: {
@@ -126,7 +126,10 @@ async function measureApi(url: string, token: string, publicKeyPem: string, patt
   } finally {
     await counting.stop();
   }
-  const server = await startServerProcess(apiEnvironment(url, publicKeyPem), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : []);
+  const server = await startServerProcess(
+    apiEnvironment(url, publicKeyPem),
+    values.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : [],
+  );
   try {
     const target = { url: server.url, pid: server.pid, headers };
     const rss: ApiResults['rss'] = { idle: server.rss() };
@@ -177,6 +180,7 @@ function render(patterns: Pattern[], baseline: Measured, api: ApiResults, contex
 }
 
 async function main(): Promise<void> {
+  build();
   const scratch = await openScratchDatabase(process.env.BENCH_DATABASE_URL, 'bench');
   try {
     const seedStarted = Date.now();
@@ -186,7 +190,9 @@ async function main(): Promise<void> {
     const key = await createSessionKey();
     const token = await key.sign(user.clerkId, 6 * 3600);
     const only = values.only?.split(',').map((word) => word.trim().toLowerCase());
-    const patterns = [...benchPatterns(user), FIXED_COST].filter((p) => !only || only.some((word) => p.name.toLowerCase().startsWith(word)));
+    const patterns = [...benchPatterns(user), FIXED_COST].filter(
+      (p) => !only || only.some((word) => p.name.toLowerCase().startsWith(word)),
+    );
     process.stdout.write(`\nbaseline (pg + node:http):\n`);
     const baseline = await measureBaseline(scratch.url, user, patterns);
     process.stdout.write('API (production server process):\n');

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { withClient } from '../src/db/admin';
 import { runCli } from './cli';
 import {
+  build,
   createSessionKey,
   openScratchDatabase,
   percentiles,
@@ -251,6 +252,7 @@ function report({ load, rss, terminated, lostRuns, notCompleted }: Findings, ser
 }
 
 async function main(): Promise<number> {
+  build();
   const scratch = await openScratchDatabase(process.env.SOAK_DATABASE_URL, 'soak');
   const key = await createSessionKey();
   const server = await startServerProcess({ DATABASE_URL: scratch.url, CLERK_JWT_KEY: key.publicKeyPem, LOG_LEVEL: 'warn' });

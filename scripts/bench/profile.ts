@@ -25,7 +25,13 @@ function ownerOf(node: ProfileNode): string {
   }
   if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
   const src = url.indexOf('/src/');
-  return src >= 0 ? url.slice(src + 1).split('/').slice(0, 2).join('/') : path.basename(url);
+  return src >= 0
+    ? url
+        .slice(src + 1)
+        .split('/')
+        .slice(0, 2)
+        .join('/')
+    : path.basename(url);
 }
 
 /** The newest profile in `dir`, summarised: the share of sampled time each owner spent itself. */

@@ -88,10 +88,26 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** `npm start` in production mode, in its own process, on a free port; resolves once /ready answers 200. */
+/** Compiles the project (`npm run build`, into dist/) as production runs it. */
+export function build(): void {
+  const result = spawnSync(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+/**
+ * The server in production mode, as deployed (the compiled dist/src/main.js: call `build()` first), in its own
+ * process, on a free port; resolves once /ready answers 200.
+ */
 export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
   });

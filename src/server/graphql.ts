@@ -77,7 +77,14 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     graphqlEndpoint: GRAPHQL_PATH,
     context: createContextFactory(dependencies),
     landingPage: false,
-    plugins: [useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }), ...limitPlugins(config.graphql), ...plugins],
+    plugins: [
+      useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
+      ...limitPlugins(config.graphql),
+      ...plugins,
+    ],
+    // The body size is checked before yoga sees the request (src/server/http.ts refuses a body over the limit,
+    // or of unknown length); yoga's own check would stream every body through a counter.
+    maxRequestBodySize: false,
     cors: corsFor(config.corsOrigins),
     graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
