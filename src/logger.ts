@@ -30,7 +30,13 @@ function createBase(level: LogLevel, readable: boolean, destination?: NodeJS.Wri
 
 // Until the configuration is read: everything from info, as JSON.
 let base = createBase('info', false);
-const requestScope = new AsyncLocalStorage<Logger>();
+
+/** A request's fields, and its child logger once something is logged (most requests log nothing). */
+interface RequestScope {
+  fields: Fields;
+  logger?: Logger;
+}
+const requestScope = new AsyncLocalStorage<RequestScope>();
 
 /** Development gets readable lines; anything else JSON, to stdout or to `destination` (tests). */
 export function configureLogger(options: { logLevel: LogLevel; nodeEnv: string }, destination?: NodeJS.WritableStream): void {
@@ -39,10 +45,14 @@ export function configureLogger(options: { logLevel: LogLevel; nodeEnv: string }
 
 /** Runs `fn` with a logger that adds `fields` (a request id) to every line logged inside it. */
 export function withRequestLogger<T>(fields: Fields, fn: () => T): T {
-  return requestScope.run(base.child(fields), fn);
+  return requestScope.run({ fields }, fn);
 }
 
-const current = () => requestScope.getStore() ?? base;
+function current(): Logger {
+  const scope = requestScope.getStore();
+  if (!scope) return base;
+  return (scope.logger ??= base.child(scope.fields));
+}
 
 export const logger = {
   debug: (message: string, fields: Fields = {}) => current().debug(fields, message),
