@@ -77,11 +77,7 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     graphqlEndpoint: GRAPHQL_PATH,
     context: createContextFactory(dependencies),
     landingPage: false,
-    plugins: [
-      useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
-      ...limitPlugins(config.graphql),
-      ...plugins,
-    ],
+    plugins: [useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }), ...limitPlugins(config.graphql), ...plugins],
     // The body size is checked before yoga sees the request (src/server/http.ts refuses a body over the limit,
     // or of unknown length); yoga's own check would stream every body through a counter.
     maxRequestBodySize: false,
