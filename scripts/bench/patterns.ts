@@ -28,8 +28,9 @@ export interface Pattern {
 const PAGE = 'totalCount edges { node { id companyName status currentStage createdAt opportunityCardCount } }';
 
 /** One page of runs with the filter's total, in one statement. */
-async function runPage(sql: pg.Pool, userId: string, filter: { column?: string; value?: string } = {}) {
-  const where = filter.column ? `AND r."${filter.column}"::text = $2` : '';
+async function runPage(sql: pg.Pool, userId: string, filter: { column?: 'companyId' | 'status'; value?: string } = {}) {
+  const value = filter.column === 'status' ? '$2::"RunStatus"' : '$2';
+  const where = filter.column ? `AND r."${filter.column}" = ${value}` : '';
   const params = filter.column ? [userId, filter.value] : [userId];
   const { rows } = await sql.query<{
     total: number;

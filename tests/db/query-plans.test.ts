@@ -110,6 +110,19 @@ describe.each(['typical', 'heaviest'] as const)('for the %s user', (which) => {
       // Every table read goes through an index (a Bitmap Heap Scan reads the rows its Bitmap Index Scan found).
       const viaIndex = (s: (typeof found)[number]) => /Index/.test(s.type) || s.type === 'Bitmap Heap Scan';
       expect(found.filter((s) => !viaIndex(s))).toEqual([]);
+      // "This user's runs with status X / for company Y, newest first" read one composite index, not an
+      // intersection of the user's runs with everyone's runs of that status or company.
+      const composite = {
+        'Filter by company': 'Run_userId_companyId_createdAt_idx',
+        'Search by status': 'Run_userId_status_createdAt_idx',
+      }[name];
+      if (composite)
+        expect(
+          found
+            .filter((s) => s.relation === 'Run' || s.index?.startsWith('Run_'))
+            .map((s) => s.index)
+            .filter(Boolean),
+        ).toEqual([composite]);
       served.push(
         `  ${which.padEnd(8)} ${name.padEnd(26)} ${found
           .filter((s) => s.index)

@@ -86,7 +86,10 @@ describe('indexes', () => {
       OpportunityCard_runId_number_idx: 'OpportunityCard (runId, number)',
       InspirationReport_runId_idx: 'InspirationReport (runId)',
       StageOutput_runId_stageNumber_idx: 'StageOutput (runId, stageNumber)',
-      // Not in the seed: the rate-limit counters (migration rate_limits).
+      // Added later: this user's runs by status or company, newest first (migration run_list_indexes)
+      Run_userId_status_createdAt_idx: 'Run (userId, status, createdAt)',
+      Run_userId_companyId_createdAt_idx: 'Run (userId, companyId, createdAt)',
+      // Added later: the rate-limit counters (migration rate_limits).
       RateLimitCounter_pkey: 'RateLimitCounter unique (key, windowStart)',
       RateLimitCounter_windowStart_idx: 'RateLimitCounter (windowStart)',
     });
