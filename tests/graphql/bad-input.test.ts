@@ -287,7 +287,7 @@ describe('specific mistakes', () => {
   });
 });
 
-it('a card whose run is deleted while the request reads it: NOT_FOUND, not a broken non-null contract', async () => {
+it('a card whose run is deleted while the request reads it: gone or NOT_FOUND, never a broken non-null contract', async () => {
   const run = await createCompletedRun(api.db.prisma, userId, { companyId: 'vanishing' });
   await createRun(api.db.prisma, userId);
   const lock = await api.db.sql.connect();
@@ -314,9 +314,12 @@ it('a card whose run is deleted while the request reads it: NOT_FOUND, not a bro
     await lock.query('DELETE FROM "Run" WHERE id = $1', [run.id]);
     await lock.query('COMMIT');
     const response = await pending;
-    expect(codesOf(response).length).toBeGreaterThan(0);
-    expect(new Set(codesOf(response))).toEqual(new Set(['NOT_FOUND']));
-    expect(JSON.stringify(response.errors)).not.toMatch(/Cannot return null/);
+    // Cards and their runs are read in one statement (relation joins), so the card is gone with its run; were
+    // they read apart, the card would answer NOT_FOUND for its run. Never a broken non-null contract.
+    const edges = (response.data as { opportunityCards?: { edges: unknown[] } } | null | undefined)?.opportunityCards?.edges;
+    if (codesOf(response).length) expect(new Set(codesOf(response))).toEqual(new Set(['NOT_FOUND']));
+    else expect(edges).toEqual([]);
+    expect(JSON.stringify(response.errors ?? [])).not.toMatch(/Cannot return null/);
   } finally {
     await lock.query('ROLLBACK').catch(() => undefined);
     lock.release();
