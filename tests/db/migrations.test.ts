@@ -20,7 +20,9 @@ const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES];
 const MIGRATED_TABLES = ['InspirationReport', 'OpportunityCard', 'RateLimitCounter', 'Run', 'StageOutput', 'User', '_prisma_migrations'];
 /** Models and indexes added after the initial schema, each by a later migration. */
 const LATER_MODELS = ['RateLimitCounter'];
-const LATER_LINES = [/\n *\/\/ Added after the initial schema \(migration run_list_indexes\)[^\n]*\n[^\n]*\n *@@index\(\[userId, status, createdAt\]\)\n *@@index\(\[userId, companyId, createdAt\]\)/];
+const LATER_LINES = [
+  /\n *\/\/ Added after the initial schema \(migration run_list_indexes\)[^\n]*\n[^\n]*\n *@@index\(\[userId, status, createdAt\]\)\n *@@index\(\[userId, companyId, createdAt\]\)/,
+];
 let scratch: string;
 const databases: Array<{ drop(): Promise<void> }> = [];
 

@@ -37,7 +37,12 @@ it('GET /ready answers 503 naming the pending migration when the database is not
       ready: false,
       checks: { database: 'ok', migrations: 'pending', events: 'listening' },
       reason: '4 migration(s) not applied; run npm run db:migrate',
-      pendingMigrations: ['20250121000000_init', '20261125080554_run_events', '20261125173556_rate_limits', '20261125190943_run_list_indexes'],
+      pendingMigrations: [
+        '20250121000000_init',
+        '20261125080554_run_events',
+        '20261125173556_rate_limits',
+        '20261125190943_run_list_indexes',
+      ],
     });
   } finally {
     await unmigrated.close();
