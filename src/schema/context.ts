@@ -3,7 +3,6 @@ import type { AuthUser } from '../auth/authenticate';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
-import type { Loaders } from './loaders';
 import type { SharedReads } from './shared-reads';
 
 export interface Context {
@@ -13,7 +12,6 @@ export interface Context {
    * WebSocket 4403), so every resolver may rely on it by type.
    */
   user: AuthUser;
-  loaders: Loaders;
   /** Run change notifications from the database (subscriptions). */
   events: EventSource;
   /** Identical reads of one run by many subscribers at once, made once. */

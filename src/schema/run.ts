@@ -30,10 +30,9 @@ export const Run = builder.prismaObject('Run', {
       description: 'The five cards of a completed run, ordered by number',
       query: { orderBy: { number: 'asc' } },
     }),
-    opportunityCardCount: t.int({
-      description: 'Number of opportunity cards (5 once completed)',
-      resolve: (run, _args, ctx) => ctx.loaders.cardCountByRun.load(run.id),
-    }),
+    // A per-row count joined into the run's own statement (LATERAL, through the runId index): it grows with
+    // the page, never with everyone's cards.
+    opportunityCardCount: t.relationCount('opportunityCards', { description: 'Number of opportunity cards (5 once completed)' }),
     inspirationReport: t.relation('inspirationReport', { nullable: true, description: 'Written at stage 1' }),
     stageOutputs: t.relation('stageOutputs', {
       description: 'Raw stage outputs, ordered by stage number',

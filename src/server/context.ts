@@ -11,7 +11,6 @@ import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
 import type { Context } from '../schema/context';
 import { toGraphQLError, unauthenticated } from '../schema/errors';
-import { createLoaders } from '../schema/loaders';
 import type { SharedReads } from '../schema/shared-reads';
 
 export interface ContextDependencies {
@@ -47,7 +46,7 @@ export function createContextFactory({ db, events, authenticate, quotas, sharedR
     try {
       const { user } = await signIn(initial);
       await quotas.request(user.id);
-      return { db, user, loaders: createLoaders(db), events, sharedReads, quotas, maxSubscriptionsPerUser };
+      return { db, user, events, sharedReads, quotas, maxSubscriptionsPerUser };
     } catch (error) {
       throw toGraphQLError(error);
     }

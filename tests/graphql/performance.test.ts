@@ -39,8 +39,11 @@ it('runs with cards, card counts, reports and stage outputs: the same few statem
     `runs(first: 20) with nested lists: ${large.statements.length} SQL statements\n${large.statements.map((s) => `  ${s.slice(0, 140)}`).join('\n')}\n`,
   );
   expect(large.statements.length).toBe(small.statements.length);
-  // runs, cards, report, outputs, card counts (one batched GROUP BY)
-  expect(large.statements.length).toBeLessThanOrEqual(6);
+  // Runs with their cards, report, outputs and card counts: relations and counts are joined into one statement.
+  expect(large.statements.length).toBe(1);
+  // The card count is counted per run inside its LATERAL join, never an aggregate over everyone's cards.
+  expect(large.statements[0]).toMatch(/LEFT JOIN LATERAL \(SELECT [^)]*COUNT\([^)]*\) AS "_aggr_count_opportunityCards"/);
+  expect(large.statements[0]).not.toMatch(/GROUP BY/);
 });
 
 it('me { starredCardCount runs { totalCount } } is a constant handful of statements', async () => {
