@@ -39,10 +39,13 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
-/** Starts `src/main.ts` (what `npm start` runs) and waits until it listens. */
-export function startMain(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningServer> {
+/**
+ * Starts `src/main.ts` (what `npm start` runs), or with `compiled` the build's `dist/src/main.js` (what
+ * production runs), and waits until it listens.
+ */
+export function startMain(env: NodeJS.ProcessEnv, timeoutMs = 60_000, { compiled = false } = {}): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
     });

@@ -7,7 +7,9 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { logEntry, runScript, startMain } from '../helpers/cli';
+import { spawnSync } from 'node:child_process';
+import { logEntry, PROJECT_ROOT, runScript, startMain } from '../helpers/cli';
+import { createSigner } from '../helpers/tokens';
 import { createEmptyDatabase } from '../helpers/database';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -129,3 +131,32 @@ it('in development without a Clerk key: trusts `npm run token` tokens and warns 
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+it('the production build: compiled migrations, then the compiled server in production mode', async () => {
+  const tsc = path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  expect(built.stdout + built.stderr).toBe('');
+  const db = await createEmptyDatabase();
+  const signer = await createSigner();
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: db.url, DIRECT_URL: '', CLERK_JWT_KEY: signer.publicKeyPem };
+  try {
+    const migrated = spawnSync(process.execPath, ['dist/scripts/migrate.js', 'deploy'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
+    expect(migrated.status).toBe(0);
+    expect(migrated.stdout).toContain('Applied: 20250121000000_init');
+    const server = await startMain(env, 60_000, { compiled: true });
+    try {
+      expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+      const token = await signer.sign({ sub: 'user_compiled' });
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ me { email runCount } }' }),
+      });
+      expect(await res.json()).toEqual({ data: { me: { email: 'user_compiled@example.com', runCount: 0 } } });
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  } finally {
+    await db.drop();
+  }
+}, 120_000);
