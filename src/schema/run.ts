@@ -1,4 +1,6 @@
 /** Run: one pass of the five-stage pipeline over a trend report, with its queries and mutations. */
+import { collectSubFields } from '@graphql-tools/utils';
+import { getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
 import { RunStatus } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { builder } from './builder';
@@ -85,14 +87,44 @@ builder.queryField('run', (t) =>
   }),
 );
 
+/**
+ * Totals counted alongside their page. Pothos asks for a connection's page first and for its `totalCount`
+ * only once the page has arrived; when the client selected `totalCount`, the page's resolver starts the count
+ * at the same time, so both statements travel together (one round trip of waiting instead of two). Pothos
+ * passes the page's resolver and `totalCount` the same `info` object for one connection field.
+ */
+const totalsInFlight = new WeakMap<GraphQLResolveInfo, Promise<number>>();
+
+/** The connection fields the client selected, through fragments, aliases and @skip/@include as the executor sees them. */
+function selectedConnectionFields(info: GraphQLResolveInfo): Set<string> {
+  const connectionType = getNamedType(info.returnType);
+  if (!isObjectType(connectionType)) return new Set();
+  // Memoised per field nodes by graphql-tools, so a cached document pays for this once.
+  const { fields } = collectSubFields(info.schema, info.fragments, info.variableValues, connectionType, [...info.fieldNodes]);
+  return new Set([...fields.values()].flatMap((nodes) => nodes.map((node) => node.name.value)));
+}
+
 /** The signed-in user's runs as a connection, for `Query.runs` and `User.runs` (reached only as `me`) alike. */
 export const ownRuns = {
   type: 'Run',
   cursor: 'id',
   description: 'Your runs, newest first',
   args: runListArgs,
-  totalCount: (_parent: unknown, args: RunFilter, ctx: Context) => countRuns(ctx, ownerOf(ctx), args),
-  resolve: (query: object, _parent: unknown, args: RunFilter, ctx: Context) => listRuns(ctx, ownerOf(ctx), args, query),
+  totalCount: (_parent: unknown, args: RunFilter, ctx: Context, info: GraphQLResolveInfo) =>
+    totalsInFlight.get(info) ?? countRuns(ctx, ownerOf(ctx), args),
+  resolve: (query: object, _parent: unknown, args: RunFilter, ctx: Context, info: GraphQLResolveInfo) => {
+    const owner = ownerOf(ctx);
+    const selected = selectedConnectionFields(info);
+    if (selected.has('totalCount')) {
+      const total = countRuns(ctx, owner, args);
+      // Awaited by totalCount; if the page fails first, nobody will, and the rejection must not go unhandled.
+      total.catch(() => undefined);
+      totalsInFlight.set(info, total);
+      // Only the total (and perhaps __typename) was asked for: no page to read.
+      if ([...selected].every((field) => field === 'totalCount' || field === '__typename')) return Promise.resolve([]);
+    }
+    return listRuns(ctx, owner, args, query);
+  },
 } as const;
 
 builder.queryField('runs', (t) => t.prismaConnection(ownRuns, RunConnection));

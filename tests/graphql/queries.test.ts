@@ -2,7 +2,7 @@
 import { MeDocument, MyRunsDocument, OpportunityCardsDocument, RunDetailDocument, RunsDocument } from './generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
 import { createCompletedRun, createRun } from '../helpers/fixtures';
-import { codesOf, dataOf, execute } from '../helpers/graphql';
+import { codesOf, dataOf, execute, postQuery } from '../helpers/graphql';
 
 let api: ApiFixture;
 let token: string;
@@ -124,6 +124,27 @@ describe('runs', () => {
     expect(both.edges.every((e) => e.node.companyId === 'danone' && e.node.status === 'RUNNING')).toBe(true);
     expect(both.totalCount).toBe(both.edges.length);
     expect(dataOf(await runs({ companyId: 'nobody' })).runs).toMatchObject({ totalCount: 0, edges: [] });
+  });
+
+  it('totalCount is exact however it is asked for: aliased, in fragments, alone, skipped, on me.runs', async () => {
+    const query = `query ($skip: Boolean!) {
+      runs(first: 2, status: FAILED) { total: totalCount ...Page edges { node { id } } }
+      alone: runs(companyId: "danone") { totalCount }
+      skipped: runs(first: 1) { totalCount @skip(if: $skip) edges { node { id } } }
+      inline: runs(first: 1) { ... on RunConnection { totalCount } }
+      me { runs(first: 1, status: COMPLETED) { ...Page } }
+    }
+    fragment Page on RunConnection { totalCount pageInfo { hasNextPage } }`;
+    const response = await postQuery(api.server.url, query, { token, variables: { skip: true } });
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toMatchObject({
+      runs: { total: 6, totalCount: 6, pageInfo: { hasNextPage: true } },
+      alone: { totalCount: 11 },
+      skipped: { edges: [{ node: { id: runIds[0] } }] },
+      inline: { totalCount: 25 },
+      me: { runs: { totalCount: 6, pageInfo: { hasNextPage: true } } },
+    });
+    expect(response.data!.skipped).not.toHaveProperty('totalCount');
   });
 
   it('rejects a cursor that is not one of ours with BAD_USER_INPUT', async () => {
