@@ -9,6 +9,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { Repeater } from '@repeaterjs/repeater';
 import type { GraphQLResolveInfo } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { EventSource, Signal } from '../db/events';
 import type { Run as RunRow } from '../generated/prisma/client';
 import { RunStatus } from '../generated/prisma/enums';
@@ -91,9 +92,49 @@ function checkSubscriptionQuota(ctx: Context, owner: Owner): void {
   }
 }
 
+interface Selection {
+  /** What each refetch reads: the subscription's own selection, plus what the stream itself needs. */
+  query: object;
+  /** The state of a run as this subscriber sees it: only the fields it selected. */
+  seen(run: RunRow): string;
+}
+
 /** The subscription's own selection, plus what the stream itself needs (id and status). */
-function selectionOf(ctx: Context, info: GraphQLResolveInfo): object {
-  return queryFromInfo({ context: ctx, info, select: { id: true, status: true } });
+function selectionOf(ctx: Context, info: GraphQLResolveInfo): Selection {
+  const query = queryFromInfo({ context: ctx, info, select: { id: true, status: true } });
+  const asked = (queryFromInfo({ context: ctx, info }) as { select?: Record<string, unknown> }).select ?? {};
+  const hidden = ['id', 'status'].filter((field) => !(field in asked));
+  return {
+    query,
+    seen: (run) => {
+      const visible: Record<string, unknown> = { ...run };
+      for (const field of hidden) delete visible[field];
+      return JSON.stringify(visible);
+    },
+  };
+}
+
+/**
+ * What each run last looked like to one subscriber. A refetch after a change the subscriber did not select
+ * (a stage output it does not read, say) is the same message again; it is not sent. Bounded: a run not
+ * seen among the last thousand is at worst sent once more.
+ */
+class LastSent {
+  private readonly states = new LRUCache<string, string>({ max: 1000 });
+
+  constructor(private readonly selection: Selection) {}
+
+  /** True, and remembered, when `run` differs from what this subscriber was last sent for it. */
+  changed(run: RunRow): boolean {
+    const state = this.selection.seen(run);
+    if (this.states.get(run.id) === state) return false;
+    this.states.set(run.id, state);
+    return true;
+  }
+
+  forget(runId: string): void {
+    this.states.delete(runId);
+  }
 }
 
 builder.subscriptionType({ authScopes: { authenticated: true } });
@@ -109,9 +150,9 @@ builder.subscriptionField('runUpdated', (t) =>
     subscribe: async (_root, { id }, ctx, info) => {
       const owner = ownerOf(ctx);
       checkSubscriptionQuota(ctx, owner);
-      const query = selectionOf(ctx, info);
+      const selection = selectionOf(ctx, info);
       const watch = new Watch(ctx.events, owner.userId, (signal) => signal.kind === 'resync' || signal.event.runId === id);
-      const read = () => ctx.sharedReads.run(ctx.db, owner, id, query);
+      const read = () => ctx.sharedReads.run(ctx.db, owner, id, selection.query);
       let first: RunRow | null;
       try {
         first = await read();
@@ -123,14 +164,17 @@ builder.subscriptionField('runUpdated', (t) =>
         watch.close();
         throw notFound('Run');
       }
+      const sent = new LastSent(selection);
       return stream<RunRow>(watch, async (push) => {
         let run: RunRow | null = first;
+        sent.changed(run);
         await push(run);
         while (!TERMINAL.has(run.status)) {
           if (!(await watch.take())) return;
           run = await read();
           if (!run) return; // deleted: nothing more will happen to it
-          await push(run);
+          // The last message (COMPLETED or FAILED) is always sent: the stream ends with it.
+          if (sent.changed(run) || TERMINAL.has(run.status)) await push(run);
         }
       });
     },
@@ -153,18 +197,22 @@ builder.subscriptionField('runsUpdated', (t) =>
     subscribe: (_root, { status }, ctx, info) => {
       const owner = ownerOf(ctx);
       checkSubscriptionQuota(ctx, owner);
-      const query = selectionOf(ctx, info);
+      const selection = selectionOf(ctx, info);
       const wanted = status?.length ? new Set<string>(status) : undefined;
       const watch = new Watch(ctx.events, owner.userId);
+      const sent = new LastSent(selection);
       return stream<RunUpdate>(watch, async (push) => {
         for (;;) {
           const signals = await watch.take();
           if (!signals) return;
           const { changed, deleted } = await affectedRuns(ctx, owner, signals);
-          for (const runId of deleted) await push({ deletedRunId: runId });
+          for (const runId of deleted) {
+            sent.forget(runId);
+            await push({ deletedRunId: runId });
+          }
           for (const runId of changed) {
-            const run = await ctx.sharedReads.run(ctx.db, owner, runId, query);
-            if (run && (!wanted || wanted.has(run.status))) await push(run);
+            const run = await ctx.sharedReads.run(ctx.db, owner, runId, selection.query);
+            if (run && (!wanted || wanted.has(run.status)) && sent.changed(run)) await push(run);
           }
         }
       });

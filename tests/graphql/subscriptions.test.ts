@@ -201,6 +201,41 @@ describe('runsUpdated', () => {
   });
 });
 
+describe('only changes to what a subscriber selected are sent', () => {
+  it('a stage output or an updatedAt-only write sends nothing to runUpdated or runsUpdated subscribers that do not read it', async () => {
+    type Dash = { runsUpdated: { id: string; status: string; currentStage: number } };
+    const before = api.server.events.watcherCount;
+    const run = await createRun(api.db.prisma, alice.userId);
+    const progress = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
+    const dashboard = subscribeWs(client(alice.token), DashboardDocument, {});
+    // Selects the outputs: it shows when the server has processed the write the other two do not read.
+    const witness = subscribeWs(client(alice.token), RunProgressWithOutputsDocument, { id: run.id });
+    await watchersReach(api.server.events, before + 3);
+    await pipeline(run.id, 'RUNNING', 1);
+    await progress.waitFor((m) => m.data?.runUpdated.currentStage === 1);
+    await dashboard.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.currentStage === 1);
+    await api.db.sql.query(
+      `INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput", "jsonOutput") VALUES (gen_random_uuid(), $1, 1, '# one', '{}')`,
+      [run.id],
+    );
+    await witness.waitFor((m) => m.data?.runUpdated.stageOutputs.length === 1);
+    await api.db.sql.query('UPDATE "Run" SET "updatedAt" = now() + interval \'1 second\' WHERE id = $1', [run.id]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await pipeline(run.id, 'RUNNING', 2);
+    await progress.waitFor((m) => m.data?.runUpdated.currentStage === 2);
+    await dashboard.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.currentStage === 2);
+    expect(states(progress.messages)).toEqual(['PENDING:0', 'RUNNING:1', 'RUNNING:2']);
+    const dashboardStates = dashboard.messages
+      .map((m) => m.data as Dash)
+      .map((d) => `${d.runsUpdated.status}:${d.runsUpdated.currentStage}`);
+    expect(dashboardStates).toEqual(['RUNNING:1', 'RUNNING:2']);
+    // The terminal message is always sent, and ends the stream.
+    await pipeline(run.id, 'COMPLETED', 2, ', "completedAt" = now()');
+    expect(await progress.ended).toEqual({});
+    expect(states(progress.messages).at(-1)).toBe('COMPLETED:2');
+  });
+});
+
 describe('across instances and connection loss', () => {
   it('a change written through instance 1 or by SQL reaches a subscriber on instance 2', async () => {
     const second = await startTestServer(api.db.url, { CLERK_JWT_KEY: api.signer.publicKeyPem });
