@@ -1,7 +1,7 @@
 /**
  * graphql-yoga serving the Pothos schema at /graphql: queries and mutations over HTTP, subscriptions over SSE
  * (yoga's own, compatible with graphql-sse clients) and, through src/server/websocket.ts, graphql-ws.
- * GraphiQL (bundled, works offline) outside production.
+ * GraphiQL (bundled, works offline; src/server/graphiql.ts) outside production.
  */
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError } from 'graphql';
@@ -11,36 +11,11 @@ import type { Context } from '../schema/context';
 import { schema } from '../schema';
 import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
+import { graphiqlOptions, useCompressedPages } from './graphiql';
 import { limitPlugins } from './limits';
 import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
 
 export const GRAPHQL_PATH = '/graphql';
-
-const EXAMPLE_QUERY = `# Sign in first: in a terminal run
-#   npm run token -- --user test_user_123
-# and paste the printed header into the Headers tab below:
-#   { "Authorization": "Bearer <token>" }
-
-query Dashboard {
-  me {
-    email
-    runCount
-    starredCardCount
-    runs(first: 5) {
-      totalCount
-      edges {
-        node {
-          id
-          companyName
-          status
-          currentStage
-          opportunityCards { number title starred }
-        }
-      }
-    }
-  }
-}
-`;
 
 /**
  * Credentialed cross-origin requests only from the configured origins; any other origin gets no CORS headers
@@ -77,12 +52,17 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     graphqlEndpoint: GRAPHQL_PATH,
     context: createContextFactory(dependencies),
     landingPage: false,
-    plugins: [useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }), ...limitPlugins(config.graphql), ...plugins],
+    plugins: [
+      useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
+      ...limitPlugins(config.graphql),
+      ...(production ? [] : [useCompressedPages()]),
+      ...plugins,
+    ],
     // The body size is checked before yoga sees the request (src/server/http.ts refuses a body over the limit,
     // or of unknown length); yoga's own check would stream every body through a counter.
     maxRequestBodySize: false,
     cors: corsFor(config.corsOrigins),
-    graphiql: production ? false : { title: 'opportunity-api', defaultQuery: EXAMPLE_QUERY },
+    graphiql: production ? false : graphiqlOptions(config),
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
     renderGraphiQL: production ? undefined : async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     // Every error gets a code from the one table; in production unexpected ones say only "Internal server error".

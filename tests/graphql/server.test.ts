@@ -4,16 +4,19 @@ import { printSchemaSDL } from '../../src/schema';
 import { runScript } from '../helpers/cli';
 import { startApi, type ApiFixture } from '../helpers/api';
 import type { TestDatabase } from '../helpers/database';
-import { codesOf, execute } from '../helpers/graphql';
+import { codesOf, execute, postQuery } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 import type { TestSigner } from '../helpers/tokens';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import path from 'node:path';
 
 let db: TestDatabase;
 let signer: TestSigner;
 let production: TestServer;
 let development: TestServer;
+let devTokens: TestServer;
 
 let api: ApiFixture;
 
@@ -21,8 +24,10 @@ beforeAll(async () => {
   api = await startApi({ NODE_ENV: 'production' });
   ({ db, signer, server: production } = api);
   development = await startTestServer(db.url, { NODE_ENV: 'development', CLERK_JWT_KEY: signer.publicKeyPem });
+  devTokens = await startTestServer(db.url, { NODE_ENV: 'development' });
 });
 afterAll(async () => {
+  await devTokens.close();
   await development.close();
   await api.close();
 });
@@ -63,15 +68,53 @@ it('client errors keep their code and message in production', async () => {
 });
 
 describe('GraphiQL', () => {
-  const page = (url: string) => fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+  const page = (url: string, headers: Record<string, string> = {}) =>
+    fetch(`${url}/graphql`, { headers: { accept: 'text/html', ...headers } });
+  /** The response as sent: fetch would decompress it. */
+  const raw = (url: string, acceptEncoding: string) =>
+    new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      http
+        .get(`${url}/graphql`, { headers: { accept: 'text/html', 'accept-encoding': acceptEncoding } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        })
+        .on('error', reject);
+    });
+  const bearerIn = (html: string) => /"Authorization\\?": ?\\?"Bearer ([\w.-]+)/.exec(html)?.[1];
 
-  it('is served outside production, bundled (no CDN), opening with an example query and how to get a token', async () => {
-    const res = await page(development.url);
-    expect(res.status).toBe(200);
-    const html = await res.text();
-    expect(html).toContain('npm run token');
+  it('with development tokens: opens signed in as the seed user, on the watch / start / dashboard tabs, bundled (no CDN)', async () => {
+    const html = await (await page(devTokens.url)).text();
+    expect(html).toContain('subscription WatchMyRuns');
+    expect(html).toContain('mutation StartRun');
     expect(html).toContain('query Dashboard');
     expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
+    const token = bearerIn(html);
+    expect(token).toBeDefined();
+    // The same token for the first tab's headers, every default tab and new tabs.
+    expect(html.split(token!).length - 1).toBeGreaterThanOrEqual(5);
+    const me = await postQuery(devTokens.url, '{ me { email } }', { token });
+    expect(me.data).toEqual({ me: { email: 'test@example.com' } });
+  });
+
+  it('without development tokens (Clerk keys configured): no token on the page, a hint how to sign in', async () => {
+    const html = await (await page(development.url)).text();
+    expect(html).toContain('subscription WatchMyRuns');
+    expect(html).toContain('Sign in first');
+    expect(bearerIn(html)).toBeUndefined();
+  });
+
+  it('is sent compressed (Brotli, else gzip) to clients that accept it, and whole to those that do not', async () => {
+    const plain = await raw(devTokens.url, 'identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const brotli = await raw(devTokens.url, 'gzip, deflate, br');
+    expect(brotli.headers['content-encoding']).toBe('br');
+    expect(brotli.headers.vary).toMatch(/accept-encoding/i);
+    expect(brotli.body.length).toBeLessThan(plain.body.length / 3);
+    expect(zlib.brotliDecompressSync(brotli.body).equals(plain.body)).toBe(true);
+    const gzip = await raw(devTokens.url, 'gzip');
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(gzip.body).equals(plain.body)).toBe(true);
   });
 
   it('is not served in production', async () => {
