@@ -1,68 +1,115 @@
 /**
- * `npm run demo`: the server (embedded PostgreSQL unless DATABASE_URL is set) and the pipeline simulator
- * together, so a newcomer can open GraphiQL, createRun, and watch runUpdated move through the stages.
- * Ctrl-C stops both.
+ * `npm run demo [-- --delay 3000 --fail-rate 0.1]`: the API server (embedded PostgreSQL unless DATABASE_URL
+ * is set) and the pipeline simulator together, to watch a run move through its five stages in GraphiQL. The
+ * simulator takes only runs created after it started (never a seeded backlog), `--delay` ms per stage;
+ * `--fail-rate` is the share of runs that fail at a random stage. When a server already answers on PORT
+ * (`npm start` in another terminal), only the simulator is started.
+ *
+ * Both run in process groups of their own, so Ctrl-C reaches only this script, which stops them in order:
+ * the simulator first (an interrupted run is marked FAILED while the database is still up), then the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, loadDotEnv, PROJECT_ROOT } from '../src/config';
 
-const root = path.resolve(__dirname, '..');
-const children: ChildProcess[] = [];
+const { values } = parseArgs({
+  options: {
+    delay: { type: 'string', default: '3000' },
+    'fail-rate': { type: 'string', default: '0.1' },
+  },
+});
 
-function start(name: string, script: string, args: string[] = []): ChildProcess {
+interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+const children: Child[] = [];
+let stopping = false;
+
+/** Starts a script in its own process group, its output prefixed with its name (query logs left out). */
+function start(name: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: root,
-    env: process.env,
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()
       .split('\n')
-      .filter((line) => line.trim() && !/INFO: query |"msg":"query"/.test(line))
+      .filter((line) => line.trim())
       .map((line) => (line.startsWith(`[${name}]`) ? `${line}\n` : `[${name}] ${line}\n`))
       .join('');
   child.stdout.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
-  child.on('exit', (code) => {
-    if (!stopping) {
-      console.error(`[demo] ${name} exited (${code}); stopping`);
-      stop(code ?? 1);
-    }
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  void exited.then((code) => {
+    if (stopping) return;
+    console.error(`[demo] ${name} exited (${code}); stopping`);
+    void stop(code || 1);
   });
-  children.push(child);
-  return child;
+  const started = { name, process: child, exited };
+  children.push(started);
+  return started;
 }
 
-let stopping = false;
-function stop(code = 0): void {
-  if (stopping) return;
+/** The simulator first, then the server; each gets SIGTERM and up to 15 s before SIGKILL. */
+async function stop(code = 0): Promise<never> {
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 3_000).unref();
-  Promise.all(
-    children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)))),
-  ).then(
-    () => process.exit(code),
-    () => process.exit(code),
-  );
+  for (const child of [...children].reverse()) {
+    if (child.process.exitCode !== null) continue;
+    child.process.kill('SIGTERM');
+    const finished = await Promise.race([child.exited.then(() => true), delay(15_000).then(() => false)]);
+    if (!finished) child.process.kill('SIGKILL');
+  }
+  process.exit(code);
 }
-process.once('SIGINT', () => stop());
-process.once('SIGTERM', () => stop());
 
-const server = start('server', 'src/main.ts');
-let simulatorStarted = false;
-server.stdout!.on('data', (chunk: Buffer) => {
-  const match = /server listening url=(\S+)/.exec(chunk.toString());
-  if (!match || simulatorStarted) return;
-  simulatorStarted = true;
-  start(
-    'simulate',
-    'scripts/simulate.ts',
-    process.argv.slice(2).length ? process.argv.slice(2) : ['--delay', '2000', '--fail-rate', '0.2'],
-  );
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  const url = `http://localhost:${config.port}`;
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  if (await answers(url)) {
+    console.log(`[demo] a server already answers on ${url} (npm start?): starting only the pipeline simulator`);
+  } else {
+    // The SQL of every request would bury the simulator's lines.
+    const server = start('server', 'src/main.ts', [], { LOG_QUERIES: '0' });
+    while (!(await answers(url))) {
+      if (server.process.exitCode !== null) return;
+      await delay(200);
+    }
+  }
+  const simulator = start('simulate', 'scripts/simulate.ts', ['--only-new', '--delay', values.delay, '--fail-rate', values['fail-rate']]);
+  const seconds = Number(values.delay) / 1000;
+  const signIn = config.auth.devTokens
+    ? 'GraphiQL is signed in as test_user_123.'
+    : 'Sign in: paste { "Authorization": "Bearer <your Clerk session token>" } into its Headers.';
   console.log(`
-[demo] Open ${match[1]}/graphql, run \`npm run token\` in another terminal and paste the header it prints.
-[demo] Then createRun (see README: "Watch a run live") and subscribe to runUpdated with its id.
+[demo] Open ${url}/graphql in a browser. ${signIn}
+[demo]   1. In the "WatchMyRuns" tab press ▶ (Ctrl-Enter): it waits for your runs to change.
+[demo]   2. In the "StartRun" tab press ▶. Back in "WatchMyRuns" the run goes PENDING, RUNNING at stages
+[demo]      1 to 5 (${seconds} s each), then COMPLETED, or FAILED for about ${Math.round(Number(values['fail-rate']) * 100)}% of runs.
+[demo] Ctrl-C stops the demo.
 `);
+  await simulator.exited;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `[demo] ${error.message}` : error);
+  void stop(1);
 });

@@ -13,6 +13,7 @@ import {
   type MigrationEngine,
   type MigrationStatus,
 } from '../src/db/migrate';
+import { endOtherSessions, otherSessions } from '../src/db/admin';
 import { openDatabaseTarget } from '../src/db/target';
 import { seedBaseData } from '../src/db/seed';
 import { runCli } from './cli';
@@ -24,7 +25,9 @@ const USAGE = `usage: tsx scripts/migrate.ts <deploy | status | diff | new NAME 
   new NAME [--empty]
            create prisma/migrations/<timestamp>_NAME from the schema change, or empty for hand-written SQL
            (not applied; run deploy)
-  reset    development only: drop everything, re-apply all migrations, load the seed data`;
+  reset [--force]
+           development only: drop everything, re-apply all migrations, load the seed data; refuses while
+           anything else (npm start, npm run demo, psql) is connected, unless --force ends those sessions`;
 
 function printStatus(status: MigrationStatus): void {
   console.log(`${status.local.length} migration(s) in prisma/migrations`);
@@ -91,6 +94,23 @@ function refusal(command: string | undefined, rest: string[], production: boolea
   return undefined;
 }
 
+/**
+ * Resetting under a running server or simulator would fail half-way (their queries against dropped tables)
+ * and could leave migrations half-applied; the database's own session list says whether anyone is there.
+ */
+async function refuseResetWhileInUse(url: string, force: boolean): Promise<string | undefined> {
+  const others = await otherSessions(url);
+  if (!others.count) return undefined;
+  if (!force) {
+    return (
+      `db:reset refuses: ${others.count} other connection(s) use this database: ${others.holders.join(', ')}.\n` +
+      'Stop npm start / npm run demo first, or run `npm run db:reset -- --force` to end those sessions and reset anyway.'
+    );
+  }
+  console.log(`Ending ${await endOtherSessions(url)} other session(s): ${others.holders.join(', ')}`);
+  return undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const config = loadConfig();
@@ -101,6 +121,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const target = await openDatabaseTarget(config);
   try {
+    if (command === 'reset') {
+      const busy = await refuseResetWhileInUse(target.directUrl, rest.includes('--force'));
+      if (busy) {
+        console.error(busy);
+        return 1;
+      }
+    }
     return await withMigrationEngine(target.directUrl, (engine) => run(command as Command, rest, engine, target.url));
   } finally {
     await target.close();

@@ -5,17 +5,25 @@
  * It claims PENDING runs with FOR UPDATE SKIP LOCKED (several simulators never take the same run), sets
  * RUNNING, advances currentStage 1 → 5 with a delay, writes the InspirationReport at stage 1, a StageOutput
  * (markdown + JSON) per stage and the five OpportunityCards at stage 5, then COMPLETED with completedAt.
- * A share of runs FAIL at a random stage with an errorMessage.
+ * A share of runs FAIL at a random stage with an errorMessage. Stopped (Ctrl-C) with a run in hand, it
+ * marks that run FAILED ("simulator stopped") rather than leave it RUNNING forever.
  *
- *   npm run simulate -- [--delay 1500] [--fail-rate 0.1] [--concurrency 2] [--poll 500] [--once]
+ *   npm run simulate -- [--delay 1500] [--fail-rate 0.1] [--concurrency 2] [--poll 500] [--once] [--only-new]
+ *
+ * `--only-new` takes only runs created after it started (the demo: a backlog of seeded PENDING runs would
+ * otherwise come first). `--delay` and `--fail-rate` are independent of each other.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config';
 import { openDatabaseTarget } from '../src/db/target';
 import { parsePoolSettings } from '../src/db/url';
 import { runCli } from './cli';
+
+/** How the simulator's connections show in pg_stat_activity (db:reset names who is connected). */
+export const SIMULATOR_APPLICATION_NAME = 'opportunity-api:simulator';
 
 export interface SimulatorOptions {
   /** Time spent on each stage, in ms. */
@@ -28,19 +36,29 @@ export interface SimulatorOptions {
   pollMs: number;
   /** Stop once no PENDING run is left. */
   once: boolean;
+  /** Take only runs created after the simulator started (by the database's clock). */
+  onlyNew?: boolean;
   log?: (line: string) => void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined);
 
-/** Claims the oldest PENDING run nobody else holds, and marks it RUNNING at stage 1 in the same transaction. */
-async function claimRun(pool: pg.Pool): Promise<{ id: string; userId: string; companyName: string } | undefined> {
+/**
+ * Claims the oldest PENDING run (created at or after `createdAfter`, when given) nobody else holds, and marks
+ * it RUNNING at stage 1 in the same transaction.
+ */
+async function claimRun(
+  pool: pg.Pool,
+  createdAfter: Date | undefined,
+): Promise<{ id: string; userId: string; companyName: string } | undefined> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{ id: string; userId: string; companyName: string }>(
-      `SELECT id, "userId", "companyName" FROM "Run" WHERE status = 'PENDING'
+      `SELECT id, "userId", "companyName" FROM "Run" WHERE status = 'PENDING' AND "createdAt" >= $1
        ORDER BY "createdAt" FOR UPDATE SKIP LOCKED LIMIT 1`,
+      [createdAfter ?? new Date(0)],
     );
     const run = rows[0];
     if (run) {
@@ -105,18 +123,21 @@ async function writeStage(pool: pg.Pool, run: { id: string; userId: string; comp
   }
 }
 
-async function processRun(pool: pg.Pool, run: { id: string; userId: string; companyName: string }, options: SimulatorOptions) {
+async function processRun(
+  pool: pg.Pool,
+  run: { id: string; userId: string; companyName: string },
+  options: SimulatorOptions,
+  signal: AbortSignal | undefined,
+) {
+  const fail = async (stage: number, errorMessage: string) => {
+    await pool.query(`UPDATE "Run" SET status = 'FAILED', "errorMessage" = $2, "updatedAt" = now() WHERE id = $1`, [run.id, errorMessage]);
+    options.log?.(`run ${run.id} FAILED at stage ${stage}`);
+  };
   const failAt = Math.random() < options.failRate ? 1 + Math.floor(Math.random() * 5) : undefined;
   for (let stage = 1; stage <= 5; stage++) {
-    await sleep(options.delayMs);
-    if (stage === failAt) {
-      await pool.query(`UPDATE "Run" SET status = 'FAILED', "errorMessage" = $2, "updatedAt" = now() WHERE id = $1`, [
-        run.id,
-        `Stage ${stage} failed: the model response could not be parsed (simulated)`,
-      ]);
-      options.log?.(`run ${run.id} FAILED at stage ${stage}`);
-      return;
-    }
+    await sleep(options.delayMs, signal);
+    if (signal?.aborted) return fail(stage, `Stage ${stage} was interrupted: the pipeline simulator was stopped`);
+    if (stage === failAt) return fail(stage, `Stage ${stage} failed: the model response could not be parsed (simulated)`);
     await writeStage(pool, run, stage);
     options.log?.(`run ${run.id} ${stage === 5 ? 'COMPLETED' : `stage ${stage + 1}`}`);
   }
@@ -124,23 +145,30 @@ async function processRun(pool: pg.Pool, run: { id: string; userId: string; comp
 
 /** Runs workers until stopped (or, with `once`, until no PENDING run is left). */
 export async function runSimulator(databaseUrl: string, options: SimulatorOptions, signal?: AbortSignal): Promise<number> {
-  const pool = new pg.Pool({ connectionString: parsePoolSettings(databaseUrl).connectionString, max: options.concurrency + 1 });
+  const pool = new pg.Pool({
+    connectionString: parsePoolSettings(databaseUrl).connectionString,
+    max: options.concurrency + 1,
+    application_name: SIMULATOR_APPLICATION_NAME,
+  });
   pool.on('error', (err) => options.log?.(`idle database connection failed: ${err.message}`));
   let processed = 0;
-  const worker = async () => {
-    while (!signal?.aborted) {
-      const run = await claimRun(pool);
-      if (!run) {
-        if (options.once) return;
-        await sleep(options.pollMs);
-        continue;
-      }
-      options.log?.(`run ${run.id} claimed (${run.companyName})`);
-      await processRun(pool, run, options);
-      processed++;
-    }
-  };
   try {
+    const createdAfter = options.onlyNew ? (await pool.query<{ now: Date }>('SELECT now()')).rows[0]!.now : undefined;
+    const which = options.onlyNew ? 'PENDING runs created from now on' : 'PENDING runs';
+    options.log?.(`waiting for ${which} (stage delay ${options.delayMs} ms, fail rate ${options.failRate})`);
+    const worker = async () => {
+      while (!signal?.aborted) {
+        const run = await claimRun(pool, createdAfter);
+        if (!run) {
+          if (options.once) return;
+          await sleep(options.pollMs, signal);
+          continue;
+        }
+        options.log?.(`run ${run.id} claimed (${run.companyName})`);
+        await processRun(pool, run, options, signal);
+        processed++;
+      }
+    };
     await Promise.all(Array.from({ length: options.concurrency }, worker));
     return processed;
   } finally {
@@ -163,6 +191,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '2' },
       poll: { type: 'string', default: '500' },
       once: { type: 'boolean', default: false },
+      'only-new': { type: 'boolean', default: false },
     },
   });
   const options: SimulatorOptions = {
@@ -171,13 +200,13 @@ async function main(): Promise<void> {
     concurrency: number('concurrency', values.concurrency, 1, 16),
     pollMs: number('poll', values.poll, 10, 60_000),
     once: values.once ?? false,
+    onlyNew: values['only-new'] ?? false,
     log: (line) => console.log(`[simulate] ${line}`),
   };
   const target = await openDatabaseTarget(loadConfig());
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  console.log(`[simulate] waiting for PENDING runs (stage delay ${options.delayMs} ms, fail rate ${options.failRate})`);
   try {
     const processed = await runSimulator(target.url, options, stop.signal);
     console.log(`[simulate] processed ${processed} run(s)`);

@@ -50,6 +50,8 @@ export function poolConfig(settings: PoolSettings): PoolConfig {
     connectionString: settings.connectionString,
     max: settings.max,
     connectionTimeoutMillis: settings.connectionTimeoutMillis,
+    // How the server's connections show in pg_stat_activity; an application_name in the URL wins.
+    application_name: 'opportunity-api',
   };
 }
 

@@ -6,6 +6,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { runStatement, withClient } from '../../src/db/admin';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from '../../src/db/paths';
 import { createMigration, readMigrationStatus, withMigrationEngine } from '../../src/db/migrate';
 import { runScript } from '../helpers/cli';
@@ -208,18 +209,39 @@ it('a failing migration rolls back as a whole and is reported as failed', async 
 it('db:reset (development) drops everything, re-applies every migration and loads the seed data', async () => {
   const db = await emptyDatabase();
   await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
+  await runStatement(db.url, 'CREATE TABLE "Stray" (id int)');
+  const reset = await runScript('scripts/migrate.ts', ['reset'], { DATABASE_URL: db.url, NODE_ENV: 'development' });
+  expect(reset.code).toBe(0);
+  expect(reset.stdout).toContain(`Database reset; applied: ${ALL.join(', ')}`);
+  expect(await tableNames(db.url)).toEqual(MIGRATED_TABLES);
+  const users = await withClient(db.url, (client) => client.query(`SELECT "clerkId" FROM "User"`));
+  expect(users.rows).toEqual([{ clerkId: 'test_user_123' }]);
+});
+
+it('db:reset refuses while something else uses the database, naming it; --force ends those sessions and resets', async () => {
+  const db = await emptyDatabase();
+  await runScript('scripts/migrate.ts', ['deploy'], { DATABASE_URL: db.url });
+  // What a running server's pool looks like to PostgreSQL.
+  const server = new pg.Client({ connectionString: db.url, application_name: 'opportunity-api' });
+  server.on('error', () => undefined);
+  await server.connect();
   try {
-    await client.query('CREATE TABLE "Stray" (id int)');
-    const reset = await runScript('scripts/migrate.ts', ['reset'], { DATABASE_URL: db.url, NODE_ENV: 'development' });
-    expect(reset.code).toBe(0);
-    expect(reset.stdout).toContain(`Database reset; applied: ${ALL.join(', ')}`);
-    expect(await tableNames(db.url)).toEqual(MIGRATED_TABLES);
-    const { rows } = await client.query(`SELECT "clerkId" FROM "User"`);
-    expect(rows).toEqual([{ clerkId: 'test_user_123' }]);
+    await server.query(`INSERT INTO "User" (id, "clerkId", email, "updatedAt") VALUES ('u1', 'user_kept', 'kept@x.test', now())`);
+    const refused = await runScript('scripts/migrate.ts', ['reset'], { DATABASE_URL: db.url, NODE_ENV: 'development' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('db:reset refuses: 1 other connection(s) use this database: opportunity-api (1)');
+    expect(refused.stderr).toContain('--force');
+    // Nothing was touched.
+    expect((await server.query(`SELECT "clerkId" FROM "User"`)).rows).toEqual([{ clerkId: 'user_kept' }]);
+
+    const forced = await runScript('scripts/migrate.ts', ['reset', '--force'], { DATABASE_URL: db.url, NODE_ENV: 'development' });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain('Ending 1 other session(s): opportunity-api (1)');
+    await expect(server.query('SELECT 1')).rejects.toThrow();
+    const users = await withClient(db.url, (client) => client.query(`SELECT "clerkId" FROM "User"`));
+    expect(users.rows).toEqual([{ clerkId: 'test_user_123' }]);
   } finally {
-    await client.end();
+    await server.end().catch(() => undefined);
   }
 });
 

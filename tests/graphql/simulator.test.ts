@@ -4,7 +4,7 @@
  */
 import { RunProgressWithOutputsDocument } from './generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
-import { runScript } from '../helpers/cli';
+import { runScript, startScript } from '../helpers/cli';
 import { createRun } from '../helpers/fixtures';
 
 let api: ApiFixture;
@@ -96,6 +96,40 @@ it('a subscriber watches a simulated run go through every stage to COMPLETED wit
   } finally {
     await client.dispose();
   }
+});
+
+it('--only-new leaves runs created before it started alone (the demo skips a seeded backlog)', async () => {
+  const { userId } = await api.signIn();
+  const backlog = await createRun(api.db.prisma, userId, { companyName: 'Backlog', createdAt: new Date(Date.now() - 60_000) });
+  const simulator = startScript('scripts/simulate.ts', ['--only-new', '--delay', '10', '--fail-rate', '0', '--poll', '20'], {
+    DATABASE_URL: api.db.url,
+  });
+  try {
+    await simulator.waitFor(/waiting for PENDING runs created from now on/);
+    const fresh = await createRun(api.db.prisma, userId, { companyName: 'Fresh' });
+    await simulator.waitFor(new RegExp(`run ${fresh.id} COMPLETED`));
+    expect(simulator.output()).not.toContain(backlog.id);
+    expect(await api.db.prisma.run.findUniqueOrThrow({ where: { id: backlog.id } })).toMatchObject({ status: 'PENDING' });
+  } finally {
+    expect(await simulator.stop()).toBe(0);
+  }
+  await api.db.prisma.run.delete({ where: { id: backlog.id } }); // not left for the other tests' simulators
+});
+
+it('stopped in the middle of a run: marks it FAILED as interrupted (never stuck RUNNING) and exits at once', async () => {
+  const { userId } = await api.signIn();
+  const simulator = startScript('scripts/simulate.ts', ['--only-new', '--delay', '60000', '--poll', '20'], { DATABASE_URL: api.db.url });
+  await simulator.waitFor(/waiting for PENDING runs/);
+  const run = await createRun(api.db.prisma, userId);
+  await simulator.waitFor(new RegExp(`run ${run.id} claimed`));
+  const stopping = Date.now();
+  expect(await simulator.stop()).toBe(0);
+  expect(Date.now() - stopping).toBeLessThan(10_000);
+  expect(await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({
+    status: 'FAILED',
+    currentStage: 1,
+    errorMessage: 'Stage 1 was interrupted: the pipeline simulator was stopped',
+  });
 });
 
 it('rejects a bad option with a message naming it', async () => {

@@ -32,11 +32,47 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
   });
 }
 
+export interface RunningScript {
+  output(): string;
+  /** Resolves once the output matches `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Sends `signal` (SIGTERM) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** A long-running script (the simulator, the demo) started in the background, as a terminal would. */
+export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv): RunningScript {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    output: () => output,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(output)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script}: no ${pattern} in its output:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
 export interface RunningServer {
   url: string;
   output(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Ctrl-C in a terminal: SIGINT to the server's whole process group. Resolves with the exit code. */
+  interrupt(): Promise<number | null>;
 }
 
 /**
@@ -48,6 +84,8 @@ export function startMain(env: NodeJS.ProcessEnv, timeoutMs = 60_000, { compiled
     const child = spawn(process.execPath, compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+      // A process group of its own, as a shell gives a foreground command: what Ctrl-C signals.
+      detached: true,
     });
     let output = '';
     const exited = new Promise<number | null>((done) => child.on('close', done));
@@ -61,6 +99,10 @@ export function startMain(env: NodeJS.ProcessEnv, timeoutMs = 60_000, { compiled
           output: () => output,
           stop: () => {
             child.kill('SIGTERM');
+            return exited;
+          },
+          interrupt: () => {
+            process.kill(-child.pid!, 'SIGINT');
             return exited;
           },
         });

@@ -5,10 +5,11 @@
  */
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { spawnSync } from 'node:child_process';
-import { logEntry, PROJECT_ROOT, runScript, startMain } from '../helpers/cli';
+import { logEntries, logEntry, PROJECT_ROOT, runScript, startMain } from '../helpers/cli';
 import { createSigner } from '../helpers/tokens';
 import { createEmptyDatabase } from '../helpers/database';
 
@@ -68,8 +69,11 @@ it('without DATABASE_URL: embedded PostgreSQL in the data folder, seeded once, k
       expect(await query(url, `SELECT "clerkId" FROM "User"`)).toEqual([{ clerkId: 'test_user_123' }]);
       await query(url, `UPDATE "OpportunityCard" SET starred = true WHERE number = 2`);
     } finally {
-      expect(await first.stop()).toBe(0);
+      // Ctrl-C: the terminal signals the whole process group; the database is not in it, and stops last.
+      expect(await first.interrupt()).toBe(0);
     }
+    expect(logEntries(first.output()).filter((entry) => Number(entry.level) >= 50)).toEqual([]);
+    expect(logEntry(first.output(), 'stopped')).toBeDefined();
     // Stopped with the server.
     await expect(query(url, 'SELECT 1')).rejects.toThrow();
 
@@ -86,6 +90,28 @@ it('without DATABASE_URL: embedded PostgreSQL in the data folder, seeded once, k
     }
   } finally {
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+it('a port in use: one line that names it and what to do, no stack trace, exit 1', async () => {
+  const db = await createEmptyDatabase();
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as net.AddressInfo).port;
+  try {
+    const result = await runScript('src/main.ts', [], { DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: String(port) });
+    expect(result.code).toBe(1);
+    const errors = logEntries(result.stdout + result.stderr).filter((entry) => Number(entry.level) >= 50);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        msg: `port ${port} is in use — is npm start (or npm run demo) already running? Stop it, or set PORT to another port (PORT=4001 npm start)`,
+      }),
+    ]);
+    expect(errors[0]).not.toHaveProperty('err');
+    expect(result.stderr).toBe('');
+  } finally {
+    taken.close();
+    await db.drop();
   }
 });
 
