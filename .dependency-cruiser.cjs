@@ -1,7 +1,7 @@
 /**
  * The layering, enforced (npm run lint:deps, and CI): imports only point down.
  *   src/main.ts, scripts/  →  src/server  →  src/schema  →  src/auth  →  src/db  →  src/config.ts, src/logger.ts
- * prisma/seed.ts is an entry point like the scripts. No cycles anywhere.
+ * prisma/seed.ts is an entry point like the scripts; examples/ are clients that import none of our code. No cycles.
  */
 const layer = (name, path) => ({ name, path });
 const LAYERS = [
@@ -45,6 +45,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^(scripts|prisma)/' },
       to: { path: '^tests/' },
+    },
+    {
+      name: 'examples-stand-alone',
+      comment: 'the client examples are what an app outside this repository writes: they use packages, not our code',
+      severity: 'error',
+      from: { path: '^examples/' },
+      to: { path: '^(src|scripts|prisma|tests)/' },
     },
     { name: 'no-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
   ],

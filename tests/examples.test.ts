@@ -1,0 +1,55 @@
+/**
+ * The client examples run as a newcomer runs them (`npm run example:apollo`, `npm run example:urql`), against
+ * a real server with the pipeline simulator: each starts a run, follows it to COMPLETED, lists runs and stars
+ * a card. The README's client snippets are excerpts of these files, checked here line for line.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startApi, type ApiFixture } from './helpers/api';
+import { PROJECT_ROOT, runScript, startScript, type RunningScript } from './helpers/cli';
+
+let api: ApiFixture;
+let simulator: RunningScript;
+
+beforeAll(async () => {
+  api = await startApi();
+  simulator = startScript('scripts/simulate.ts', ['--only-new', '--delay', '150', '--fail-rate', '0', '--poll', '20'], {
+    DATABASE_URL: api.db.url,
+  });
+  await simulator.waitFor(/waiting for PENDING runs/);
+});
+afterAll(async () => {
+  await simulator.stop();
+  await api.close();
+});
+
+it.each(['apollo', 'urql'])('examples/%s.ts: starts a run, follows it to COMPLETED, lists runs, stars a card', async (example) => {
+  const { token, userId } = await api.signIn(`user_example_${example}`);
+  const result = await runScript(`examples/${example}.ts`, [], { API_URL: `${api.server.url}/graphql`, TOKEN: token });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const lines = result.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^Started run [0-9a-f-]{36}; following it:$/);
+  // Every stage, once each, in order: the subscriber is sent a state only when what it selected changed. The
+  // pipeline may take the run before the subscription starts: then it begins at stage 1, not PENDING.
+  const states = lines.slice(1, lines.indexOf('Finished with 5 cards'));
+  expect(states.filter((line) => line !== '  PENDING (stage 0 of 5)')).toEqual([
+    ...[1, 2, 3, 4, 5].map((stage) => `  RUNNING (stage ${stage} of 5)`),
+    '  COMPLETED (stage 5 of 5)',
+  ]);
+  expect(states.indexOf('  PENDING (stage 0 of 5)')).toBeLessThanOrEqual(0);
+  expect(lines).toContain('Finished with 5 cards');
+  expect(lines).toContain('Your newest runs (1 in all):');
+  expect(lines.at(-1)).toBe('Starred card 1 "Lactalis Canada opportunity 1": true');
+  expect(await api.db.prisma.opportunityCard.count({ where: { userId, starred: true } })).toBe(1);
+});
+
+it("the README's client snippets are excerpts of the examples, line for line", async () => {
+  const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const excerpts = [...readme.matchAll(/```ts\n\/\/ (examples\/\w+\.ts) \(excerpt\)\n([\s\S]*?)```/g)];
+  expect(excerpts.map((match) => match[1])).toEqual(['examples/apollo.ts', 'examples/urql.ts']);
+  for (const [, file, excerpt] of excerpts) {
+    const source = await readFile(path.join(PROJECT_ROOT, file!), 'utf8');
+    expect(source).toContain(excerpt!.trimEnd());
+  }
+});
