@@ -102,8 +102,9 @@ async function main(): Promise<void> {
   console.log(`
 [demo] Open ${url}/graphql in a browser. ${signIn}
 [demo]   1. In the "WatchMyRuns" tab press ▶ (Ctrl-Enter): it waits for your runs to change.
-[demo]   2. In the "StartRun" tab press ▶. Back in "WatchMyRuns" the run goes PENDING, RUNNING at stages
-[demo]      1 to 5 (${seconds} s each), then COMPLETED, or FAILED for about ${Math.round(Number(values['fail-rate']) * 100)}% of runs.
+[demo]   2. Open the same address in a second browser window (switching tabs would stop the subscription),
+[demo]      and press ▶ in its "StartRun" tab. The first window shows the run go RUNNING at stages 1 to 5
+[demo]      (${seconds} s each), then COMPLETED, or FAILED for about ${Math.round(Number(values['fail-rate']) * 100)}% of runs.
 [demo] Ctrl-C stops the demo.
 `);
   await simulator.exited;

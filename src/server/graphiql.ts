@@ -13,8 +13,10 @@ import { SEED_USER } from '../db/seed';
 
 const WATCH_TAB = `# Live progress of your runs.
 # 1. Press ▶ (Execute, or Ctrl-Enter): this subscription waits for your runs to change.
-# 2. Open the "StartRun" tab and run it. This tab then shows the new run move through
-#    its five stages, written by the pipeline (\`npm run demo\` runs a simulated one).
+# 2. Open this page in a SECOND browser window (GraphiQL stops a running subscription
+#    when you switch tabs), go to its "StartRun" tab and run it. This window then shows
+#    the new run move through its five stages, written by the pipeline
+#    (\`npm run demo\` runs a simulated one).
 subscription WatchMyRuns {
   runsUpdated {
     id
@@ -27,7 +29,8 @@ subscription WatchMyRuns {
 `;
 
 const START_TAB = `# Starts a run over a trend report: it is PENDING until the pipeline takes it.
-# Watch it in the "WatchMyRuns" tab (start that subscription first).
+# Watch it with "WatchMyRuns" running in another browser window (start that first:
+# switching tabs here would stop it).
 mutation StartRun {
   createRun(
     input: {
