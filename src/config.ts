@@ -124,6 +124,32 @@ export const SETTINGS = {
     description: "Origins accepted in a token's azp claim; unset: not checked.",
     schema: origins,
   },
+  CLERK_WEBHOOK_SIGNING_SECRET: {
+    expects: 'a signing secret starting with whsec_',
+    default: '',
+    description: 'Verifies POST /webhooks/clerk (Svix signatures). Unset: the endpoint answers 404.',
+    schema: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/),
+    secret: true,
+  },
+  WEBHOOK_MAX_BODY_BYTES: {
+    expects: 'an integer from 1024 to 104857600',
+    default: '262144',
+    description: 'Largest webhook body (413 beyond).',
+    schema: integer(1024, 100 * 1024 * 1024),
+  },
+  WEBHOOK_RETENTION_DAYS: {
+    expects: 'an integer from 1 to 365',
+    default: '7',
+    description: 'How long processed webhook ids are kept, so a redelivery is recognised (Svix retries for about a day).',
+    schema: integer(1, 365),
+  },
+  SESSION_TOKEN_MAX_LIFETIME_SECONDS: {
+    expects: 'an integer from 60 to 31536000',
+    default: '86400',
+    description:
+      'Longest lifetime (exp − iat) of an accepted session token; revoked sessions are remembered this long, so none of their tokens outlives the memory.',
+    schema: integer(60, 31_536_000),
+  },
   CORS_ORIGINS: {
     expects: 'comma-separated origins like https://app.example.com',
     default: '',
@@ -242,6 +268,15 @@ export interface AuthConfig {
   authorizedParties: string[];
   /** Trust tokens signed by the local development key (`npm run token`): only outside production, without Clerk keys. */
   devTokens: boolean;
+  /** Longest accepted token lifetime, in seconds; also how long a revoked session is remembered. */
+  maxTokenLifetimeSeconds: number;
+}
+
+export interface WebhookConfig {
+  /** Clerk's webhook signing secret (whsec_…); undefined: the endpoint is off. */
+  clerkSigningSecret: string | undefined;
+  maxBodyBytes: number;
+  retentionDays: number;
 }
 
 export interface GraphQLLimits {
@@ -278,6 +313,7 @@ export interface AppConfig {
   /** Log every SQL statement with its duration (always on in development). */
   logQueries: boolean;
   auth: AuthConfig;
+  webhooks: WebhookConfig;
   /** Browser origins allowed to send credentialed cross-origin requests. */
   corsOrigins: string[];
   graphql: GraphQLLimits;
@@ -326,6 +362,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       clerkSecretKey,
       authorizedParties: v.CLERK_AUTHORIZED_PARTIES ?? [],
       devTokens: !production && !clerkJwtKey && !clerkSecretKey,
+      maxTokenLifetimeSeconds: v.SESSION_TOKEN_MAX_LIFETIME_SECONDS ?? 86_400,
+    },
+    webhooks: {
+      clerkSigningSecret: v.CLERK_WEBHOOK_SIGNING_SECRET,
+      maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES ?? 262_144,
+      retentionDays: v.WEBHOOK_RETENTION_DAYS ?? 7,
     },
     corsOrigins: v.CORS_ORIGINS ?? [],
     graphql: {

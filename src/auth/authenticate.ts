@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Database } from '../db/client';
 import { AuthenticationError } from './errors';
+import type { Revocations } from './revocations';
 import type { TokenVerifier } from './tokens';
 import { clerkProfileSource, createUserResolver, type AuthUser } from './users';
 
@@ -76,13 +77,23 @@ export interface AuthenticatorOptions {
   db: Database;
   /** Clerk secret key: user details from the Backend API when a token carries no email. */
   clerkSecretKey: string | undefined;
+  /** Sessions revoked and users deleted in Clerk (started). */
+  revocations: Revocations;
 }
 
-export function createAuthenticator({ verifyToken, db, clerkSecretKey }: AuthenticatorOptions): Authenticator {
+export const SESSION_REVOKED = 'This session was ended or revoked: sign in again';
+
+export function createAuthenticator({ verifyToken, db, clerkSecretKey, revocations }: AuthenticatorOptions): Authenticator {
   const resolveUser = createUserResolver({ db, profiles: clerkSecretKey ? clerkProfileSource(clerkSecretKey) : undefined });
+  // A deleted user's cached row must not outlive the deletion on any instance.
+  revocations.onEnded((ended) => {
+    if (ended.kind === 'user') resolveUser.forget(ended.clerkId);
+  });
   return async (credentials) => {
     if (!credentials) throw new AuthenticationError(SIGN_IN_REQUIRED);
     const claims = await verifyToken(credentials.token);
+    if (!revocations.isLoaded) await revocations.ensureLoaded();
+    if (claims.sessionId && revocations.isRevoked(claims.sessionId)) throw new AuthenticationError(SESSION_REVOKED);
     return { user: await resolveUser(claims), sessionId: claims.sessionId, expiresAt: claims.expiresAt };
   };
 }

@@ -21,7 +21,7 @@ export interface SessionClaims {
   expiresAt: number;
 }
 
-type VerifiedClaims = { sub: string; exp: number; [claim: string]: unknown };
+type VerifiedClaims = { sub: string; exp: number; iat?: number; [claim: string]: unknown };
 
 export type TokenVerifier = (token: string) => Promise<SessionClaims>;
 
@@ -65,6 +65,14 @@ export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Pr
       const reason = error instanceof Error ? error.message : String(error);
       logger.info('rejected session token', { reason });
       throw new AuthenticationError(`Invalid session token: ${reason}`);
+    }
+    // Revoked sessions are remembered for the longest lifetime: a token living longer could outlast that memory.
+    const lifetime = data.exp - (data.iat ?? Math.floor(Date.now() / 1000));
+    if (lifetime > auth.maxTokenLifetimeSeconds) {
+      logger.info('rejected session token', { reason: 'lifetime too long', lifetime });
+      throw new AuthenticationError(
+        `Invalid session token: it is valid for ${lifetime} s, longer than SESSION_TOKEN_MAX_LIFETIME_SECONDS (${auth.maxTokenLifetimeSeconds})`,
+      );
     }
     const claims = {
       clerkId: data.sub,

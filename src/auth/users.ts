@@ -9,6 +9,7 @@ import type { Database } from '../db/client';
 import { Prisma } from '../generated/prisma/client';
 import { logger } from '../logger';
 import { AuthenticationError } from './errors';
+import { isDeletedInClerk, lockClerkUser } from './lifecycle';
 import type { SessionClaims } from './tokens';
 
 export interface AuthUser {
@@ -36,67 +37,91 @@ export interface UserResolverOptions {
   maxEntries?: number;
 }
 
-export type UserResolver = (claims: SessionClaims) => Promise<AuthUser>;
+export interface UserResolver {
+  (claims: SessionClaims): Promise<AuthUser>;
+  /** Drops a user from the cache (deleted in Clerk): the next request asks the database. */
+  forget(clerkId: string): void;
+}
+
+export const ACCOUNT_DELETED = 'This account was deleted: sign up again to use the app';
 
 const MISSING_PROFILE =
   'The session token has no email claim and the server cannot look the user up. Either customise the Clerk ' +
   'session token (Clerk dashboard → Sessions → Customize session token: {"email": "{{user.primary_email_address}}", ' +
   '"name": "{{user.full_name}}"}) or set CLERK_SECRET_KEY so the server can ask Clerk.';
 
-export function createUserResolver({ db, profiles, ttlMs = 60_000, maxEntries = 10_000 }: UserResolverOptions): UserResolver {
-  const cache = new LRUCache<string, AuthUser>({ max: maxEntries, ttl: ttlMs });
-  const pending = new Map<string, Promise<AuthUser>>();
+/** The user's row, created on their first request unless Clerk deleted them. */
+async function findOrCreate(db: Database, profiles: ProfileSource | undefined, claims: SessionClaims): Promise<AuthUser> {
+  const select = { id: true, clerkId: true } as const;
+  const existing = await db.user.findUnique({ where: { clerkId: claims.clerkId }, select });
+  if (existing) return existing;
 
-  const remember = (user: AuthUser) => {
-    cache.set(user.clerkId, user);
-    return user;
-  };
-
-  const findOrCreate = async (claims: SessionClaims): Promise<AuthUser> => {
-    const select = { id: true, clerkId: true } as const;
-    const existing = await db.user.findUnique({ where: { clerkId: claims.clerkId }, select });
-    if (existing) return existing;
-
-    let { email, name } = claims;
-    if (!email && profiles) {
-      try {
-        ({ email, name } = await profiles(claims.clerkId));
-      } catch (error) {
-        logger.error('could not read the user from the Clerk Backend API', { clerkId: claims.clerkId, err: error });
-        throw new AuthenticationError('Could not read your profile from Clerk; try again shortly.');
-      }
-    }
-    if (!email) throw new AuthenticationError(MISSING_PROFILE);
-
+  let { email, name } = claims;
+  if (!email && profiles) {
     try {
-      return await db.user.upsert({
+      ({ email, name } = await profiles(claims.clerkId));
+    } catch (error) {
+      logger.error('could not read the user from the Clerk Backend API', { clerkId: claims.clerkId, err: error });
+      throw new AuthenticationError('Could not read your profile from Clerk; try again shortly.');
+    }
+  }
+  if (!email) throw new AuthenticationError(MISSING_PROFILE);
+
+  try {
+    // A still-valid token of a user deleted in Clerk must not bring them back as a new, empty user.
+    return await db.$transaction(async (tx) => {
+      await lockClerkUser(tx, claims.clerkId);
+      if (await isDeletedInClerk(tx, claims.clerkId)) throw new AuthenticationError(ACCOUNT_DELETED);
+      return tx.user.upsert({
         where: { clerkId: claims.clerkId },
         create: { clerkId: claims.clerkId, email, name: name ?? null },
         update: {},
         select,
       });
-    } catch (error) {
-      // Another request created this user between our read and our write: use its row.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        const winner = await db.user.findUnique({ where: { clerkId: claims.clerkId }, select });
-        if (winner) return winner;
-        throw new AuthenticationError(`The email ${email} already belongs to another account.`);
-      }
-      throw error;
+    });
+  } catch (error) {
+    // Another request created this user between our read and our write: use its row.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      const winner = await db.user.findUnique({ where: { clerkId: claims.clerkId }, select });
+      if (winner) return winner;
+      throw new AuthenticationError(`The email ${email} already belongs to another account.`);
     }
+    throw error;
+  }
+}
+
+export function createUserResolver({ db, profiles, ttlMs = 60_000, maxEntries = 10_000 }: UserResolverOptions): UserResolver {
+  const cache = new LRUCache<string, AuthUser>({ max: maxEntries, ttl: ttlMs });
+  const pending = new Map<string, Promise<AuthUser>>();
+
+  // A lookup that started before its user was forgotten (deleted meanwhile) must not fill the cache.
+  let epoch = 0;
+  const forgotten = new LRUCache<string, number>({ max: maxEntries });
+  const rememberIfCurrent = (startedAt: number) => (user: AuthUser) => {
+    if ((forgotten.get(user.clerkId) ?? 0) < startedAt) cache.set(user.clerkId, user);
+    return user;
   };
 
-  return async (claims) => {
+  const resolve = async (claims: SessionClaims) => {
     const hit = cache.get(claims.clerkId);
     if (hit) return hit;
     // Concurrent first requests in this process share one lookup.
     let lookup = pending.get(claims.clerkId);
     if (!lookup) {
-      lookup = findOrCreate(claims)
-        .then(remember)
-        .finally(() => pending.delete(claims.clerkId));
+      const started = findOrCreate(db, profiles, claims)
+        .then(rememberIfCurrent(++epoch))
+        .finally(() => {
+          if (pending.get(claims.clerkId) === started) pending.delete(claims.clerkId);
+        });
+      lookup = started;
       pending.set(claims.clerkId, lookup);
     }
     return lookup;
   };
+  const forget = (clerkId: string) => {
+    forgotten.set(clerkId, ++epoch);
+    cache.delete(clerkId);
+    pending.delete(clerkId);
+  };
+  return Object.assign(resolve, { forget });
 }

@@ -1,16 +1,20 @@
 /**
  * The one event source: a dedicated PostgreSQL connection that LISTENs on `run_events` (filled by the triggers
  * of migration 20261125080554_run_events), so changes written by anyone, on any instance or by the pipeline,
- * reach this process. It uses the direct URL: LISTEN does not survive a transaction-pooling PgBouncer.
+ * reach this process, and on `auth_events` (sessions revoked and users deleted in Clerk, announced by whichever
+ * instance received the webhook). It uses the direct URL: LISTEN does not survive a transaction-pooling
+ * PgBouncer.
  *
  * When the connection drops it reconnects with exponential backoff, then tells every watcher to resync
  * (refetch its current state), since notifications sent while it was away are lost.
  */
 import pg from 'pg';
+import type { Prisma } from '../generated/prisma/client';
 import { logger } from '../logger';
 import { parsePoolSettings } from './url';
 
 export const RUN_EVENTS_CHANNEL = 'run_events';
+export const AUTH_EVENTS_CHANNEL = 'auth_events';
 /** How the listening connection shows in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'opportunity-api:run-events';
 
@@ -23,6 +27,35 @@ export interface RunEvent {
   status?: string;
   stage?: number;
   updatedAt?: string;
+}
+
+/** A Clerk session that must no longer be served, or a Clerk user deleted with all their data. */
+export type AuthEvent =
+  | { kind: 'session-revoked'; sessionId: string; clerkId: string; forgetAfter: string }
+  | { kind: 'user-deleted'; clerkId: string; userId: string | null };
+
+/** What an auth watcher is told: an event, or "reload: events may have been missed". */
+export type AuthSignal = { kind: 'event'; event: AuthEvent } | { kind: 'resync' };
+
+/**
+ * Announces an auth event to every instance (this one included) when `tx` commits, and never if it rolls
+ * back: NOTIFY is transactional.
+ */
+export async function notifyAuthEvent(tx: Pick<Prisma.TransactionClient, '$executeRaw'>, event: AuthEvent): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${AUTH_EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
+}
+
+export function parseAuthEvent(payload: string | undefined): AuthEvent | undefined {
+  try {
+    const parsed = JSON.parse(payload ?? '') as Partial<Record<string, unknown>>;
+    if (parsed.kind === 'session-revoked' && typeof parsed.sessionId === 'string' && typeof parsed.clerkId === 'string')
+      return { kind: 'session-revoked', sessionId: parsed.sessionId, clerkId: parsed.clerkId, forgetAfter: String(parsed.forgetAfter) };
+    if (parsed.kind === 'user-deleted' && typeof parsed.clerkId === 'string')
+      return { kind: 'user-deleted', clerkId: parsed.clerkId, userId: typeof parsed.userId === 'string' ? parsed.userId : null };
+  } catch {
+    // not JSON: reported by the caller
+  }
+  return undefined;
 }
 
 export type ListenerState = 'connecting' | 'listening' | 'reconnecting' | 'stopped';
@@ -38,6 +71,8 @@ export interface EventSource {
   watcherCountOf(userId: string): number;
   /** Calls `onSignal` for every event of this user's runs and after every reconnect; returns the unsubscribe. */
   watch(userId: string, onSignal: (signal: Signal) => void): () => void;
+  /** Calls `onSignal` for every auth event and after every reconnect; returns the unsubscribe. */
+  watchAuth(onSignal: (signal: AuthSignal) => void): () => void;
 }
 
 export interface ListenerOptions {
@@ -65,6 +100,7 @@ export class RunEventListener implements EventSource {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly watchers = new Map<string, Set<(signal: Signal) => void>>();
+  private readonly authWatchers = new Set<(signal: AuthSignal) => void>();
   private connectedOnce = false;
   private backendPid: number | undefined;
   private readonly minBackoffMs: number;
@@ -125,6 +161,11 @@ export class RunEventListener implements EventSource {
     };
   }
 
+  watchAuth(onSignal: (signal: AuthSignal) => void): () => void {
+    this.authWatchers.add(onSignal);
+    return () => this.authWatchers.delete(onSignal);
+  }
+
   watcherCountOf(userId: string): number {
     return this.watchers.get(userId)?.size ?? 0;
   }
@@ -143,6 +184,7 @@ export class RunEventListener implements EventSource {
       application_name: LISTENER_APPLICATION_NAME,
     });
     client.on('notification', (message) => {
+      if (message.channel === AUTH_EVENTS_CHANNEL) return this.dispatchAuth(message.payload);
       if (message.channel !== RUN_EVENTS_CHANNEL) return;
       const event = parseRunEvent(message.payload);
       if (!event) {
@@ -155,7 +197,7 @@ export class RunEventListener implements EventSource {
     client.on('end', () => this.lost(client, new Error('connection ended')));
 
     await client.connect();
-    await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}; LISTEN ${AUTH_EVENTS_CHANNEL}`);
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     if (this.current === 'stopped') {
       await client.end();
@@ -174,17 +216,26 @@ export class RunEventListener implements EventSource {
     if (this.connectedOnce) {
       logger.info('run event listener reconnected; resyncing subscriptions', { watchers: this.watcherCount });
       for (const userId of [...this.watchers.keys()]) this.dispatch(userId, { kind: 'resync' });
+      for (const onSignal of [...this.authWatchers]) this.call(onSignal, { kind: 'resync' });
     }
     this.connectedOnce = true;
   }
 
   private dispatch(userId: string, signal: Signal): void {
-    for (const onSignal of [...(this.watchers.get(userId) ?? [])]) {
-      try {
-        onSignal(signal);
-      } catch (err) {
-        logger.error('a run event watcher failed', { err });
-      }
+    for (const onSignal of [...(this.watchers.get(userId) ?? [])]) this.call(onSignal, signal);
+  }
+
+  private dispatchAuth(payload: string | undefined): void {
+    const event = parseAuthEvent(payload);
+    if (!event) return logger.warn('ignored a malformed auth event', { payload });
+    for (const onSignal of [...this.authWatchers]) this.call(onSignal, { kind: 'event', event });
+  }
+
+  private call<S>(onSignal: (signal: S) => void, signal: S): void {
+    try {
+      onSignal(signal);
+    } catch (err) {
+      logger.error('an event watcher failed', { err });
     }
   }
 

@@ -1,5 +1,6 @@
 /** What every resolver receives. Built once per operation by the one context factory (src/server/context.ts). */
 import type { AuthUser } from '../auth/authenticate';
+import type { Revocations } from '../auth/revocations';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
@@ -12,6 +13,10 @@ export interface Context {
    * WebSocket 4403), so every resolver may rely on it by type.
    */
   user: AuthUser;
+  /** Clerk's session id (`sid`) of the token this operation was authenticated with. */
+  sessionId: string | undefined;
+  /** Sessions revoked and users deleted in Clerk: a live stream ends when its session or user does. */
+  revocations: Revocations;
   /** Run change notifications from the database (subscriptions). */
   events: EventSource;
   /** Identical reads of one run by many subscribers at once, made once. */

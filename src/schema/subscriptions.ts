@@ -10,6 +10,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { Repeater } from '@repeaterjs/repeater';
 import type { GraphQLResolveInfo } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import { describeEnded, endsAccessOf } from '../auth/revocations';
 import type { EventSource, Signal } from '../db/events';
 import type { Run as RunRow } from '../generated/prisma/client';
 import { RunStatus } from '../generated/prisma/enums';
@@ -59,16 +60,33 @@ class Watch {
 
 type Push<T> = (value: T) => Promise<unknown>;
 
+/** The last message of a stream whose session was ended or revoked, or whose user was deleted, in Clerk. */
+interface AccessEnded {
+  accessEnded: string;
+}
+
 /**
  * The stream handed to GraphQL: `produce` pushes messages until it returns or the watch is closed. Stopping
  * the stream (unsubscribe, disconnect) closes the watch at once, which ends a wait for the next change; so
- * does a subscriber that lets go before asking for the first message (a Repeater never starts then).
+ * does a subscriber that lets go before asking for the first message (a Repeater never starts then). When
+ * Clerk ends the operation's session or deletes its user, the stream sends one UNAUTHENTICATED message and
+ * ends: that closes an SSE response (a WebSocket is closed as a whole, by the socket's own watch).
  */
-function stream<T>(watch: Watch, produce: (push: Push<T>) => Promise<void>): Repeater<T> {
-  const repeater = new Repeater<T>(async (push, stop) => {
+function stream<T>(ctx: Context, watch: Watch, produce: (push: Push<T>) => Promise<void>): Repeater<T | AccessEnded> {
+  const holder = { clerkId: ctx.user.clerkId, sessionId: ctx.sessionId };
+  const repeater = new Repeater<T | AccessEnded>(async (push, stop) => {
+    let ended = false;
+    const stopWatchingAccess = ctx.revocations.onEnded((access) => {
+      if (ended || !endsAccessOf(access, holder)) return;
+      ended = true;
+      void push({ accessEnded: describeEnded(access) });
+      watch.close();
+    });
     try {
-      await produce(push);
+      // Nothing produced after the end of access is sent, even a read that was already under way.
+      await produce((value) => (ended ? Promise.resolve() : push(value)));
     } finally {
+      stopWatchingAccess();
       watch.close();
       stop();
     }
@@ -79,6 +97,12 @@ function stream<T>(watch: Watch, produce: (push: Push<T>) => Promise<void>): Rep
     return giveUp(value);
   };
   return repeater;
+}
+
+/** Resolves a stream's message: a run, or the UNAUTHENTICATED end of its access. */
+function messageOf<T extends object>(update: T | AccessEnded): T {
+  if ('accessEnded' in update) throw clientError('UNAUTHENTICATED', update.accessEnded);
+  return update;
 }
 
 /** Refuses a new subscription beyond the user's concurrent limit on this instance. */
@@ -165,7 +189,7 @@ builder.subscriptionField('runUpdated', (t) =>
         throw notFound('Run');
       }
       const sent = new LastSent(selection);
-      return stream<RunRow>(watch, async (push) => {
+      return stream<RunRow>(ctx, watch, async (push) => {
         let run: RunRow | null = first;
         sent.changed(run);
         await push(run);
@@ -178,7 +202,7 @@ builder.subscriptionField('runUpdated', (t) =>
         }
       });
     },
-    resolve: (run) => run,
+    resolve: (update) => messageOf(update),
   }),
 );
 
@@ -201,7 +225,7 @@ builder.subscriptionField('runsUpdated', (t) =>
       const wanted = status?.length ? new Set<string>(status) : undefined;
       const watch = new Watch(ctx.events, owner.userId);
       const sent = new LastSent(selection);
-      return stream<RunUpdate>(watch, async (push) => {
+      return stream<RunUpdate>(ctx, watch, async (push) => {
         for (;;) {
           const signals = await watch.take();
           if (!signals) return;
@@ -217,7 +241,8 @@ builder.subscriptionField('runsUpdated', (t) =>
         }
       });
     },
-    resolve: (update) => {
+    resolve: (message) => {
+      const update = messageOf(message);
       if ('deletedRunId' in update) {
         throw clientError('NOT_FOUND', `Run ${update.deletedRunId} was deleted`, { deleted: true, runId: update.deletedRunId });
       }

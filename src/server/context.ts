@@ -6,6 +6,7 @@
  */
 import type { GraphQLParams } from 'graphql-yoga';
 import { credentialsFrom, type Authenticator, type Session } from '../auth/authenticate';
+import type { Revocations } from '../auth/revocations';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
@@ -17,6 +18,7 @@ export interface ContextDependencies {
   db: Database;
   events: EventSource;
   authenticate: Authenticator;
+  revocations: Revocations;
   quotas: UserQuotas;
   sharedReads: SharedReads;
   maxSubscriptionsPerUser: number;
@@ -36,7 +38,15 @@ export interface InitialContext {
   extra?: ConnectionExtra;
 }
 
-export function createContextFactory({ db, events, authenticate, quotas, sharedReads, maxSubscriptionsPerUser }: ContextDependencies) {
+export function createContextFactory({
+  db,
+  events,
+  authenticate,
+  revocations,
+  quotas,
+  sharedReads,
+  maxSubscriptionsPerUser,
+}: ContextDependencies) {
   const signIn = async ({ request, extra }: InitialContext): Promise<Session> => {
     if (extra?.session) return extra.session;
     if (!request) throw unauthenticated();
@@ -44,9 +54,9 @@ export function createContextFactory({ db, events, authenticate, quotas, sharedR
   };
   return async (initial: InitialContext): Promise<Context> => {
     try {
-      const { user } = await signIn(initial);
+      const { user, sessionId } = await signIn(initial);
       await quotas.request(user.id);
-      return { db, user, events, sharedReads, quotas, maxSubscriptionsPerUser };
+      return { db, user, sessionId, events, revocations, sharedReads, quotas, maxSubscriptionsPerUser };
     } catch (error) {
       throw toGraphQLError(error);
     }

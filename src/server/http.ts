@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/authenticate';
+import { Revocations } from '../auth/revocations';
 import type { TokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
@@ -18,6 +19,8 @@ import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql
 import { checkReadiness, listShippedMigrations, type Readiness } from './health';
 import { limitExceeded } from './limits';
 import { createMetrics, type Metrics } from './metrics';
+import { sendJson } from './respond';
+import { CLERK_WEBHOOK_PATH, clerkWebhookHandler } from './webhooks';
 import { attachWebSocketServer } from './websocket';
 
 export interface AppOptions {
@@ -45,17 +48,6 @@ export interface App {
 const WEBSOCKET_CLOSE_WAIT_MS = 3_000;
 /** Time kept back from the shutdown budget for the pool and the database after HTTP has stopped. */
 const AFTER_HTTP_RESERVE_MS = 1_500;
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(payload);
-}
 
 /**
  * Refuses a GraphQL request body over the limit before it is read (413), and a body of unknown length (411):
@@ -86,6 +78,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 interface Router {
   graphql: GraphQLServer;
+  clerkWebhook: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
   metrics: Metrics;
   ready: () => Promise<Readiness>;
   maxBodyBytes: number;
@@ -93,7 +86,7 @@ interface Router {
 
 /** /graphql (yoga), /health, /ready, /metrics; each request inside its own request-id log scope. */
 function createRequestListener(
-  { graphql, metrics, ready, maxBodyBytes }: Router,
+  { graphql, clerkWebhook, metrics, ready, maxBodyBytes }: Router,
   isDraining: () => boolean,
   open: Set<http.ServerResponse>,
 ) {
@@ -108,6 +101,8 @@ function createRequestListener(
         const readiness = await ready();
         return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'unavailable', ...readiness });
       }
+      case `POST ${CLERK_WEBHOOK_PATH}`:
+        return clerkWebhook(req, res);
       case 'GET /metrics':
         res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
         return void res.end(await metrics.render());
@@ -142,25 +137,36 @@ function createRequestListener(
 
 export async function createApp({ config, db, events, verifyToken }: AppOptions): Promise<App> {
   const shippedMigrations = await listShippedMigrations();
-  const authenticate = createAuthenticator({ verifyToken, db, clerkSecretKey: config.auth.clerkSecretKey });
+  const revocations = new Revocations(db, config.auth.maxTokenLifetimeSeconds * 1000);
+  await revocations.start(events);
+  const authenticate = createAuthenticator({ verifyToken, db, clerkSecretKey: config.auth.clerkSecretKey, revocations });
   const quotas = new UserQuotas(new RateLimiter(db), config.limits);
   const metrics = createMetrics({ events, db, webSocketConnections: () => websocket.wss.clients.size });
   const graphql = createGraphQLServer(
     config,
-    { db, events, authenticate, quotas, sharedReads: new SharedReads(), maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser },
+    {
+      db,
+      events,
+      authenticate,
+      revocations,
+      quotas,
+      sharedReads: new SharedReads(),
+      maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
+    },
     [metrics.plugin],
   );
   let draining = false;
   const openResponses = new Set<http.ServerResponse>();
   const router: Router = {
     graphql,
+    clerkWebhook: clerkWebhookHandler({ db, config, metrics }),
     metrics,
     ready: () => checkReadiness(db, shippedMigrations, events),
     maxBodyBytes: config.limits.maxBodyBytes,
   };
   const server = http.createServer(createRequestListener(router, () => draining, openResponses));
   server.keepAliveTimeout = 5_000;
-  const websocket = attachWebSocketServer({ server, graphql, authenticate, config });
+  const websocket = attachWebSocketServer({ server, graphql, authenticate, revocations, config });
 
   return {
     server,
@@ -176,6 +182,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     async close() {
       draining = true;
       await shutDown(server, openResponses, (waitMs) => websocket.close(waitMs), config);
+      revocations.stop();
     },
   };
 }

@@ -6,16 +6,18 @@
  */
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/client';
 import { poolUsage } from '../db/client';
 import type { EventSource } from '../db/events';
 
-const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
+const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics', '/webhooks/clerk']);
 
 export interface Metrics {
   /** Starts timing one HTTP request; call the result when its response is finished. */
   startRequest(path: string, method: string): (status: number) => void;
+  /** Counts one Clerk webhook: its event type (`unverified` before its signature is checked) and outcome. */
+  webhookReceived(type: string, outcome: string): void;
   /** The yoga plugin that times GraphQL phases and counts operations. */
   plugin: Plugin;
   contentType: string;
@@ -28,6 +30,23 @@ export interface LiveState {
   webSocketConnections: () => number;
 }
 
+/** The application pool: connections in use and idle, and queries waiting for one, read at scrape time. */
+function poolGauge(registry: Registry, db: Database): void {
+  new Gauge({
+    name: 'opportunity_db_pool_connections',
+    help: 'Application database pool: connections in use and idle, and queries waiting for one',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const usage = poolUsage(db);
+      if (!usage) return;
+      this.set({ state: 'in_use' }, usage.total - usage.idle);
+      this.set({ state: 'idle' }, usage.idle);
+      this.set({ state: 'waiting' }, usage.waiting);
+    },
+  });
+}
+
 export function createMetrics({ events, db, webSocketConnections }: LiveState): Metrics {
   // One registry per app: tests run several servers in one process.
   const registry = new Registry();
@@ -37,6 +56,12 @@ export function createMetrics({ events, db, webSocketConnections }: LiveState): 
     help: 'HTTP requests by route, method and status, with their duration',
     labelNames: ['route', 'method', 'status'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const webhooks = new Counter({
+    name: 'opportunity_clerk_webhooks_total',
+    help: 'Clerk webhooks received, by event type and outcome (applied, replayed, stale, ignored, rejected, conflict, failed)',
+    labelNames: ['type', 'outcome'],
     registers: [registry],
   });
   const gauge = (name: string, help: string, read: () => number) =>
@@ -51,21 +76,10 @@ export function createMetrics({ events, db, webSocketConnections }: LiveState): 
   gauge('opportunity_websocket_connections', 'Open GraphQL WebSocket connections', webSocketConnections);
   gauge('opportunity_subscription_watchers', 'Active subscriptions waiting for run events', () => events.watcherCount);
   gauge('opportunity_run_events_listening', '1 while the LISTEN connection is up', () => (events.state === 'listening' ? 1 : 0));
-  new Gauge({
-    name: 'opportunity_db_pool_connections',
-    help: 'Application database pool: connections in use and idle, and queries waiting for one',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      const usage = poolUsage(db);
-      if (!usage) return;
-      this.set({ state: 'in_use' }, usage.total - usage.idle);
-      this.set({ state: 'idle' }, usage.idle);
-      this.set({ state: 'waiting' }, usage.waiting);
-    },
-  });
+  poolGauge(registry, db);
 
   return {
+    webhookReceived: (type, outcome) => webhooks.inc({ type, outcome }),
     startRequest(path, method) {
       const end = requests.startTimer({ route: KNOWN_ROUTES.has(path) ? path : 'other', method });
       return (status) => end({ status: String(status) });

@@ -8,7 +8,9 @@
  * Close codes: 4403 at connect for a missing or invalid token, or for a session cookie sent from an origin
  * not allowed by CORS_ORIGINS (a page of another site must not borrow the user's cookie); 4401 once the
  * connection's token has been expired for WS_TOKEN_GRACE_SECONDS (clients reconnect with a fresh token, and
- * since every subscription starts with the current state, nothing is lost); 1001 when the server stops.
+ * since every subscription starts with the current state, nothing is lost); 4403 again, at once, when Clerk
+ * ends or revokes the connection's session or deletes its user (on whichever instance got the webhook);
+ * 1001 when the server stops.
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
@@ -17,6 +19,7 @@ import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthenticationError, credentialsFrom, type Authenticator } from '../auth/authenticate';
+import { describeEnded, endsAccessOf, type Revocations } from '../auth/revocations';
 import type { AppConfig } from '../config';
 import { logger, withRequestLogger } from '../logger';
 import { clientError } from '../schema/errors';
@@ -29,10 +32,11 @@ export interface WebSocketOptions {
   server: http.Server;
   graphql: GraphQLServer;
   authenticate: Authenticator;
+  revocations: Revocations;
   config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'corsOrigins' | 'limits'>;
 }
 
-type ConnectionContext = Extra & ConnectionExtra & { expiryTimer?: NodeJS.Timeout };
+type ConnectionContext = Extra & ConnectionExtra & { expiryTimer?: NodeJS.Timeout; stopWatchingAccess?: () => void };
 
 /** A browser page may use the cookie only from this server's own origin or an allowed one. */
 function cookieAllowedFrom(request: http.IncomingMessage, allowedOrigins: readonly string[]): boolean {
@@ -66,8 +70,11 @@ function inRequestScope<T>(requestId: string, result: T): T {
 
 type Options = Omit<WebSocketOptions, 'server'>;
 
-/** At connect: one authentication (4403 when it fails), and the timer that closes the socket at expiry (4401). */
-function connectHandler({ authenticate, config }: Options) {
+/**
+ * At connect: one authentication (4403 when it fails), the timer that closes the socket at expiry (4401), and
+ * the watch that closes it (4403) when Clerk ends its session or deletes its user.
+ */
+function connectHandler({ authenticate, revocations, config }: Options) {
   return async (ctx: { extra: Extra; connectionParams?: Readonly<Record<string, unknown>> }): Promise<boolean> => {
     const extra = ctx.extra as ConnectionContext;
     const credentials = credentialsFrom(extra.request.headers, ctx.connectionParams);
@@ -78,6 +85,8 @@ function connectHandler({ authenticate, config }: Options) {
       if (error instanceof AuthenticationError) return false;
       throw error;
     }
+    // Closed while authenticating: onClose has run already, and nothing registered below would be released.
+    if (extra.socket.readyState !== extra.socket.OPEN) return false;
     extra.connectionId = randomUUID();
     const closeInMs = Math.max(0, (extra.session.expiresAt + config.wsTokenGraceSeconds) * 1000 - Date.now());
     extra.expiryTimer = setTimeout(
@@ -87,6 +96,10 @@ function connectHandler({ authenticate, config }: Options) {
       Math.min(closeInMs, 2 ** 31 - 1),
     );
     extra.expiryTimer.unref(); // never what keeps the process alive
+    const holder = { clerkId: extra.session.user.clerkId, sessionId: extra.session.sessionId };
+    extra.stopWatchingAccess = revocations.onEnded((ended) => {
+      if (endsAccessOf(ended, holder)) extra.socket.close(CloseCode.Forbidden, `Forbidden: ${describeEnded(ended)}`);
+    });
     return true;
   };
 }
@@ -167,7 +180,11 @@ export function attachWebSocketServer({ server, ...options }: WebSocketOptions) 
       },
       onConnect: connectHandler(options),
       onSubscribe: subscribeHandler(options),
-      onClose: (ctx) => clearTimeout((ctx.extra as ConnectionContext).expiryTimer),
+      onClose: (ctx) => {
+        const extra = ctx.extra as ConnectionContext;
+        clearTimeout(extra.expiryTimer);
+        extra.stopWatchingAccess?.();
+      },
     },
     wss,
   );

@@ -16,11 +16,23 @@ const INIT = '20250121000000_init';
 const RUN_EVENTS = '20261125080554_run_events';
 const RATE_LIMITS = '20261125173556_rate_limits';
 const RUN_LIST_INDEXES = '20261125190943_run_list_indexes';
-const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES];
+const CLERK_WEBHOOKS = '20261129151324_clerk_webhooks';
+const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES, CLERK_WEBHOOKS];
 /** The tables of a fully migrated database. */
-const MIGRATED_TABLES = ['InspirationReport', 'OpportunityCard', 'RateLimitCounter', 'Run', 'StageOutput', 'User', '_prisma_migrations'];
+const MIGRATED_TABLES = [
+  'ClerkUserState',
+  'InspirationReport',
+  'OpportunityCard',
+  'ProcessedWebhook',
+  'RateLimitCounter',
+  'RevokedSession',
+  'Run',
+  'StageOutput',
+  'User',
+  '_prisma_migrations',
+];
 /** Models and indexes added after the initial schema, each by a later migration. */
-const LATER_MODELS = ['RateLimitCounter'];
+const LATER_MODELS = ['RateLimitCounter', 'ProcessedWebhook', 'ClerkUserState', 'RevokedSession'];
 const LATER_LINES = [
   /\n *\/\/ Added after the initial schema \(migration run_list_indexes\)[^\n]*\n[^\n]*\n *@@index\(\[userId, status, createdAt\]\)\n *@@index\(\[userId, companyId, createdAt\]\)/,
 ];

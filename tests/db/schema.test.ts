@@ -92,6 +92,12 @@ describe('indexes', () => {
       // Added later: the rate-limit counters (migration rate_limits).
       RateLimitCounter_pkey: 'RateLimitCounter unique (key, windowStart)',
       RateLimitCounter_windowStart_idx: 'RateLimitCounter (windowStart)',
+      // Added later: Clerk's user lifecycle (migration clerk_webhooks).
+      ProcessedWebhook_pkey: 'ProcessedWebhook unique (id)',
+      ProcessedWebhook_processedAt_idx: 'ProcessedWebhook (processedAt)',
+      ClerkUserState_pkey: 'ClerkUserState unique (clerkId)',
+      RevokedSession_pkey: 'RevokedSession unique (sessionId)',
+      RevokedSession_forgetAfter_idx: 'RevokedSession (forgetAfter)',
     });
   });
 

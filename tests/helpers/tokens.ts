@@ -17,6 +17,8 @@ export interface TokenClaims {
   email?: string | null;
   name?: string;
   azp?: string;
+  /** Clerk's session id; default a new one per token. */
+  sid?: string;
   /** Seconds relative to now. */
   expiresIn?: number;
   notBeforeIn?: number;
@@ -41,6 +43,7 @@ export function signWith(privateKey: CryptoKey, kid: string, claims: TokenClaims
     email,
     name: claims.name,
     azp: claims.azp,
+    sid: claims.sid,
     issuer: 'https://clerk.example.test',
     expiresIn: claims.expiresIn ?? 300,
     notBeforeIn: claims.notBeforeIn,

@@ -29,7 +29,8 @@ it('with DATABASE_URL: applies migrations, does not seed, is ready', async () =>
   try {
     expect(server.output()).toContain('using database from DATABASE_URL');
     expect(logEntry(server.output(), 'applied migrations')).toMatchObject({
-      applied: '20250121000000_init,20261125080554_run_events,20261125173556_rate_limits,20261125190943_run_list_indexes',
+      applied:
+        '20250121000000_init,20261125080554_run_events,20261125173556_rate_limits,20261125190943_run_list_indexes,20261129151324_clerk_webhooks',
     });
     expect(server.output()).not.toContain('seed');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);

@@ -10,7 +10,14 @@ import { credentialsFrom } from '../../src/auth/authenticate';
 describe('loadConfig', () => {
   it('defaults to development on port 4000 with the embedded database and development tokens', () => {
     const config = loadConfig({});
-    expect(config.auth).toEqual({ clerkJwtKey: undefined, clerkSecretKey: undefined, authorizedParties: [], devTokens: true });
+    expect(config.auth).toEqual({
+      clerkJwtKey: undefined,
+      clerkSecretKey: undefined,
+      authorizedParties: [],
+      devTokens: true,
+      maxTokenLifetimeSeconds: 86_400,
+    });
+    expect(config.webhooks).toEqual({ clerkSigningSecret: undefined, maxBodyBytes: 262_144, retentionDays: 7 });
     expect(config).toMatchObject({ nodeEnv: 'development', port: 4000, databaseUrl: undefined, directUrl: undefined, logQueries: true });
     expect(config.dataDir).toMatch(/[/\\]\.data$/);
   });
@@ -23,6 +30,8 @@ describe('loadConfig', () => {
       DIRECT_URL: 'postgresql://app:pw@db:5432/app',
       LOG_QUERIES: '1',
       CLERK_SECRET_KEY: 'sk_live_abc',
+      CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_c2VjcmV0',
+      SESSION_TOKEN_MAX_LIFETIME_SECONDS: '3600',
       CLERK_AUTHORIZED_PARTIES: 'https://app.example.com, http://localhost:3000/',
     });
     expect(config.auth).toEqual({
@@ -30,7 +39,9 @@ describe('loadConfig', () => {
       clerkSecretKey: 'sk_live_abc',
       authorizedParties: ['https://app.example.com', 'http://localhost:3000'],
       devTokens: false,
+      maxTokenLifetimeSeconds: 3600,
     });
+    expect(config.webhooks.clerkSigningSecret).toBe('whsec_c2VjcmV0');
     expect(config).toMatchObject({ nodeEnv: 'production', port: 8080, directUrl: 'postgresql://app:pw@db:5432/app', logQueries: true });
     expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://a@b/c' }).logQueries).toBe(false);
   });
@@ -45,6 +56,8 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, 'DATABASE_URL is required when NODE_ENV=production'],
     [{ CLERK_JWT_KEY: 'not a pem' }, 'CLERK_JWT_KEY must be a PEM public key'],
     [{ CLERK_SECRET_KEY: 'pk_test_123' }, 'CLERK_SECRET_KEY must be a key starting with sk_test_ or sk_live_'],
+    [{ CLERK_WEBHOOK_SIGNING_SECRET: 'secret' }, 'CLERK_WEBHOOK_SIGNING_SECRET must be a signing secret starting with whsec_'],
+    [{ SESSION_TOKEN_MAX_LIFETIME_SECONDS: '10' }, 'SESSION_TOKEN_MAX_LIFETIME_SECONDS must be an integer from 60 to 31536000 (got "10")'],
     [
       { CORS_ORIGINS: 'https://app.example.com,evil' },
       'CORS_ORIGINS must be comma-separated origins like https://app.example.com (got "https://app.example.com,evil")',
