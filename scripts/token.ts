@@ -1,5 +1,5 @@
 /**
- * `npm run token -- --user test_user_123 [--email a@b.c] [--name "Ada"] [--ttl 3600]`: prints a development
+ * `npm run token -- --user test_user_123 [--email a@b.c] [--name "Ada"] [--ttl 3600] [--session sess_1]`: prints a development
  * session token signed by the local key in .data/ (created on first use). The server trusts it only when
  * NODE_ENV is not production and no Clerk key is configured.
  */
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
       email: { type: 'string' },
       name: { type: 'string' },
       ttl: { type: 'string', default: '3600' },
+      session: { type: 'string' },
       raw: { type: 'boolean', default: false },
     },
   });
@@ -27,7 +28,13 @@ async function main(): Promise<void> {
   }
   // The seed data's user and the demo users have known emails; anyone else gets one derived from the id.
   const email = values.email ?? (values.user === 'test_user_123' ? 'test@example.com' : `${values.user}@example.com`);
-  const token = await signDevToken(config.dataDir, { clerkId: values.user, email, name: values.name, ttlSeconds });
+  const token = await signDevToken(config.dataDir, {
+    clerkId: values.user,
+    email,
+    name: values.name,
+    ttlSeconds,
+    sessionId: values.session,
+  });
   if (values.raw) {
     process.stdout.write(`${token}\n`);
     return;

@@ -43,6 +43,8 @@ export interface DevTokenClaims {
   name?: string;
   /** Lifetime in seconds (default one hour). */
   ttlSeconds?: number;
+  /** Session id (`sid`); default a new one. */
+  sessionId?: string;
 }
 
 export interface SessionTokenClaims {
@@ -89,5 +91,6 @@ export async function signDevToken(dataDir: string, claims: DevTokenClaims): Pro
     email: claims.email,
     name: claims.name,
     expiresIn: claims.ttlSeconds ?? 3600,
+    sid: claims.sessionId,
   });
 }
