@@ -1,0 +1,224 @@
+/**
+ * `npm run bench:live [-- --subscriptions 10000 --runs 10000 --rate 100 --seconds 10 --per-connection 50]`:
+ * live progress at scale. A production server (compiled, its own process) on a scratch database; a separate
+ * client process holds `--subscriptions` graphql-ws `runUpdated` subscriptions over `--runs` runs (several
+ * subscribers per run when there are fewer runs), while a plain-SQL writer stamps `--rate` run updates per
+ * second. Reports delivered/expected messages, final states reached, commit→client latency, the server's
+ * CPU (share of one core while writing), RSS and heap per subscription, the time to establish the
+ * subscriptions, and a reconnect storm (every connection dropped and reopened at once: time until every
+ * subscription has its current state). `--profile` writes the server's CPU profile. Appends the table to
+ * bench/results/live-<date>.md. Uses `--database` (a PostgreSQL server URL), else a temporary embedded one.
+ */
+import { spawn } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../src/config';
+import { withClient } from '../src/db/admin';
+import { cpuMs } from './bench/measure';
+import type { LivePlan, LiveResult } from './bench/live-clients';
+import { runCli } from './cli';
+import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
+
+const { values } = parseArgs({
+  options: {
+    subscriptions: { type: 'string', default: '10000' },
+    runs: { type: 'string' },
+    rate: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '10' },
+    'per-connection': { type: 'string', default: '50' },
+    users: { type: 'string', default: '100' },
+    database: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const SUBSCRIPTIONS = Number(values.subscriptions);
+const RUNS = Number(values.runs ?? values.subscriptions);
+const USERS = Math.min(Number(values.users), RUNS);
+
+/** RUNS running runs spread over USERS users; returns each user's clerk id and runs. */
+async function seed(url: string): Promise<Array<{ clerkId: string; runIds: string[] }>> {
+  return withClient(url, async (client) => {
+    await client.query(
+      `INSERT INTO "User" (id, "clerkId", email, "updatedAt")
+       SELECT gen_random_uuid(), 'live_user_' || n, 'live_user_' || n || '@example.com', now() FROM generate_series(0, $1 - 1) n`,
+      [USERS],
+    );
+    await client.query(
+      `INSERT INTO "Run" (id, "userId", "companyId", "companyName", "documentName", "documentUrl", status, "currentStage", "updatedAt")
+       SELECT gen_random_uuid(), (SELECT id FROM "User" WHERE "clerkId" = 'live_user_' || (n % $2)), 'live', 'Live', 'l.pdf',
+              'https://x.test/l.pdf', 'RUNNING', 1, now()
+       FROM generate_series(0, $1 - 1) n`,
+      [RUNS, USERS],
+    );
+    const { rows } = await client.query<{ clerkId: string; runIds: string[] }>(
+      `SELECT u."clerkId", array_agg(r.id ORDER BY r.id) AS "runIds" FROM "User" u JOIN "Run" r ON r."userId" = u.id GROUP BY u."clerkId"`,
+    );
+    return rows;
+  });
+}
+
+async function heapUsed(server: ServerProcess): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+/** Runs the client process; calls `onPhase` for each "phase …" line it prints. */
+async function runClients(plan: LivePlan, onPhase: (phase: string) => void | Promise<void>): Promise<LiveResult> {
+  // The plan (every run id) is too large for an environment variable: it goes through a file.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-live-'));
+  const planFile = path.join(dir, 'plan.json');
+  await writeFile(planFile, JSON.stringify(plan));
+  try {
+    return await clientProcess(planFile, onPhase);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function clientProcess(planFile: string, onPhase: (phase: string) => void | Promise<void>): Promise<LiveResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/live-clients.ts', planFile], {
+      cwd: PROJECT_ROOT,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.startsWith('phase ')) continue;
+        console.log(`  clients: ${line.slice(6)}`);
+        void onPhase(line.slice(6).split(' ')[0]!);
+      }
+    });
+    child.on('close', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as LiveResult);
+      else reject(new Error(`the client process exited with ${code}:\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const subscribersPerRun = Math.max(1, Math.round(SUBSCRIPTIONS / RUNS));
+  console.log(
+    `bench:live: ${RUNS * subscribersPerRun} subscriptions on ${RUNS} runs (${USERS} users), ${values.rate} updates/s for ${values.seconds} s`,
+  );
+  const database = await openScratchDatabase(values.database, 'live');
+  try {
+    const users = await seed(database.url);
+    const key = await createSessionKey();
+    build();
+    const server = await startServerProcess(
+      {
+        DATABASE_URL: database.url,
+        CLERK_JWT_KEY: key.publicKeyPem,
+        MAX_SUBSCRIPTIONS_PER_USER: '1000000',
+        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: values['per-connection'],
+        RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
+      },
+      values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROJECT_ROOT, 'bench', 'profiles')] : [],
+    );
+    try {
+      const plan: LivePlan = {
+        wsUrl: `${server.url.replace('http', 'ws')}/graphql`,
+        databaseUrl: database.url,
+        users: await Promise.all(users.map(async (user) => ({ token: await key.sign(user.clerkId, 3600), runIds: user.runIds }))),
+        subscriptionsPerConnection: Number(values['per-connection']),
+        rate: Number(values.rate),
+        seconds: Number(values.seconds),
+        subscribersPerRun,
+      };
+      const { result, serverSide } = await measure(server, plan);
+      await report(result, { ...serverSide, serverVersion: database.serverVersion });
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+/** The client process's run, with the server's heap, RSS and CPU read at its phases. */
+async function measure(
+  server: ServerProcess,
+  plan: LivePlan,
+): Promise<{ result: LiveResult; serverSide: Omit<ServerSide, 'serverVersion'> }> {
+  const heapBefore = await heapUsed(server);
+  const rssBefore = server.rss() ?? 0;
+  let heapEstablished = Number.NaN;
+  let rssEstablished = Number.NaN;
+  let cpuAtWriteStart = 0;
+  let cpuDuringWrite = Number.NaN;
+  let writeStarted = 0;
+  const result = await runClients(plan, async (phase) => {
+    if (phase === 'write-start') {
+      cpuAtWriteStart = cpuMs(server.pid) ?? 0;
+      writeStarted = performance.now();
+      rssEstablished = server.rss() ?? Number.NaN;
+      heapEstablished = await heapUsed(server);
+    } else if (phase === 'write-end') {
+      cpuDuringWrite = ((cpuMs(server.pid) ?? 0) - cpuAtWriteStart) / (performance.now() - writeStarted);
+    }
+  });
+  return {
+    result,
+    serverSide: {
+      heapPerSubscription: (heapEstablished - heapBefore) / result.subscriptions,
+      rssBefore,
+      rssEstablished,
+      cpuShare: cpuDuringWrite,
+    },
+  };
+}
+
+interface ServerSide {
+  heapPerSubscription: number;
+  rssBefore: number;
+  rssEstablished: number;
+  /** CPU time over wall time while writing (1 = one core). */
+  cpuShare: number;
+  serverVersion: string;
+}
+
+async function report(result: LiveResult, server: ServerSide): Promise<void> {
+  const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
+  const ms = (value: number) => value.toFixed(1);
+  const rows = [
+    [
+      `${result.subscriptions} on ${RUNS} runs`,
+      `${values.rate}/s × ${values.seconds} s`,
+      `${result.delivered}/${result.expected}`,
+      `${result.finalStatesReached}/${result.subscriptions}`,
+      `${ms(result.latenciesMs.p50)} / ${ms(result.latenciesMs.p95)} / ${ms(result.latenciesMs.p99)}`,
+      `${Math.round(server.cpuShare * 100)}%`,
+      `${mb(server.rssBefore)} → ${mb(server.rssEstablished)}`,
+      `${(server.heapPerSubscription / 1024).toFixed(1)} KB`,
+      `${(result.establishMs / 1000).toFixed(2)} s`,
+      `${(result.stormMs / 1000).toFixed(2)} s (${result.connections} connections)`,
+    ],
+  ];
+  const header = [
+    'subscriptions',
+    'updates',
+    'delivered/expected',
+    'final states',
+    'commit→client p50 / p95 / p99 ms',
+    'server CPU (1 core)',
+    'server RSS',
+    'heap / subscription',
+    'establish all',
+    'reconnect storm',
+  ];
+  const markdown = table(header, rows);
+  console.log(`\n${markdown}\n`);
+  const date = new Date().toISOString().slice(0, 10);
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.split(' ').slice(0, 2).join(' ')}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; PostgreSQL ${server.serverVersion}; Node ${process.version}`;
+  const file = path.join(PROJECT_ROOT, 'bench', 'results', `live-${date}.md`);
+  await mkdir(path.dirname(file), { recursive: true });
+  await appendFile(file, `## ${new Date().toISOString()}: ${machine}\n\n${markdown}\n\n`);
+  console.log(`appended to ${path.relative(PROJECT_ROOT, file)}`);
+}
+
+runCli(main);
