@@ -71,6 +71,13 @@ export interface EventSource {
   watcherCountOf(userId: string): number;
   /** Calls `onSignal` for every event of this user's runs and after every reconnect; returns the unsubscribe. */
   watch(userId: string, onSignal: (signal: Signal) => void): () => void;
+  /**
+   * Calls `onSignal` for every event of one run (of this user) and after every reconnect: an event reaches
+   * only the watchers of its run, however many other runs the user watches.
+   */
+  watchRun(userId: string, runId: string, onSignal: (signal: Signal) => void): () => void;
+  /** Counts a subscription of this user that shares another's watcher (the per-user limit); returns the release. */
+  hold(userId: string): () => void;
   /** Calls `onSignal` for every auth event and after every reconnect; returns the unsubscribe. */
   watchAuth(onSignal: (signal: AuthSignal) => void): () => void;
 }
@@ -80,6 +87,11 @@ export interface ListenerOptions {
   maxBackoffMs?: number;
   /** How often an idle connection is checked with a query (a dead TCP peer is otherwise noticed late). */
   heartbeatMs?: number;
+  /**
+   * How often the watched runs are checked for a change no notification announced (default 30 s): a
+   * subscriber must never wait forever for a state, whatever happened to a notification.
+   */
+  backstopMs?: number;
 }
 
 export function parseRunEvent(payload: string | undefined): RunEvent | undefined {
@@ -99,13 +111,25 @@ export class RunEventListener implements EventSource {
   private backoffMs: number;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private backstopTimer: NodeJS.Timeout | undefined;
+  /** The database's time of the last backstop check. */
+  private checkedAt: Date | undefined;
+  /** The newest `updatedAt` announced for each recently changed run (as PostgreSQL formats it). */
+  private readonly announced = new Map<string, string>();
+  /** Watchers of all of a user's runs, by user id. */
   private readonly watchers = new Map<string, Set<(signal: Signal) => void>>();
+  /** Watchers of one run, by run id. */
+  private readonly runWatchers = new Map<string, Set<(signal: Signal) => void>>();
+  /** Watchers of either kind, by user id (the per-user subscription limit). */
+  private readonly counts = new Map<string, number>();
+  private total = 0;
   private readonly authWatchers = new Set<(signal: AuthSignal) => void>();
   private connectedOnce = false;
   private backendPid: number | undefined;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly heartbeatMs: number;
+  private readonly backstopMs: number;
 
   constructor(
     private readonly directUrl: string,
@@ -114,6 +138,7 @@ export class RunEventListener implements EventSource {
     this.minBackoffMs = options.minBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.backstopMs = options.backstopMs ?? 30_000;
     this.backoffMs = this.minBackoffMs;
   }
 
@@ -145,6 +170,7 @@ export class RunEventListener implements EventSource {
     this.current = 'stopped';
     clearTimeout(this.reconnectTimer);
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.backstopTimer);
     const client = this.client;
     this.client = undefined;
     this.backendPid = undefined;
@@ -152,12 +178,36 @@ export class RunEventListener implements EventSource {
   }
 
   watch(userId: string, onSignal: (signal: Signal) => void): () => void {
-    let set = this.watchers.get(userId);
-    if (!set) this.watchers.set(userId, (set = new Set()));
+    return this.add(this.watchers, userId, userId, onSignal);
+  }
+
+  watchRun(userId: string, runId: string, onSignal: (signal: Signal) => void): () => void {
+    return this.add(this.runWatchers, runId, userId, onSignal);
+  }
+
+  hold(userId: string): () => void {
+    this.counts.set(userId, (this.counts.get(userId) ?? 0) + 1);
+    this.total++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.counts.get(userId) ?? 1) - 1;
+      if (left) this.counts.set(userId, left);
+      else this.counts.delete(userId);
+      this.total--;
+    };
+  }
+
+  private add(index: Map<string, Set<(signal: Signal) => void>>, key: string, userId: string, onSignal: (signal: Signal) => void) {
+    let set = index.get(key);
+    if (!set) index.set(key, (set = new Set()));
     set.add(onSignal);
+    const release = this.hold(userId);
     return () => {
       set.delete(onSignal);
-      if (set.size === 0 && this.watchers.get(userId) === set) this.watchers.delete(userId);
+      if (set.size === 0 && index.get(key) === set) index.delete(key);
+      release();
     };
   }
 
@@ -167,14 +217,12 @@ export class RunEventListener implements EventSource {
   }
 
   watcherCountOf(userId: string): number {
-    return this.watchers.get(userId)?.size ?? 0;
+    return this.counts.get(userId) ?? 0;
   }
 
   /** Number of active watchers (for metrics and tests). */
   get watcherCount(): number {
-    let count = 0;
-    for (const set of this.watchers.values()) count += set.size;
-    return count;
+    return this.total;
   }
 
   private async connect(): Promise<void> {
@@ -191,14 +239,15 @@ export class RunEventListener implements EventSource {
         logger.warn('ignored a malformed run event', { payload: message.payload });
         return;
       }
-      if (event.userId) this.dispatch(event.userId, { kind: 'event', event });
+      if (event.updatedAt && event.change !== 'deleted') this.announced.set(event.runId, event.updatedAt);
+      this.route(event);
     });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
 
     await client.connect();
     await client.query(`LISTEN ${RUN_EVENTS_CHANNEL}; LISTEN ${AUTH_EVENTS_CHANNEL}`);
-    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const { rows } = await client.query<{ pid: number; now: Date }>('SELECT pg_backend_pid() AS pid, now() AS now');
     if (this.current === 'stopped') {
       await client.end();
       return;
@@ -212,13 +261,53 @@ export class RunEventListener implements EventSource {
       client.query('SELECT 1').catch((err: unknown) => this.lost(client, err));
     }, this.heartbeatMs);
     this.heartbeatTimer.unref();
+    // Changes from before this connection listened are covered by the resync below (or by the first reads).
+    this.checkedAt = rows[0]?.now;
+    clearInterval(this.backstopTimer);
+    this.backstopTimer = setInterval(() => {
+      this.backstop(client).catch((err: unknown) => logger.warn('backstop check of watched runs failed', { err }));
+    }, this.backstopMs);
+    this.backstopTimer.unref();
 
     if (this.connectedOnce) {
       logger.info('run event listener reconnected; resyncing subscriptions', { watchers: this.watcherCount });
       for (const userId of [...this.watchers.keys()]) this.dispatch(userId, { kind: 'resync' });
+      for (const set of [...this.runWatchers.values()]) for (const onSignal of [...set]) this.call(onSignal, { kind: 'resync' });
       for (const onSignal of [...this.authWatchers]) this.call(onSignal, { kind: 'resync' });
     }
     this.connectedOnce = true;
+  }
+
+  /** An event reaches the watchers of its run and of its user. */
+  private route(event: RunEvent): void {
+    const signal: Signal = { kind: 'event', event };
+    for (const onSignal of [...(this.runWatchers.get(event.runId) ?? [])]) this.call(onSignal, signal);
+    if (event.userId) this.dispatch(event.userId, signal);
+  }
+
+  /**
+   * One indexed query for the watched runs (and the runs of watched users) whose `updatedAt` moved since the
+   * last check beyond what a notification announced: those are routed as if announced now.
+   */
+  private async backstop(client: pg.Client): Promise<void> {
+    const runIds = [...this.runWatchers.keys()];
+    const userIds = [...this.watchers.keys()];
+    const { rows } = await client.query<{ at: Date; runs: Array<Required<Omit<RunEvent, 'userId'>> & { userId: string }> | null }>(
+      `SELECT now() AS at, (SELECT json_agg(json_build_object('runId', r.id, 'userId', r."userId", 'change', 'updated',
+                 'status', r.status, 'stage', r."currentStage", 'updatedAt', r."updatedAt"))
+         FROM "Run" r WHERE r."updatedAt" > $1 AND (r.id = ANY($2::text[]) OR r."userId" = ANY($3::text[]))) AS runs`,
+      [this.checkedAt, runIds, userIds],
+    );
+    this.checkedAt = rows[0]!.at;
+    for (const event of rows[0]!.runs ?? []) {
+      const seen = this.announced.get(event.runId);
+      if (seen !== undefined && seen >= event.updatedAt) continue; // same formatting: comparable as text
+      logger.warn('a run changed without a notification reaching this instance; sending its state now', { runId: event.runId });
+      this.announced.set(event.runId, event.updatedAt);
+      this.route(event);
+    }
+    // Only what a later check could still compare against is kept.
+    for (const runId of this.announced.keys()) if (!this.runWatchers.has(runId)) this.announced.delete(runId);
   }
 
   private dispatch(userId: string, signal: Signal): void {
@@ -244,6 +333,7 @@ export class RunEventListener implements EventSource {
     this.client = undefined;
     this.backendPid = undefined;
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.backstopTimer);
     client.removeAllListeners('error');
     client.on('error', () => undefined);
     client.end().catch(() => undefined);

@@ -8,10 +8,9 @@
  */
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { Repeater } from '@repeaterjs/repeater';
-import type { GraphQLResolveInfo } from 'graphql';
-import { LRUCache } from 'lru-cache';
+import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
 import { describeEnded, endsAccessOf } from '../auth/revocations';
-import type { EventSource, Signal } from '../db/events';
+import type { Signal } from '../db/events';
 import type { Run as RunRow } from '../generated/prisma/client';
 import { RunStatus } from '../generated/prisma/enums';
 import { builder } from './builder';
@@ -32,9 +31,9 @@ class Watch {
   private closed = false;
   private readonly unwatch: () => void;
 
-  constructor(events: EventSource, userId: string, accept: (signal: Signal) => boolean = () => true) {
-    this.unwatch = events.watch(userId, (signal) => {
-      if (!accept(signal)) return;
+  /** `register` subscribes the watch to its signals (all of a user's runs, or one run) and returns the unsubscribe. */
+  constructor(register: (onSignal: (signal: Signal) => void) => () => void) {
+    this.unwatch = register((signal) => {
       this.pending.push(signal);
       this.wake?.();
     });
@@ -105,15 +104,19 @@ function messageOf<T extends object>(update: T | AccessEnded): T {
   return update;
 }
 
-/** Refuses a new subscription beyond the user's concurrent limit on this instance. */
-function checkSubscriptionQuota(ctx: Context, owner: Owner): void {
+/** The refusal of a new subscription beyond the user's concurrent limit on this instance, if it is one. */
+export function subscriptionQuotaError(ctx: Context): GraphQLError | undefined {
   const max = ctx.maxSubscriptionsPerUser;
-  if (ctx.events.watcherCountOf(owner.userId) >= max) {
-    throw clientError('RATE_LIMITED', `At most ${max} subscriptions may be open at once per user; close some first`, {
-      limit: 'subscriptionsPerUser',
-      max,
-    });
-  }
+  if (ctx.events.watcherCountOf(ctx.user.id) < max) return undefined;
+  return clientError('RATE_LIMITED', `At most ${max} subscriptions may be open at once per user; close some first`, {
+    limit: 'subscriptionsPerUser',
+    max,
+  });
+}
+
+function checkSubscriptionQuota(ctx: Context): void {
+  const refused = subscriptionQuotaError(ctx);
+  if (refused) throw refused;
 }
 
 interface Selection {
@@ -144,15 +147,23 @@ function selectionOf(ctx: Context, info: GraphQLResolveInfo): Selection {
  * seen among the last thousand is at worst sent once more.
  */
 class LastSent {
-  private readonly states = new LRUCache<string, string>({ max: 1000 });
+  // A Map, not lru-cache: an LRUCache allocates its arrays for \`max\` entries up front, ~24 KB per
+  // subscription, while a runUpdated subscription only ever remembers one run.
+  private readonly states = new Map<string, string>();
 
-  constructor(private readonly selection: Selection) {}
+  constructor(
+    private readonly selection: Selection,
+    private readonly max = 1000,
+  ) {}
 
-  /** True, and remembered, when `run` differs from what this subscriber was last sent for it. */
+  /** True, and remembered, when \`run\` differs from what this subscriber was last sent for it. */
   changed(run: RunRow): boolean {
     const state = this.selection.seen(run);
     if (this.states.get(run.id) === state) return false;
+    // Re-inserted last: the Map's first key is then the run whose state was sent longest ago.
+    this.states.delete(run.id);
     this.states.set(run.id, state);
+    if (this.states.size > this.max) this.states.delete(this.states.keys().next().value!);
     return true;
   }
 
@@ -173,9 +184,9 @@ builder.subscriptionField('runUpdated', (t) =>
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx, info) => {
       const owner = ownerOf(ctx);
-      checkSubscriptionQuota(ctx, owner);
+      checkSubscriptionQuota(ctx);
       const selection = selectionOf(ctx, info);
-      const watch = new Watch(ctx.events, owner.userId, (signal) => signal.kind === 'resync' || signal.event.runId === id);
+      const watch = new Watch((onSignal) => ctx.events.watchRun(owner.userId, id, onSignal));
       const read = () => ctx.sharedReads.run(ctx.db, owner, id, selection.query);
       let first: RunRow | null;
       try {
@@ -220,10 +231,10 @@ builder.subscriptionField('runsUpdated', (t) =>
     args: { status: t.arg({ type: [RunStatusEnum], description: 'Only runs now in one of these statuses' }) },
     subscribe: (_root, { status }, ctx, info) => {
       const owner = ownerOf(ctx);
-      checkSubscriptionQuota(ctx, owner);
+      checkSubscriptionQuota(ctx);
       const selection = selectionOf(ctx, info);
       const wanted = status?.length ? new Set<string>(status) : undefined;
-      const watch = new Watch(ctx.events, owner.userId);
+      const watch = new Watch((onSignal) => ctx.events.watch(owner.userId, onSignal));
       const sent = new LastSent(selection);
       return stream<RunUpdate>(ctx, watch, async (push) => {
         for (;;) {

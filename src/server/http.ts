@@ -20,6 +20,7 @@ import { checkReadiness, listShippedMigrations, type Readiness } from './health'
 import { limitExceeded } from './limits';
 import { createMetrics, type Metrics } from './metrics';
 import { sendJson } from './respond';
+import { sharedSubscriptions } from './shared-subscriptions';
 import { CLERK_WEBHOOK_PATH, clerkWebhookHandler } from './webhooks';
 import { attachWebSocketServer } from './websocket';
 
@@ -141,7 +142,13 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
   await revocations.start(events);
   const authenticate = createAuthenticator({ verifyToken, db, clerkSecretKey: config.auth.clerkSecretKey, revocations });
   const quotas = new UserQuotas(new RateLimiter(db), config.limits);
-  const metrics = createMetrics({ events, db, webSocketConnections: () => websocket.wss.clients.size });
+  const shared = sharedSubscriptions();
+  const metrics = createMetrics({
+    events,
+    db,
+    webSocketConnections: () => websocket.wss.clients.size,
+    sharedExecutions: () => shared.executions,
+  });
   const graphql = createGraphQLServer(
     config,
     {
@@ -153,7 +160,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
       sharedReads: new SharedReads(),
       maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
     },
-    [metrics.plugin],
+    [shared.plugin, metrics.plugin],
   );
   let draining = false;
   const openResponses = new Set<http.ServerResponse>();

@@ -28,6 +28,8 @@ export interface LiveState {
   events: EventSource;
   db: Database;
   webSocketConnections: () => number;
+  /** Executions serving runUpdated subscribers (identical subscribers share one). */
+  sharedExecutions: () => number;
 }
 
 /** The application pool: connections in use and idle, and queries waiting for one, read at scrape time. */
@@ -47,7 +49,7 @@ function poolGauge(registry: Registry, db: Database): void {
   });
 }
 
-export function createMetrics({ events, db, webSocketConnections }: LiveState): Metrics {
+export function createMetrics({ events, db, webSocketConnections, sharedExecutions }: LiveState): Metrics {
   // One registry per app: tests run several servers in one process.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -75,6 +77,11 @@ export function createMetrics({ events, db, webSocketConnections }: LiveState): 
     });
   gauge('opportunity_websocket_connections', 'Open GraphQL WebSocket connections', webSocketConnections);
   gauge('opportunity_subscription_watchers', 'Active subscriptions waiting for run events', () => events.watcherCount);
+  gauge(
+    'opportunity_shared_subscription_executions',
+    'Executions serving runUpdated subscriptions (identical subscribers share one)',
+    sharedExecutions,
+  );
   gauge('opportunity_run_events_listening', '1 while the LISTEN connection is up', () => (events.state === 'listening' ? 1 : 0));
   poolGauge(registry, db);
 

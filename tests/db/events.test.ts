@@ -111,4 +111,55 @@ describe('RunEventListener', () => {
     }
     expect(events.state).toBe('stopped');
   });
+
+  it("a run's watchers get only that run's events; the user's watchers get all; counts are per user", async () => {
+    const alice = await createUser(db.prisma);
+    const [runA, runB] = [await createRun(db.prisma, alice.id), await createRun(db.prisma, alice.id)];
+    const events = new RunEventListener(db.url);
+    await events.start();
+    try {
+      const seen: Record<string, string[]> = { a: [], b: [], all: [] };
+      const record = (name: string) => (signal: Signal) => seen[name]!.push(signal.kind === 'event' ? signal.event.runId : 'resync');
+      const stopA = events.watchRun(alice.id, runA.id, record('a'));
+      events.watchRun(alice.id, runB.id, record('b'));
+      events.watch(alice.id, record('all'));
+      expect([events.watcherCount, events.watcherCountOf(alice.id)]).toEqual([3, 3]);
+      await db.sql.query(`UPDATE "Run" SET "currentStage" = 1 WHERE id = $1`, [runA.id]);
+      await db.sql.query(`UPDATE "Run" SET "currentStage" = 1 WHERE id = $1`, [runB.id]);
+      for (let i = 0; i < 500 && seen.all!.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen).toEqual({ a: [runA.id], b: [runB.id], all: [runA.id, runB.id] });
+      stopA();
+      stopA(); // twice: counted once
+      expect([events.watcherCount, events.watcherCountOf(alice.id)]).toEqual([2, 2]);
+    } finally {
+      await events.stop();
+    }
+  });
+
+  it('a change whose notification never came is found by the backstop check and routed, once', async () => {
+    const alice = await createUser(db.prisma);
+    const run = await createRun(db.prisma, alice.id);
+    const events = new RunEventListener(db.url, { backstopMs: 100 });
+    await events.start();
+    const quiet = new pg.Client({ connectionString: db.url });
+    await quiet.connect();
+    try {
+      const seen: Signal[] = [];
+      events.watchRun(alice.id, run.id, (signal) => seen.push(signal));
+      await db.sql.query(`UPDATE "Run" SET "currentStage" = 1, "updatedAt" = now() WHERE id = $1`, [run.id]); // announced
+      for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      // Written with triggers off: no notification, as if it had been lost.
+      await quiet.query(`SET session_replication_role = replica`);
+      await quiet.query(`UPDATE "Run" SET "currentStage" = 2, "updatedAt" = now() WHERE id = $1`, [run.id]);
+      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 300)); // more checks: nothing new to route
+      expect(seen).toMatchObject([
+        { kind: 'event', event: { runId: run.id, stage: 1 } },
+        { kind: 'event', event: { runId: run.id, stage: 2, change: 'updated' } },
+      ]);
+    } finally {
+      await quiet.end();
+      await events.stop();
+    }
+  });
 });
