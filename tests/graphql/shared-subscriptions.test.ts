@@ -120,3 +120,29 @@ it('is not shared across sessions: revoking one ends only its own subscribers', 
   await onB.waitFor((m) => stageOf(m) === 1);
   onB.unsubscribe();
 });
+
+it('subscriptions starting together read their runs in one statement, each run matched to its own user', async () => {
+  const alice = await api.signIn('user_batch_alice');
+  const bob = await api.signIn('user_batch_bob');
+  const aliceRuns = await Promise.all([1, 2, 3].map(() => createRun(api.db.prisma, alice.userId)));
+  const bobRun = await createRun(api.db.prisma, bob.userId);
+  const [aliceClient, bobClient] = [connect(alice.token), connect(bob.token)];
+  // Warm both connections, so the subscriptions below arrive together.
+  const warm = [
+    subscribeWs(aliceClient, RunProgressDocument, { id: aliceRuns[0]!.id }),
+    subscribeWs(bobClient, RunProgressDocument, { id: bobRun.id }),
+  ];
+  for (const sub of warm) await sub.waitFor((m) => m.data?.runUpdated?.status === 'PENDING');
+  api.server.statements.length = 0;
+
+  const mine = aliceRuns.slice(1).map((run) => subscribeWs(aliceClient, RunProgressWithOutputsDocument, { id: run.id }));
+  const notMine = subscribeWs(aliceClient, RunProgressWithOutputsDocument, { id: bobRun.id });
+  const bobs = subscribeWs(bobClient, RunProgressWithOutputsDocument, { id: bobRun.id });
+  for (const sub of [...mine, bobs]) await sub.waitFor((m) => m.data?.runUpdated?.status === 'PENDING');
+  await notMine.ended;
+  expect(notMine.messages.map((m) => m.errors?.[0]?.extensions?.code)).toEqual(['NOT_FOUND']);
+  expect(bobs.messages[0]?.data?.runUpdated?.id).toBe(bobRun.id);
+  const runReads = api.server.statements.filter((sql) => /FROM "public"\."Run"/.test(sql) && !/COUNT/i.test(sql));
+  expect(runReads.length).toBeLessThanOrEqual(2); // 4 subscriptions, read in 1 or 2 statements (arrival order decides)
+  expect(runReads.every((sql) => /"userId" = \$\d+/.test(sql))).toBe(true);
+});
