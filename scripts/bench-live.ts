@@ -59,6 +59,16 @@ async function seed(url: string): Promise<Array<{ clerkId: string; runIds: strin
   });
 }
 
+/** Transactions committed in the database so far (every statement outside a transaction is one). */
+function commits(url: string): Promise<number> {
+  return withClient(url, async (client) => {
+    // Statistics reach the shared view when a backend is idle; force this backend's and read them anew.
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await client.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()');
+    return Number(rows[0]!.n);
+  });
+}
+
 async function heapUsed(server: ServerProcess): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
@@ -130,7 +140,10 @@ async function main(): Promise<void> {
         seconds: Number(values.seconds),
         subscribersPerRun,
       };
-      const { result, serverSide } = await measure(server, plan);
+      const { result, serverSide } = await measure(server, plan).catch((error: unknown) => {
+        console.error(`the server's last output:\n${server.output().slice(-3000)}`);
+        throw error;
+      });
       await report(result, { ...serverSide, serverVersion: database.serverVersion });
     } finally {
       await server.stop();
@@ -146,6 +159,8 @@ async function measure(
   plan: LivePlan,
 ): Promise<{ result: LiveResult; serverSide: Omit<ServerSide, 'serverVersion'> }> {
   const heapBefore = await heapUsed(server);
+  const commitsBefore = await commits(plan.databaseUrl);
+  let commitsEstablished = Number.NaN;
   const rssBefore = server.rss() ?? 0;
   let heapEstablished = Number.NaN;
   let rssEstablished = Number.NaN;
@@ -158,6 +173,7 @@ async function measure(
       writeStarted = performance.now();
       rssEstablished = server.rss() ?? Number.NaN;
       heapEstablished = await heapUsed(server);
+      commitsEstablished = await commits(plan.databaseUrl);
     } else if (phase === 'write-end') {
       cpuDuringWrite = ((cpuMs(server.pid) ?? 0) - cpuAtWriteStart) / (performance.now() - writeStarted);
     }
@@ -169,6 +185,7 @@ async function measure(
       rssBefore,
       rssEstablished,
       cpuShare: cpuDuringWrite,
+      statementsToEstablish: commitsEstablished - commitsBefore,
     },
   };
 }
@@ -179,6 +196,8 @@ interface ServerSide {
   rssEstablished: number;
   /** CPU time over wall time while writing (1 = one core). */
   cpuShare: number;
+  /** Transactions (statements) the database committed while the subscriptions were established. */
+  statementsToEstablish: number;
   serverVersion: string;
 }
 
@@ -195,7 +214,7 @@ async function report(result: LiveResult, server: ServerSide): Promise<void> {
       `${Math.round(server.cpuShare * 100)}%`,
       `${mb(server.rssBefore)} → ${mb(server.rssEstablished)}`,
       `${(server.heapPerSubscription / 1024).toFixed(1)} KB`,
-      `${(result.establishMs / 1000).toFixed(2)} s`,
+      `${(result.establishMs / 1000).toFixed(2)} s, ${server.statementsToEstablish} SQL`,
       `${(result.stormMs / 1000).toFixed(2)} s (${result.connections} connections)`,
     ],
   ];

@@ -5,15 +5,20 @@
  *   suggestions when the schema is not public. Its rules memoise fragments, so validation time is bounded
  *   by the document's size, however its fragments fan out;
  * - cost: Pothos' complexity rule, with the field costs the schema builder declares (page sizes count).
- *   It depends on the request's variables, so it runs after yoga's cached validation, on every request.
+ *   It depends on the page-size variables, so it runs after yoga's cached validation, once per document and
+ *   page sizes.
  * Each violation is a 400 with `extensions.code: QUERY_LIMIT_EXCEEDED` and which limit it was.
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import {
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
+  Kind,
   NoSchemaIntrospectionCustomRule,
   validate,
+  visit,
   type DocumentNode,
   type GraphQLSchema,
   type ValidationContext,
@@ -68,14 +73,38 @@ function costVerdict(schema: GraphQLSchema, document: DocumentNode, request: Gra
       new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
 }
 
+/** The arguments a field's cost depends on (see fieldComplexity in src/schema/builder.ts). */
+const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
+
+/** The variables a document passes as page sizes: the only ones its cost depends on. */
+function pageSizeVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Argument(node) {
+      if (PAGE_SIZE_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+    },
+  });
+  return [...names];
+}
+
+/** Variables the operation cannot run with (a float for an Int, a missing one), as a 400. */
+function variableError(schema: GraphQLSchema, document: DocumentNode, request: GraphQLParams | undefined): GraphQLError | undefined {
+  const operation = getOperationAST(document, request?.operationName ?? undefined);
+  if (!operation?.variableDefinitions?.length) return undefined;
+  const { errors } = getVariableValues(schema, operation.variableDefinitions, request?.variables ?? {}, { maxErrors: 1 });
+  const [error] = errors ?? [];
+  return error && new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+}
+
 /**
  * Runs after validation, cached or not. It throws instead of adding to the validation result, because yoga
  * caches that result by document and this verdict depends on the variables. Verdicts are remembered per parsed
- * document (yoga hands the same document object for the same text) and per operation and variables: a client
- * repeating an operation pays for the cost rule once.
+ * document (yoga hands the same document object for the same text), operation and page-size variables: a
+ * client repeating an operation pays for the cost rule once, and so do ten thousand subscriptions that differ
+ * only in the run they follow. Their other variables are still checked on every request (cheaply).
  */
 function costLimit(maxCost: number): Plugin {
-  const verdicts = new WeakMap<DocumentNode, LRUCache<string, { error?: GraphQLError }>>();
+  const verdicts = new WeakMap<DocumentNode, { pageSizes: string[]; byRequest: LRUCache<string, { error?: GraphQLError }> }>();
   return {
     onValidate({ params, context }) {
       const schema = params.schema as GraphQLSchema;
@@ -83,9 +112,13 @@ function costLimit(maxCost: number): Plugin {
       return ({ valid }) => {
         if (!valid) return; // report the document's own errors first
         const request = (context as { params?: GraphQLParams }).params;
-        let byRequest = verdicts.get(document);
-        if (!byRequest) verdicts.set(document, (byRequest = new LRUCache({ max: 100 })));
-        const key = `${request?.operationName ?? ''}\u0000${JSON.stringify(request?.variables ?? {})}`;
+        const invalid = variableError(schema, document, request);
+        if (invalid) throw invalid;
+        let known = verdicts.get(document);
+        if (!known) verdicts.set(document, (known = { pageSizes: pageSizeVariables(document), byRequest: new LRUCache({ max: 100 }) }));
+        const variables: Record<string, unknown> = request?.variables ?? {};
+        const key = `${request?.operationName ?? ''}\u0000${JSON.stringify(known.pageSizes.map((name): unknown => variables[name]))}`;
+        const { byRequest } = known;
         let verdict = byRequest.get(key);
         if (!verdict) byRequest.set(key, (verdict = { error: costVerdict(schema, document, request, maxCost) }));
         // A fresh error each time: yoga adds to the errors it sends.
