@@ -17,6 +17,7 @@ import type http from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
+import pLimit from 'p-limit';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthenticationError, credentialsFrom, type Authenticator } from '../auth/authenticate';
 import { describeEnded, endsAccessOf, type Revocations } from '../auth/revocations';
@@ -27,6 +28,13 @@ import type { ConnectionExtra, InitialContext } from './context';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
 
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
+
+/**
+ * Subscriptions being set up at once, their first read included; the others wait their turn. Tens of
+ * thousands of clients resubscribing together (after a deploy or a network blip) would otherwise start that
+ * many setups at once: the process stays busy for seconds, and reads queued for a pooled connection time out.
+ */
+const SUBSCRIBE_CONCURRENCY = 256;
 
 export interface WebSocketOptions {
   server: http.Server;
@@ -166,6 +174,7 @@ export function attachWebSocketServer({ server, ...options }: WebSocketOptions) 
   // option: ws would re-emit the HTTP server's own errors (a port in use) as WebSocket server errors.
   const wss = new WebSocketServer({ noServer: true, path: GRAPHQL_PATH, maxPayload: options.config.limits.wsMaxPayloadBytes });
   server.on('upgrade', (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)));
+  const settingUp = pLimit(SUBSCRIBE_CONCURRENCY);
   const cleanup = useServer(
     {
       execute: (args) => {
@@ -174,8 +183,8 @@ export function attachWebSocketServer({ server, ...options }: WebSocketOptions) 
       },
       subscribe: (args) => {
         const root = (args as EnvelopedArgs).rootValue;
-        return withRequestLogger({ requestId: root.requestId }, async () =>
-          inRequestScope(root.requestId, await root.subscribe(args)),
+        return settingUp(() =>
+          withRequestLogger({ requestId: root.requestId }, async () => inRequestScope(root.requestId, await root.subscribe(args))),
         ) as never;
       },
       onConnect: connectHandler(options),
