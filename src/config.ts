@@ -224,6 +224,12 @@ export const SETTINGS = {
     description: 'A WebSocket whose session token expired is closed (4401) this much later.',
     schema: integer(0),
   },
+  WS_STUCK_SECONDS: {
+    expects: 'an integer from 1 to 3600',
+    default: '30',
+    description: 'A WebSocket whose outgoing data has not drained for this long (a client that stopped reading) is cut.',
+    schema: integer(1, 3600),
+  },
   RATE_LIMIT_REQUESTS_PER_MINUTE: {
     expects: 'an integer, 0 (off) or more',
     default: '600',
@@ -320,6 +326,8 @@ export interface AppConfig {
   limits: TrafficLimits;
   /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
   wsTokenGraceSeconds: number;
+  /** A WebSocket whose outgoing data has not drained for this many seconds is cut. */
+  wsStuckSeconds: number;
   shutdownTimeoutMs: number;
   shutdownDrainMs: number;
 }
@@ -388,6 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY ?? 200,
     },
     wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS ?? 300,
+    wsStuckSeconds: v.WS_STUCK_SECONDS ?? 30,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS ?? 10_000,
     shutdownDrainMs: v.SHUTDOWN_DRAIN_MS ?? (production ? 2000 : 0),
   };

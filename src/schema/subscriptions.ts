@@ -20,13 +20,19 @@ import { ownerOf, type Owner } from './owner';
 import { Run, RunStatusEnum } from './run';
 
 const TERMINAL = new Set<string>([RunStatus.COMPLETED, RunStatus.FAILED]);
+/** The key of a pending resync among a watch's per-run signals (no run id looks like it). */
+const RESYNC = '\u0000resync';
 
 /**
  * The signals of one subscriber, registered the moment it is created (so a change between the first read
  * and the first event cannot be missed) and collected until taken: a burst is taken as one batch.
  */
 class Watch {
-  private pending: Signal[] = [];
+  /**
+   * What happened since the last take, one entry per run (its deletion, else its newest event) plus a
+   * resync: however long a subscriber is stuck behind a slow socket, this holds at most one entry per run.
+   */
+  private pending = new Map<string, Signal>();
   private wake: (() => void) | undefined;
   private closed = false;
   private readonly unwatch: () => void;
@@ -34,18 +40,20 @@ class Watch {
   /** `register` subscribes the watch to its signals (all of a user's runs, or one run) and returns the unsubscribe. */
   constructor(register: (onSignal: (signal: Signal) => void) => () => void) {
     this.unwatch = register((signal) => {
-      this.pending.push(signal);
+      const key = signal.kind === 'resync' ? RESYNC : signal.event.runId;
+      const earlier = this.pending.get(key);
+      if (earlier?.kind !== 'event' || earlier.event.change !== 'deleted') this.pending.set(key, signal);
       this.wake?.();
     });
   }
 
   /** The signals since the last call, once there is at least one; undefined once closed. */
   async take(): Promise<Signal[] | undefined> {
-    while (!this.pending.length && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (!this.pending.size && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = undefined;
     if (this.closed) return undefined;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
     return batch;
   }
 

@@ -41,7 +41,7 @@ export interface WebSocketOptions {
   graphql: GraphQLServer;
   authenticate: Authenticator;
   revocations: Revocations;
-  config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'corsOrigins' | 'limits'>;
+  config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'wsStuckSeconds' | 'corsOrigins' | 'limits'>;
 }
 
 type ConnectionContext = Extra & ConnectionExtra & { expiryTimer?: NodeJS.Timeout; stopWatchingAccess?: () => void };
@@ -149,6 +149,36 @@ function subscribeHandler({ graphql, config }: Options) {
   };
 }
 
+/**
+ * Cuts connections whose client stopped reading. graphql-ws waits for each message to be written before it
+ * sends a subscription's next, and a subscription keeps at most its newest undelivered state, so such a
+ * client costs bounded memory; but it still holds its subscriptions (and the user's share of the limit).
+ * Checked four times per period: a connection with data waiting at every check of a whole period is cut
+ * (no close frame: it could not be delivered either).
+ */
+function cutStuckConnections(wss: WebSocketServer, stuckMs: number): () => void {
+  const waitingSince = new WeakMap<WebSocket, number>();
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      for (const client of wss.clients) {
+        if (client.bufferedAmount === 0) {
+          waitingSince.delete(client);
+          continue;
+        }
+        const since = waitingSince.get(client) ?? now;
+        waitingSince.set(client, since);
+        if (now - since < stuckMs) continue;
+        logger.warn('cut a WebSocket whose client stopped reading', { bufferedBytes: client.bufferedAmount, stuckMs: now - since });
+        client.terminate();
+      }
+    },
+    Math.max(100, stuckMs / 4),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Asks every client to close (1001) and cuts those that have not within `waitMs`. */
 async function closeAll(wss: WebSocketServer, waitMs: number): Promise<void> {
   const closed = [...wss.clients].map(
@@ -198,9 +228,11 @@ export function attachWebSocketServer({ server, ...options }: WebSocketOptions) 
     wss,
   );
   wss.on('error', (err) => logger.error('WebSocket server error', { err }));
+  const stopCutting = cutStuckConnections(wss, options.config.wsStuckSeconds * 1000);
   return {
     wss,
     async close(waitMs: number) {
+      stopCutting();
       await closeAll(wss, waitMs);
       await cleanup.dispose();
     },
