@@ -6,7 +6,8 @@
  * second. Reports delivered/expected messages, final states reached, commit→client latency, the server's
  * CPU (share of one core while writing), RSS and heap per subscription, the time to establish the
  * subscriptions, and a reconnect storm (every connection dropped and reopened at once: time until every
- * subscription has its current state). `--profile` writes the server's CPU profile. Appends the table to
+ * subscription has its current state). `--profile` writes the server's CPU profile; `--node-options "…"` passes
+ * V8/Node flags to the server (say `--max-semi-space-size=64`). Appends the table to
  * bench/results/live-<date>.md. Uses `--database` (a PostgreSQL server URL), else a temporary embedded one.
  */
 import { spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     users: { type: 'string', default: '100' },
     database: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'node-options': { type: 'string', default: '' },
   },
 });
 const SUBSCRIPTIONS = Number(values.subscriptions);
@@ -128,7 +130,10 @@ async function main(): Promise<void> {
         WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: values['per-connection'],
         RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
       },
-      values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROJECT_ROOT, 'bench', 'profiles')] : [],
+      [
+        ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROJECT_ROOT, 'bench', 'profiles')] : []),
+        ...values['node-options'].split(' ').filter(Boolean),
+      ],
     );
     try {
       const plan: LivePlan = {

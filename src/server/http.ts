@@ -45,6 +45,13 @@ export interface App {
   close(): Promise<void>;
 }
 
+/**
+ * Connections the kernel may hold before the server accepts them (Node's default is 511). Thousands of clients
+ * reconnecting at once (after a deploy or a blip) would otherwise be reset and retry; the kernel caps it at
+ * net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** A WebSocket that has not answered our close frame by then is cut. */
 const WEBSOCKET_CLOSE_WAIT_MS = 3_000;
 /** Time kept back from the shutdown budget for the pool and the database after HTTP has stopped. */
@@ -180,7 +187,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
         });
