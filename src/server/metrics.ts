@@ -49,6 +49,34 @@ function poolGauge(registry: Registry, db: Database): void {
   });
 }
 
+/** yoga's Prometheus plugin: the duration, count and errors of queries and mutations, and execution time. */
+function prometheusPlugin(registry: Registry): Plugin {
+  return usePrometheus({
+    registry,
+    endpoint: false, // served by our own router, beside the other routes
+    // Client-chosen values (operation names, URLs with their query strings) would make labels unbounded.
+    labels: { operationName: false, url: false },
+    // What an operator needs per operation type: its duration, how many there were, their errors, and the
+    // time spent executing. Parse and validate are cached, context is a lookup: their histograms would
+    // cost every request more than they tell; a summary would recompute quantiles on every observation.
+    // Subscriptions are counted by this module's gauges (active subscriptions, shared executions): measured by the
+    // plugin, every one of them would pass each message through one more async-iterator layer, which costs
+    // memory per subscription and time per message at tens of thousands of subscriptions.
+    metrics: {
+      graphql_envelop_phase_subscribe: false,
+      graphql_envelop_request: ['execute'],
+      graphql_envelop_request_duration: ['execute'],
+      graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
+      graphql_envelop_deprecated_field: false,
+      graphql_envelop_schema_change: false,
+      graphql_envelop_request_time_summary: false,
+      graphql_envelop_phase_parse: false,
+      graphql_envelop_phase_validate: false,
+      graphql_envelop_phase_context: false,
+    },
+  });
+}
+
 export function createMetrics({ events, db, webSocketConnections, sharedExecutions }: LiveState): Metrics {
   // One registry per app: tests run several servers in one process.
   const registry = new Registry();
@@ -91,23 +119,7 @@ export function createMetrics({ events, db, webSocketConnections, sharedExecutio
       const end = requests.startTimer({ route: KNOWN_ROUTES.has(path) ? path : 'other', method });
       return (status) => end({ status: String(status) });
     },
-    plugin: usePrometheus({
-      registry,
-      endpoint: false, // served by our own router, beside the other routes
-      // Client-chosen values (operation names, URLs with their query strings) would make labels unbounded.
-      labels: { operationName: false, url: false },
-      // What an operator needs per operation type: its duration, how many there were, their errors, and the
-      // time spent executing. Parse and validate are cached, context is a lookup: their histograms would
-      // cost every request more than they tell; a summary would recompute quantiles on every observation.
-      metrics: {
-        graphql_envelop_deprecated_field: false,
-        graphql_envelop_schema_change: false,
-        graphql_envelop_request_time_summary: false,
-        graphql_envelop_phase_parse: false,
-        graphql_envelop_phase_validate: false,
-        graphql_envelop_phase_context: false,
-      },
-    }),
+    plugin: prometheusPlugin(registry),
     contentType: registry.contentType,
     render: () => registry.metrics(),
   };
