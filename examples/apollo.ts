@@ -10,7 +10,9 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { OperationTypeNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { API_URL, NEW_RUN, WS_URL, describeRun, getToken } from './connection';
+import { API_URL, WS_URL, getToken } from './connection';
+import * as operations from './operations';
+import { NEW_RUN, report, type FollowedRun, type MyRuns, type StarredCard, type StartedRun } from './operations';
 
 const wsClient = createClient({
   url: WS_URL,
@@ -37,61 +39,10 @@ export const client = new ApolloClient({
   ),
 });
 
-const START_RUN = gql`
-  mutation StartRun($input: CreateRunInput!) {
-    createRun(input: $input) {
-      id
-      status
-      currentStage
-    }
-  }
-`;
-const FOLLOW_RUN = gql`
-  subscription FollowRun($id: ID!) {
-    runUpdated(id: $id) {
-      id
-      status
-      currentStage
-      errorMessage
-      opportunityCards {
-        id
-        number
-        title
-      }
-    }
-  }
-`;
-const MY_RUNS = gql`
-  query MyRuns {
-    runs(first: 5) {
-      totalCount
-      edges {
-        node {
-          id
-          companyName
-          status
-          opportunityCardCount
-        }
-      }
-    }
-  }
-`;
-const STAR_CARD = gql`
-  mutation StarCard($id: ID!) {
-    setCardStarred(id: $id, starred: true) {
-      id
-      starred
-    }
-  }
-`;
-
-interface FollowedRun {
-  id: string;
-  status: string;
-  currentStage: number;
-  errorMessage: string | null;
-  opportunityCards: Array<{ id: string; number: number; title: string }>;
-}
+const START_RUN = gql(operations.START_RUN);
+const FOLLOW_RUN = gql(operations.FOLLOW_RUN);
+const MY_RUNS = gql(operations.MY_RUNS);
+const STAR_CARD = gql(operations.STAR_CARD);
 
 /** Every state of the run until it finishes; resolves with the last one. */
 function follow(id: string): Promise<FollowedRun> {
@@ -101,7 +52,7 @@ function follow(id: string): Promise<FollowedRun> {
       next: ({ data, error }) => {
         if (error) return reject(error instanceof Error ? error : new Error(error.message));
         last = data!.runUpdated;
-        console.log(`  ${describeRun(last)}`);
+        report.state(last);
       },
       error: reject,
       complete: () => (last ? resolve(last) : reject(new Error('the subscription ended without a state'))),
@@ -110,31 +61,18 @@ function follow(id: string): Promise<FollowedRun> {
 }
 
 async function main(): Promise<void> {
-  const started = await client.mutate<{ createRun: { id: string; status: string; currentStage: number } }>({
-    mutation: START_RUN,
-    variables: { input: NEW_RUN },
-  });
-  const run = started.data!.createRun;
-  console.log(`Started run ${run.id}; following it:`);
-  const finished = await follow(run.id);
-  console.log(
-    finished.status === 'FAILED' ? `Failed: ${finished.errorMessage}` : `Finished with ${finished.opportunityCards.length} cards`,
-  );
+  const started = await client.mutate<StartedRun>({ mutation: START_RUN, variables: { input: NEW_RUN } });
+  report.started(started.data!.createRun);
+  const finished = await follow(started.data!.createRun.id);
+  report.finished(finished);
 
-  const { data } = await client.query<{
-    runs: { totalCount: number; edges: Array<{ node: { id: string; companyName: string; status: string; opportunityCardCount: number } }> };
-  }>({ query: MY_RUNS });
-  console.log(`Your newest runs (${data!.runs.totalCount} in all):`);
-  for (const { node } of data!.runs.edges)
-    console.log(`  ${node.id} ${node.companyName} ${node.status}, ${node.opportunityCardCount} cards`);
+  const { data } = await client.query<MyRuns>({ query: MY_RUNS });
+  report.runs(data!);
 
   const card = finished.opportunityCards[0];
   if (card) {
-    const starred = await client.mutate<{ setCardStarred: { id: string; starred: boolean } }>({
-      mutation: STAR_CARD,
-      variables: { id: card.id },
-    });
-    console.log(`Starred card ${card.number} "${card.title}": ${starred.data!.setCardStarred.starred}`);
+    const starred = await client.mutate<StarredCard>({ mutation: STAR_CARD, variables: { id: card.id } });
+    report.starred(card, starred.data!);
   }
 }
 

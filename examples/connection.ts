@@ -15,13 +15,3 @@ export function getToken(): Promise<string> {
   devToken ??= execFileSync('npm', ['run', '--silent', 'token', '--', '--raw'], { encoding: 'utf8' }).trim();
   return Promise.resolve(devToken);
 }
-
-/** What a run looks like in these examples' output. */
-export const describeRun = (run: { status: string; currentStage: number }) => `${run.status} (stage ${run.currentStage} of 5)`;
-
-export const NEW_RUN = {
-  companyId: 'lactalis-canada',
-  companyName: 'Lactalis Canada',
-  documentName: 'trends-2026.pdf',
-  documentUrl: 'https://example.com/trends-2026.pdf',
-};

@@ -9,7 +9,9 @@ import { Client, cacheExchange, fetchExchange, gql, subscriptionExchange } from 
 import { retryExchange } from '@urql/exchange-retry';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { API_URL, NEW_RUN, WS_URL, describeRun, getToken } from './connection';
+import { API_URL, WS_URL, getToken } from './connection';
+import * as operations from './operations';
+import { NEW_RUN, isFinished, report, type FollowedRun, type MyRuns, type StarredCard, type StartedRun } from './operations';
 
 const ws = createWsClient({
   url: WS_URL,
@@ -35,77 +37,24 @@ export const client = new Client({
   ],
 });
 
-const START_RUN = gql<{ createRun: { id: string; status: string } }, { input: typeof NEW_RUN }>`
-  mutation StartRun($input: CreateRunInput!) {
-    createRun(input: $input) {
-      id
-      status
-    }
-  }
-`;
-
-interface FollowedRun {
-  id: string;
-  status: string;
-  currentStage: number;
-  errorMessage: string | null;
-  opportunityCards: Array<{ id: string; number: number; title: string }>;
-}
-const FOLLOW_RUN = gql<{ runUpdated: FollowedRun }, { id: string }>`
-  subscription FollowRun($id: ID!) {
-    runUpdated(id: $id) {
-      id
-      status
-      currentStage
-      errorMessage
-      opportunityCards {
-        id
-        number
-        title
-      }
-    }
-  }
-`;
-const MY_RUNS = gql<{
-  runs: { totalCount: number; edges: Array<{ node: { id: string; companyName: string; status: string; opportunityCardCount: number } }> };
-}>`
-  query MyRuns {
-    runs(first: 5) {
-      totalCount
-      edges {
-        node {
-          id
-          companyName
-          status
-          opportunityCardCount
-        }
-      }
-    }
-  }
-`;
-const STAR_CARD = gql<{ setCardStarred: { id: string; starred: boolean } }, { id: string }>`
-  mutation StarCard($id: ID!) {
-    setCardStarred(id: $id, starred: true) {
-      id
-      starred
-    }
-  }
-`;
+const START_RUN = gql<StartedRun, { input: typeof NEW_RUN }>(operations.START_RUN);
+const FOLLOW_RUN = gql<{ runUpdated: FollowedRun }, { id: string }>(operations.FOLLOW_RUN);
+const MY_RUNS = gql<MyRuns>(operations.MY_RUNS);
+const STAR_CARD = gql<StarredCard, { id: string }>(operations.STAR_CARD);
 
 /** Every state of the run until it finishes; resolves with the last one. */
 function follow(id: string): Promise<FollowedRun> {
   return new Promise((resolve, reject) => {
-    let last: FollowedRun | undefined;
     const subscription = client.subscription(FOLLOW_RUN, { id }).subscribe((result) => {
       if (result.error) {
         subscription.unsubscribe();
         return reject(result.error);
       }
-      last = result.data!.runUpdated;
-      console.log(`  ${describeRun(last)}`);
-      if (last.status === 'COMPLETED' || last.status === 'FAILED') {
+      const run = result.data!.runUpdated;
+      report.state(run);
+      if (isFinished(run)) {
         subscription.unsubscribe();
-        resolve(last);
+        resolve(run);
       }
     });
   });
@@ -114,24 +63,19 @@ function follow(id: string): Promise<FollowedRun> {
 async function main(): Promise<void> {
   const started = await client.mutation(START_RUN, { input: NEW_RUN });
   if (started.error) throw started.error;
-  const run = started.data!.createRun;
-  console.log(`Started run ${run.id}; following it:`);
-  const finished = await follow(run.id);
-  console.log(
-    finished.status === 'FAILED' ? `Failed: ${finished.errorMessage}` : `Finished with ${finished.opportunityCards.length} cards`,
-  );
+  report.started(started.data!.createRun);
+  const finished = await follow(started.data!.createRun.id);
+  report.finished(finished);
 
   const mine = await client.query(MY_RUNS, {}, { requestPolicy: 'network-only' });
   if (mine.error) throw mine.error;
-  console.log(`Your newest runs (${mine.data!.runs.totalCount} in all):`);
-  for (const { node } of mine.data!.runs.edges)
-    console.log(`  ${node.id} ${node.companyName} ${node.status}, ${node.opportunityCardCount} cards`);
+  report.runs(mine.data!);
 
   const card = finished.opportunityCards[0];
   if (card) {
     const starred = await client.mutation(STAR_CARD, { id: card.id });
     if (starred.error) throw starred.error;
-    console.log(`Starred card ${card.number} "${card.title}": ${starred.data!.setCardStarred.starred}`);
+    report.starred(card, starred.data!);
   }
 }
 

@@ -1,0 +1,96 @@
+/**
+ * What both examples send and print: the same operations, their result types and the output lines. Only the
+ * client code differs between examples/apollo.ts and examples/urql.ts; each wraps these documents in its own
+ * `gql`.
+ */
+
+export const NEW_RUN = {
+  companyId: 'lactalis-canada',
+  companyName: 'Lactalis Canada',
+  documentName: 'trends-2026.pdf',
+  documentUrl: 'https://example.com/trends-2026.pdf',
+};
+
+export const START_RUN = /* GraphQL */ `
+  mutation StartRun($input: CreateRunInput!) {
+    createRun(input: $input) {
+      id
+      status
+      currentStage
+    }
+  }
+`;
+export interface StartedRun {
+  createRun: { id: string; status: string; currentStage: number };
+}
+
+export const FOLLOW_RUN = /* GraphQL */ `
+  subscription FollowRun($id: ID!) {
+    runUpdated(id: $id) {
+      id
+      status
+      currentStage
+      errorMessage
+      opportunityCards {
+        id
+        number
+        title
+      }
+    }
+  }
+`;
+export interface FollowedRun {
+  id: string;
+  status: string;
+  currentStage: number;
+  errorMessage: string | null;
+  opportunityCards: Array<{ id: string; number: number; title: string }>;
+}
+
+export const MY_RUNS = /* GraphQL */ `
+  query MyRuns {
+    runs(first: 5) {
+      totalCount
+      edges {
+        node {
+          id
+          companyName
+          status
+          opportunityCardCount
+        }
+      }
+    }
+  }
+`;
+export interface MyRuns {
+  runs: { totalCount: number; edges: Array<{ node: { id: string; companyName: string; status: string; opportunityCardCount: number } }> };
+}
+
+export const STAR_CARD = /* GraphQL */ `
+  mutation StarCard($id: ID!) {
+    setCardStarred(id: $id, starred: true) {
+      id
+      starred
+    }
+  }
+`;
+export interface StarredCard {
+  setCardStarred: { id: string; starred: boolean };
+}
+
+/** A run that will change no more. */
+export const isFinished = (run: FollowedRun) => run.status === 'COMPLETED' || run.status === 'FAILED';
+
+/** The examples' output, line by line. */
+export const report = {
+  started: (run: StartedRun['createRun']) => console.log(`Started run ${run.id}; following it:`),
+  state: (run: FollowedRun) => console.log(`  ${run.status} (stage ${run.currentStage} of 5)`),
+  finished: (run: FollowedRun) =>
+    console.log(run.status === 'FAILED' ? `Failed: ${run.errorMessage}` : `Finished with ${run.opportunityCards.length} cards`),
+  runs: ({ runs }: MyRuns) => {
+    console.log(`Your newest runs (${runs.totalCount} in all):`);
+    for (const { node } of runs.edges) console.log(`  ${node.id} ${node.companyName} ${node.status}, ${node.opportunityCardCount} cards`);
+  },
+  starred: (card: FollowedRun['opportunityCards'][number], { setCardStarred }: StarredCard) =>
+    console.log(`Starred card ${card.number} "${card.title}": ${setCardStarred.starred}`),
+};
