@@ -239,7 +239,8 @@ export class RunEventListener implements EventSource {
         logger.warn('ignored a malformed run event', { payload: message.payload });
         return;
       }
-      if (event.updatedAt && event.change !== 'deleted') this.announced.set(event.runId, event.updatedAt);
+      // Remembered only for runs someone here watches: the backstop compares nothing else.
+      if (event.updatedAt && event.change !== 'deleted' && this.isWatched(event)) this.announced.set(event.runId, event.updatedAt);
       this.route(event);
     });
     client.on('error', (err) => this.lost(client, err));
@@ -276,6 +277,10 @@ export class RunEventListener implements EventSource {
       for (const onSignal of [...this.authWatchers]) this.call(onSignal, { kind: 'resync' });
     }
     this.connectedOnce = true;
+  }
+
+  private isWatched(event: RunEvent): boolean {
+    return this.runWatchers.has(event.runId) || (event.userId !== null && this.watchers.has(event.userId));
   }
 
   /** An event reaches the watchers of its run and of its user. */
