@@ -12,11 +12,14 @@
  * Hand-written because no envelop or yoga plugin shares live executions between subscribers.
  */
 import { getOperationAST, Kind, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { isAsyncIterable } from '@graphql-tools/utils';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../schema/context';
 import { subscriptionQuotaError } from '../schema/subscriptions';
 
 const SHARED_FIELD = 'runUpdated';
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error('the shared subscription failed', { cause: error }));
 
 /**
  * One member's stream, holding at most one undelivered result (a newer one replaces it). Hand-written rather
@@ -42,8 +45,7 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
   stop(error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.error =
-      error === undefined ? undefined : error instanceof Error ? error : new Error('the shared subscription failed', { cause: error });
+    this.error = error === undefined ? undefined : asError(error);
     if (!this.waiting) return;
     if (!this.error) this.hand({ value: undefined, done: true });
     else {
@@ -76,7 +78,7 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
 
   throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
     void this.return();
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return Promise.reject(asError(error));
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
@@ -164,9 +166,6 @@ function sharingKey(args: ExecutionArgs): string | undefined {
   return JSON.stringify([ctx.user.id, ctx.sessionId ?? null, args.operationName ?? null, textOf(args.document), args.variableValues ?? {}]);
 }
 
-const isAsyncIterator = (value: unknown): value is AsyncIterableIterator<ExecutionResult> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-
 export interface SharedSubscriptions {
   plugin: Plugin;
   /** Executions running for shared subscriptions (each serving one or more subscribers). */
@@ -190,13 +189,13 @@ export function sharedSubscriptions(): SharedSubscriptions {
     try {
       result = await subscribe();
     } finally {
-      if (!isAsyncIterator(result)) {
+      if (!isAsyncIterable(result)) {
         if (broadcasts.get(key) === pending) broadcasts.delete(key);
         settle(undefined);
       }
     }
-    if (!isAsyncIterator(result)) return result as ExecutionResult;
-    const broadcast = new Broadcast(result, () => {
+    if (!isAsyncIterable<ExecutionResult>(result)) return result as ExecutionResult;
+    const broadcast = new Broadcast(result[Symbol.asyncIterator](), () => {
       live.delete(broadcast);
       if (broadcasts.get(key) === pending) broadcasts.delete(key);
     });

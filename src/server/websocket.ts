@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
+import { isAsyncIterable } from '@graphql-tools/utils';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
@@ -64,7 +65,7 @@ type EnvelopedArgs = ExecutionArgs & { rootValue: Enveloped };
 
 /** Every step of an operation logs with its request id, including each message of a subscription. */
 function inRequestScope<T>(requestId: string, result: T): T {
-  if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return result;
+  if (!isAsyncIterable(result)) return result;
   const iterator = result as unknown as AsyncIterableIterator<unknown>;
   return {
     next: () => withRequestLogger({ requestId }, () => iterator.next()),
