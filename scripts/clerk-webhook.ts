@@ -6,11 +6,10 @@
  * `session.revoked --user test_user_123 --session sess_…`, `user.deleted --user test_user_123`.
  */
 import { parseArgs } from 'node:util';
+import { HANDLED_EVENT_TYPES } from '../src/auth/lifecycle';
 import { ConfigError, loadConfig } from '../src/config';
 import { runCli } from './cli';
 import { sampleClerkEvent, signDelivery } from './support/clerk-webhooks';
-
-const TYPES = ['user.created', 'user.updated', 'user.deleted', 'session.revoked', 'session.ended', 'session.removed'];
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -27,7 +26,7 @@ async function main(): Promise<number> {
   });
   const [type] = positionals;
   if (!type || positionals.length > 1)
-    throw new ConfigError(`give one event type: ${TYPES.join(', ')} (or any other, which the server ignores)`);
+    throw new ConfigError(`give one event type: ${HANDLED_EVENT_TYPES.join(', ')} (or any other, which the server ignores)`);
   const secret = config.webhooks.clerkSigningSecret;
   if (!secret) throw new ConfigError('CLERK_WEBHOOK_SIGNING_SECRET is not set: put the same value in .env for the server and this script');
   if (type.startsWith('session.') && !values.session)

@@ -76,7 +76,7 @@ export async function isDeletedInClerk(tx: Pick<Tx, 'clerkUserState'>, clerkId: 
   return Boolean(state?.deletedAt);
 }
 
-export function isHandled(type: string): type is HandledType {
+function isHandled(type: string): type is HandledType {
   return (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
 }
 

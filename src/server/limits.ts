@@ -57,6 +57,9 @@ function reportTo(limit: LimitName, max: number) {
   };
 }
 
+/** Variables the operation cannot run with: a 400 before anything runs. */
+const badVariables = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+
 /** The cost verdict of one (document, operation, variables): undefined when within the limit. */
 function costVerdict(schema: GraphQLSchema, document: DocumentNode, request: GraphQLParams | undefined, maxCost: number) {
   const rule = createComplexityRule({
@@ -70,7 +73,7 @@ function costVerdict(schema: GraphQLSchema, document: DocumentNode, request: Gra
   return error.extensions.code === 'QUERY_COMPLEXITY'
     ? limitExceeded('cost', `${error.message}: ask for smaller pages or fewer fields`, maxCost)
     : // Variables the operation cannot run with (a float for an Int, a missing one).
-      new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+      badVariables(error.message);
 }
 
 /** The arguments a field's cost depends on (see fieldComplexity in src/schema/builder.ts). */
@@ -93,7 +96,7 @@ function variableError(schema: GraphQLSchema, document: DocumentNode, request: G
   if (!operation?.variableDefinitions?.length) return undefined;
   const { errors } = getVariableValues(schema, operation.variableDefinitions, request?.variables ?? {}, { maxErrors: 1 });
   const [error] = errors ?? [];
-  return error && new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  return error && badVariables(error.message);
 }
 
 /**
