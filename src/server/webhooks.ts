@@ -11,7 +11,7 @@ import { verifyWebhook } from '@clerk/backend/webhooks';
 import { applyClerkDelivery, purgeExpired, WebhookPayloadError, type WebhookOutcome } from '../auth/lifecycle';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
-import { Prisma } from '../generated/prisma/client';
+import { toClientError } from '../db/errors';
 import { logger } from '../logger';
 import type { Metrics } from './metrics';
 import { sendJson } from './respond';
@@ -71,14 +71,19 @@ async function verifyDelivery(
   }
 }
 
-/** A verified delivery that could not be applied: its answer, or the error itself when it is the server's. */
+const FAILED = 'Internal server error: the webhook was not applied; Svix will retry it';
+
+/**
+ * A verified delivery that could not be applied, and its answer. Database failures go through the project's
+ * one error table (which logs the unexpected ones); anything but a conflict is the server's, and Svix retries.
+ */
 function refusalFor(error: unknown): { reply: Reply; outcome: string } {
   if (error instanceof WebhookPayloadError) return { reply: refuse(400, `Webhook refused: ${error.message}`), outcome: 'rejected' };
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-    // Another user still holds this email here (their own change may not have arrived yet): Svix retries.
+  // A duplicate can only be the email: another user still holds it here (their own change may not have arrived yet).
+  if (toClientError(error).code === 'CONFLICT') {
     return { reply: refuse(409, 'Conflict: the email address belongs to another user here; retry later'), outcome: 'conflict' };
   }
-  throw error;
+  return { reply: refuse(500, FAILED), outcome: 'failed' };
 }
 
 export interface WebhookDependencies {
@@ -141,7 +146,7 @@ export function clerkWebhookHandler({ db, config, metrics }: WebhookDependencies
     } catch (err) {
       logger.error('clerk webhook failed', { err });
       metrics.webhookReceived('unknown', 'failed');
-      reply = refuse(500, 'Internal server error: the webhook was not applied; Svix will retry it');
+      reply = refuse(500, FAILED);
     }
     // An unread body over the limit: do not read the rest to keep the connection.
     sendJson(res, reply.status, reply.body, reply.status === 413 ? { connection: 'close' } : {});
