@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { percentiles } from '../support/scratch';
 
 export interface LivePlan {
   wsUrl: string;
@@ -149,10 +150,6 @@ async function write(runIds: string[]): Promise<{ updates: number; lastStamp: Ma
   return { updates: total, lastStamp };
 }
 
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
   let started = performance.now();
   const { clients, watched: all } = subscribeAll();
@@ -170,7 +167,7 @@ async function main(): Promise<void> {
   for (let waited = 0; waited < 10_000 && reached() < all.length; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   const finalStatesReached = reached();
 
-  const latencies = arrivals.map(([seq, at]) => Math.max(0, at - (committedAt.get(seq) ?? at))).sort((a, b) => a - b);
+  const latencies = arrivals.map(([seq, at]) => Math.max(0, at - (committedAt.get(seq) ?? at)));
   const delivered = arrivals.length;
   recording = false;
 
@@ -193,12 +190,7 @@ async function main(): Promise<void> {
     expected: updates * plan.subscribersPerRun,
     delivered,
     finalStatesReached,
-    latenciesMs: {
-      p50: percentile(latencies, 0.5),
-      p95: percentile(latencies, 0.95),
-      p99: percentile(latencies, 0.99),
-      max: latencies.at(-1) ?? 0,
-    },
+    latenciesMs: percentiles(latencies),
     stormMs,
     stormSubscriptions: all.length,
   };

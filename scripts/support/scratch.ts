@@ -149,10 +149,10 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: strin
 }
 
 /** Percentiles of a list of samples. */
-export function percentiles(samples: number[]): { p50: number; p99: number; max: number } {
+export function percentiles(samples: number[]): { p50: number; p95: number; p99: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1) ?? NaN };
 }
 
 /** A Markdown table. */
