@@ -4,9 +4,10 @@
  * client process holds `--subscriptions` graphql-ws `runUpdated` subscriptions over `--runs` runs (several
  * subscribers per run when there are fewer runs), while a plain-SQL writer stamps `--rate` run updates per
  * second. Reports delivered/expected messages, final states reached, commit→client latency, the server's
- * CPU (share of one core while writing), RSS and heap per subscription, the time to establish the
+ * CPU (share of one core while writing), RSS and retained heap per subscription (after a full collection), the time to establish the
  * subscriptions, and a reconnect storm (every connection dropped and reopened at once: time until every
- * subscription has its current state). `--profile` writes the server's CPU profile; `--node-options "…"` passes
+ * subscription has its current state). `--profile` writes the server's CPU profile, `--heap-snapshot` a heap
+ * snapshot once every subscription is established (both into bench/profiles); `--node-options "…"` passes
  * V8/Node flags to the server (say `--max-semi-space-size=64`). Appends the table to
  * bench/results/live-<date>.md. Uses `--database` (a PostgreSQL server URL), else a temporary embedded one.
  */
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config';
 import { withClient } from '../src/db/admin';
+import { inspectorUrl, retainedHeapBytes, writeHeapSnapshot } from './bench/inspector';
 import { cpuMs } from './bench/measure';
 import type { LivePlan, LiveResult } from './bench/live-clients';
 import { runCli } from './cli';
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     users: { type: 'string', default: '100' },
     database: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' },
   },
 });
@@ -71,9 +74,17 @@ function commits(url: string): Promise<number> {
   });
 }
 
-async function heapUsed(server: ServerProcess): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+/** The server's heap after a full collection: what its live objects hold. */
+function heapUsed(server: ServerProcess): Promise<number> {
+  return retainedHeapBytes(inspectorUrl(server.output()));
+}
+
+/** A heap snapshot of the server with every subscription established, into bench/profiles. */
+async function snapshot(server: ServerProcess): Promise<void> {
+  const file = path.join(PROJECT_ROOT, 'bench', 'profiles', `live-${new Date().toISOString().replace(/[:.]/g, '-')}.heapsnapshot`);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeHeapSnapshot(inspectorUrl(server.output()), file);
+  console.log(`  heap snapshot: ${path.relative(PROJECT_ROOT, file)}`);
 }
 
 /** Runs the client process; calls `onPhase` for each "phase …" line it prints. */
@@ -102,7 +113,10 @@ function clientProcess(planFile: string, onPhase: (phase: string) => void | Prom
       for (const line of chunk.toString().split('\n')) {
         if (!line.startsWith('phase ')) continue;
         console.log(`  clients: ${line.slice(6)}`);
-        void onPhase(line.slice(6).split(' ')[0]!);
+        const phase = line.slice(6).split(' ')[0]!;
+        const measured = Promise.resolve(onPhase(phase));
+        // The clients wait after establishing until the parent has measured (a full collection takes a while).
+        if (phase === 'established') void measured.finally(() => child.stdin.write('\n'));
       }
     });
     child.on('close', (code) => {
@@ -131,6 +145,8 @@ async function main(): Promise<void> {
         RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
       },
       [
+        // The inspector is how the bench collects garbage before reading the heap; unattached, it costs nothing.
+        '--inspect=127.0.0.1:0',
         ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROJECT_ROOT, 'bench', 'profiles')] : []),
         ...values['node-options'].split(' ').filter(Boolean),
       ],
@@ -173,12 +189,14 @@ async function measure(
   let cpuDuringWrite = Number.NaN;
   let writeStarted = 0;
   const result = await runClients(plan, async (phase) => {
-    if (phase === 'write-start') {
-      cpuAtWriteStart = cpuMs(server.pid) ?? 0;
-      writeStarted = performance.now();
+    if (phase === 'established') {
+      commitsEstablished = await commits(plan.databaseUrl);
       rssEstablished = server.rss() ?? Number.NaN;
       heapEstablished = await heapUsed(server);
-      commitsEstablished = await commits(plan.databaseUrl);
+      if (values['heap-snapshot']) await snapshot(server);
+    } else if (phase === 'write-start') {
+      cpuAtWriteStart = cpuMs(server.pid) ?? 0;
+      writeStarted = performance.now();
     } else if (phase === 'write-end') {
       cpuDuringWrite = ((cpuMs(server.pid) ?? 0) - cpuAtWriteStart) / (performance.now() - writeStarted);
     }
@@ -231,7 +249,7 @@ async function report(result: LiveResult, server: ServerSide): Promise<void> {
     'commit→client p50 / p95 / p99 ms',
     'server CPU (1 core)',
     'server RSS',
-    'heap / subscription',
+    'retained heap / subscription',
     'establish all',
     'reconnect storm',
   ];

@@ -3,7 +3,8 @@
  * graphql-ws connections holding `runUpdated` subscriptions, a plain-SQL writer stamping each update
  * (errorMessage = "b:<sequence>") and noting when its commit returned, and the reconnect storm. It reads its
  * plan from the JSON file named by its argument, prints progress lines on stderr ("phase …" lines
- * are read by the parent to time server CPU) and one JSON result on stdout.
+ * are read by the parent to time server CPU; after "phase established" it waits for a line on stdin, the
+ * parent's go-ahead) and one JSON result on stdout.
  */
 import { readFileSync } from 'node:fs';
 import { createClient, type Client } from 'graphql-ws';
@@ -53,6 +54,19 @@ interface Watched {
 /** Resolves when every subscription has received a message from now on. */
 function nextMessageOfAll(watched: Watched[]): Promise<unknown> {
   return Promise.all(watched.map((sub) => new Promise<void>((resolve) => (sub.onNext = resolve))));
+}
+
+/** Resolves at the parent's next line on stdin: its go-ahead after reading what it measures at a phase. */
+function parentReady(): Promise<void> {
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer) => {
+      if (!chunk.includes(10)) return;
+      process.stdin.off('data', onData);
+      process.stdin.pause();
+      resolve();
+    };
+    process.stdin.on('data', onData).resume();
+  });
 }
 
 /** Sequence → when the writer's UPDATE returned (its commit), and each arrival of that stamp. */
@@ -157,6 +171,7 @@ async function main(): Promise<void> {
   await nextMessageOfAll(all);
   const establishMs = performance.now() - started;
   log(`phase established ${all.length} subscriptions on ${clients.length} connections in ${Math.round(establishMs)} ms`);
+  await parentReady(); // the parent reads the server's heap (after a full collection) before the writes start
 
   const runIds = plan.users.flatMap((user) => user.runIds);
   log('phase write-start');
