@@ -6,21 +6,27 @@
 import type { Prisma } from '../generated/prisma/client';
 import type { AuthUser } from '../auth/authenticate';
 
-export interface Owner {
-  userId: string;
-  runs(where?: Prisma.RunWhereInput): Prisma.RunWhereInput;
-  run(id: string): Prisma.RunWhereInput;
-  cards(where?: Prisma.OpportunityCardWhereInput): Prisma.OpportunityCardWhereInput;
-  card(id: string): Prisma.OpportunityCardWhereUniqueInput;
+/** A class, not an object of closures: every subscription holds one for as long as it is open. */
+export class Owner {
+  constructor(readonly userId: string) {}
+
+  runs(where: Prisma.RunWhereInput = {}): Prisma.RunWhereInput {
+    return { ...where, userId: this.userId };
+  }
+
+  run(id: string): Prisma.RunWhereInput {
+    return { id, userId: this.userId };
+  }
+
+  cards(where: Prisma.OpportunityCardWhereInput = {}): Prisma.OpportunityCardWhereInput {
+    return { ...where, userId: this.userId };
+  }
+
+  card(id: string): Prisma.OpportunityCardWhereUniqueInput {
+    return { id, userId: this.userId };
+  }
 }
 
 export function ownerOf({ user }: { user: AuthUser }): Owner {
-  const userId = user.id;
-  return {
-    userId,
-    runs: (where = {}) => ({ ...where, userId }),
-    run: (id) => ({ id, userId }),
-    cards: (where = {}) => ({ ...where, userId }),
-    card: (id) => ({ id, userId }),
-  };
+  return new Owner(user.id);
 }

@@ -11,7 +11,7 @@
  *
  * Hand-written because no envelop or yoga plugin shares live executions between subscribers.
  */
-import { getOperationAST, Kind, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { isAsyncIterable } from '@graphql-tools/utils';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../schema/context';
@@ -150,11 +150,13 @@ class Broadcast {
   }
 }
 
-const printed = new WeakMap<DocumentNode, string>();
-const textOf = (document: DocumentNode) => {
-  let text = printed.get(document);
-  if (text === undefined) printed.set(document, (text = print(document)));
-  return text;
+/** A number per parsed document (yoga's parser cache hands the same one to every identical query). */
+const documentIds = new WeakMap<DocumentNode, number>();
+let lastDocumentId = 0;
+const documentIdOf = (document: DocumentNode) => {
+  let id = documentIds.get(document);
+  if (id === undefined) documentIds.set(document, (id = ++lastDocumentId));
+  return id;
 };
 
 /** The sharing key of a subscription to `runUpdated` alone, else undefined (not shared). */
@@ -163,7 +165,7 @@ function sharingKey(args: ExecutionArgs): string | undefined {
   const [field, ...others] = operation?.selectionSet.selections ?? [];
   if (others.length || field?.kind !== Kind.FIELD || field.name.value !== SHARED_FIELD) return undefined;
   const ctx = args.contextValue as Context;
-  return JSON.stringify([ctx.user.id, ctx.sessionId ?? null, args.operationName ?? null, textOf(args.document), args.variableValues ?? {}]);
+  return JSON.stringify([ctx.user.id, ctx.sessionId ?? null, args.operationName ?? null, documentIdOf(args.document), args.variableValues ?? {}]);
 }
 
 export interface SharedSubscriptions {
@@ -216,7 +218,7 @@ export function sharedSubscriptions(): SharedSubscriptions {
         // A member counts against the user's limit like a subscription of its own.
         const refused = subscriptionQuotaError(ctx);
         if (refused) return { errors: [refused] };
-        return releasing(shared.join(), ctx.events.hold(ctx.user.id));
+        return new Releasing(shared.join(), ctx.events.hold(ctx.user.id));
       });
     },
   };
@@ -228,27 +230,43 @@ export function sharedSubscriptions(): SharedSubscriptions {
   };
 }
 
-/** `stream`, calling `release` once when it ends, however it ends. */
-function releasing(stream: AsyncIterableIterator<ExecutionResult>, release: () => void): AsyncIterableIterator<ExecutionResult> {
-  return {
-    async next() {
-      const next = await stream.next().catch((error: unknown) => {
-        release();
-        throw error;
-      });
-      if (next.done) release();
+/** A member's stream that gives back its share of the user's limit once it ends, however it ends. */
+class Releasing implements AsyncIterableIterator<ExecutionResult> {
+  private released = false;
+
+  constructor(
+    private readonly stream: AsyncIterableIterator<ExecutionResult>,
+    private readonly releaseHold: () => void,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    try {
+      const next = await this.stream.next();
+      if (next.done) this.release();
       return next;
-    },
-    return(value?: unknown) {
-      release();
-      return stream.return!(value);
-    },
-    throw(error?: unknown) {
-      release();
-      return stream.throw!(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+  }
+
+  return(value?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.release();
+    return this.stream.return!(value);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.release();
+    return this.stream.throw!(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.releaseHold();
+  }
 }

@@ -63,18 +63,37 @@ interface Enveloped {
 }
 type EnvelopedArgs = ExecutionArgs & { rootValue: Enveloped };
 
+/**
+ * A subscription's stream whose every message is produced with its request id in the logger's scope. A
+ * class, not an object of closures: every open subscription holds one.
+ */
+class InRequestScope<T> implements AsyncIterableIterator<T> {
+  constructor(
+    private readonly requestId: string,
+    private readonly iterator: AsyncIterator<T>,
+  ) {}
+
+  next(): Promise<IteratorResult<T>> {
+    return withRequestLogger({ requestId: this.requestId }, () => this.iterator.next());
+  }
+
+  return(value?: unknown): Promise<IteratorResult<T>> {
+    return this.iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    return this.iterator.throw?.(error) ?? Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}
+
 /** Every step of an operation logs with its request id, including each message of a subscription. */
 function inRequestScope<T>(requestId: string, result: T): T {
   if (!isAsyncIterable(result)) return result;
-  const iterator = result as unknown as AsyncIterableIterator<unknown>;
-  return {
-    next: () => withRequestLogger({ requestId }, () => iterator.next()),
-    return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true, value }),
-    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error instanceof Error ? error : new Error(String(error))),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  } as T;
+  return new InRequestScope(requestId, (result as AsyncIterable<unknown>)[Symbol.asyncIterator]()) as T;
 }
 
 type Options = Omit<WebSocketOptions, 'server'>;
