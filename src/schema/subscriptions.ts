@@ -3,11 +3,10 @@
  * (so the same ownership rules and field shapes as a query apply), triggered by the database's NOTIFY events.
  * Bursts coalesce: while a refetch runs or a message waits for its subscriber, further changes collapse into
  * one more refetch, so a subscriber always ends on the newest state and never receives an older state after
- * a newer one. Streams are Repeaters: stopping one (unsubscribe, disconnect) takes effect at once, even
- * while it waits for the next change.
+ * a newer one. Stopping a stream (unsubscribe, disconnect) takes effect at once, even while it waits for
+ * the next change.
  */
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { Repeater } from '@repeaterjs/repeater';
 import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
 import { describeEnded, endsAccessOf } from '../auth/revocations';
 import type { Signal } from '../db/events';
@@ -72,38 +71,131 @@ interface AccessEnded {
   accessEnded: string;
 }
 
+const asError = (error: unknown) => (error instanceof Error ? error : new Error('the subscription failed', { cause: error }));
+
 /**
- * The stream handed to GraphQL: `produce` pushes messages until it returns or the watch is closed. Stopping
- * the stream (unsubscribe, disconnect) closes the watch at once, which ends a wait for the next change; so
- * does a subscriber that lets go before asking for the first message (a Repeater never starts then). When
- * Clerk ends the operation's session or deletes its user, the stream sends one UNAUTHENTICATED message and
- * ends: that closes an SSE response (a WebSocket is closed as a whole, by the socket's own watch).
+ * The stream handed to GraphQL: `produce` pushes messages until it returns or the watch is closed. A push
+ * resolves once its message is taken, so a subscriber behind a slow socket holds one message, and the watch
+ * coalesces what happens meanwhile. Stopping the stream (unsubscribe, disconnect) closes the watch at once,
+ * which ends a wait for the next change; so does a subscriber that lets go before asking for the first
+ * message (`produce` never starts then). When Clerk ends the operation's session or deletes its user, the
+ * stream sends one UNAUTHENTICATED message instead of anything not yet taken, and ends: that closes an SSE
+ * response (a WebSocket is closed as a whole, by the socket's own watch). An error thrown by `produce`
+ * reaches the subscriber after the message it still holds.
+ *
+ * Hand-written rather than a Repeater: every open subscription holds one, and a Repeater with its queues,
+ * promises and closures was about a tenth of each subscription's retained heap.
  */
-function stream<T>(ctx: Context, watch: Watch, produce: (push: Push<T>) => Promise<void>): Repeater<T | AccessEnded> {
-  const holder = { clerkId: ctx.user.clerkId, sessionId: ctx.sessionId };
-  const repeater = new Repeater<T | AccessEnded>(async (push, stop) => {
-    let ended = false;
-    const stopWatchingAccess = ctx.revocations.onEnded((access) => {
-      if (ended || !endsAccessOf(access, holder)) return;
-      ended = true;
-      void push({ accessEnded: describeEnded(access) });
-      watch.close();
-    });
-    try {
-      // Nothing produced after the end of access is sent, even a read that was already under way.
-      await produce((value) => (ended ? Promise.resolve() : push(value)));
-    } finally {
-      stopWatchingAccess();
-      watch.close();
-      stop();
+class Stream<T> implements AsyncIterableIterator<T | AccessEnded> {
+  private started = false;
+  private finished = false;
+  private error: Error | undefined;
+  /** A message pushed and not yet taken, and the resolve of its push. */
+  private held: T | AccessEnded | undefined;
+  private taken: (() => void) | undefined;
+  private waiting: ((next: IteratorResult<T | AccessEnded>) => void) | undefined;
+  private failWaiting: ((error: Error) => void) | undefined;
+  private accessEnded = false;
+  private stopWatchingAccess: (() => void) | undefined;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly watch: Watch,
+    private readonly produce: (push: Push<T>) => Promise<void>,
+  ) {}
+
+  next(): Promise<IteratorResult<T | AccessEnded>> {
+    if (!this.started) this.start();
+    if (this.held !== undefined) {
+      const value = this.held;
+      this.held = undefined;
+      this.settleTaken();
+      return Promise.resolve({ value, done: false });
     }
-  });
-  const giveUp = repeater.return.bind(repeater);
-  repeater.return = (value) => {
-    watch.close();
-    return giveUp(value);
-  };
-  return repeater;
+    if (this.finished) {
+      const error = this.error;
+      this.error = undefined;
+      return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.failWaiting = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<T | AccessEnded>> {
+    this.held = undefined;
+    this.error = undefined;
+    this.settleTaken();
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T | AccessEnded>> {
+    void this.return();
+    return Promise.reject(asError(error));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T | AccessEnded> {
+    return this;
+  }
+
+  private start(): void {
+    this.started = true;
+    const { ctx } = this;
+    const holder = { clerkId: ctx.user.clerkId, sessionId: ctx.sessionId };
+    this.stopWatchingAccess = ctx.revocations.onEnded((access) => {
+      if (this.accessEnded || this.finished || !endsAccessOf(access, holder)) return;
+      void this.push({ accessEnded: describeEnded(access) });
+      // Nothing produced after the end of access is sent, even a read that was already under way.
+      this.accessEnded = true;
+      this.watch.close();
+    });
+    this.produce((value) => (this.accessEnded ? Promise.resolve() : this.push(value))).then(
+      () => this.end(),
+      (error: unknown) => this.end(asError(error)),
+    );
+  }
+
+  /** Hands `value` to a waiting `next`, else holds it (replacing one not yet taken) until the next `next`. */
+  private push(value: T | AccessEnded): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = this.failWaiting = undefined;
+      resolve({ value, done: false });
+      return Promise.resolve();
+    }
+    this.settleTaken();
+    this.held = value;
+    return new Promise((resolve) => (this.taken = resolve));
+  }
+
+  private settleTaken(): void {
+    const taken = this.taken;
+    this.taken = undefined;
+    taken?.();
+  }
+
+  /** No message is pushed from now on; a waiting `next` gets the end (or the error), after any held one. */
+  private end(error?: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.error = error;
+    this.stopWatchingAccess?.();
+    this.watch.close();
+    if (!this.waiting) return;
+    const resolve = this.waiting;
+    const reject = this.failWaiting!;
+    this.waiting = this.failWaiting = undefined;
+    this.error = undefined;
+    if (error) reject(error);
+    else resolve({ value: undefined, done: true });
+  }
+}
+
+function stream<T>(ctx: Context, watch: Watch, produce: (push: Push<T>) => Promise<void>): Stream<T> {
+  return new Stream(ctx, watch, produce);
 }
 
 /** Resolves a stream's message: a run, or the UNAUTHENTICATED end of its access. */
