@@ -165,7 +165,13 @@ function sharingKey(args: ExecutionArgs): string | undefined {
   const [field, ...others] = operation?.selectionSet.selections ?? [];
   if (others.length || field?.kind !== Kind.FIELD || field.name.value !== SHARED_FIELD) return undefined;
   const ctx = args.contextValue as Context;
-  return JSON.stringify([ctx.user.id, ctx.sessionId ?? null, args.operationName ?? null, documentIdOf(args.document), args.variableValues ?? {}]);
+  return JSON.stringify([
+    ctx.user.id,
+    ctx.sessionId ?? null,
+    args.operationName ?? null,
+    documentIdOf(args.document),
+    args.variableValues ?? {},
+  ]);
 }
 
 export interface SharedSubscriptions {
