@@ -4,7 +4,7 @@
  * GraphiQL (bundled, works offline; src/server/graphiql.ts) outside production.
  */
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, subscribe } from 'graphql';
 import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from '../config';
 import type { Context } from '../schema/context';
@@ -43,6 +43,17 @@ function corsFor(allowedOrigins: readonly string[]) {
  */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
+/**
+ * Subscriptions run on graphql-js's own \`subscribe\` (queries and mutations stay on yoga's executor). Yoga's
+ * executor maps each event through an async generator and wraps every stream in a flattening iterator for
+ * incremental delivery (@defer/@stream), which this schema does not offer: that was memory held by every
+ * open subscription and a generator per message sent. First among the plugins, so every later one (the
+ * sharing of executions included) wraps this one.
+ */
+const subscribeWithGraphQLJs: Plugin = {
+  onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe),
+};
+
 export type GraphQLServer = YogaServerInstance<InitialContext, Context>;
 
 export function createGraphQLServer(config: AppConfig, dependencies: ContextDependencies, plugins: Plugin[] = []): GraphQLServer {
@@ -53,6 +64,7 @@ export function createGraphQLServer(config: AppConfig, dependencies: ContextDepe
     context: createContextFactory(dependencies),
     landingPage: false,
     plugins: [
+      subscribeWithGraphQLJs,
       useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
       ...limitPlugins(config.graphql),
       ...(production ? [] : [useCompressedPages()]),
