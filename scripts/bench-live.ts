@@ -187,6 +187,9 @@ async function measure(
   let rssEstablished = Number.NaN;
   let cpuAtWriteStart = 0;
   let cpuDuringWrite = Number.NaN;
+  let cpuAtStormStart = 0;
+  let stormStarted = 0;
+  let cpuDuringStorm = Number.NaN;
   let writeStarted = 0;
   const result = await runClients(plan, async (phase) => {
     if (phase === 'established') {
@@ -199,6 +202,11 @@ async function measure(
       writeStarted = performance.now();
     } else if (phase === 'write-end') {
       cpuDuringWrite = ((cpuMs(server.pid) ?? 0) - cpuAtWriteStart) / (performance.now() - writeStarted);
+    } else if (phase === 'storm') {
+      cpuAtStormStart = cpuMs(server.pid) ?? 0;
+      stormStarted = performance.now();
+    } else if (phase === 'storm-done') {
+      cpuDuringStorm = ((cpuMs(server.pid) ?? 0) - cpuAtStormStart) / (performance.now() - stormStarted);
     }
   });
   return {
@@ -208,6 +216,7 @@ async function measure(
       rssBefore,
       rssEstablished,
       cpuShare: cpuDuringWrite,
+      stormCpuShare: cpuDuringStorm,
       statementsToEstablish: commitsEstablished - commitsBefore,
     },
   };
@@ -219,6 +228,8 @@ interface ServerSide {
   rssEstablished: number;
   /** CPU time over wall time while writing (1 = one core). */
   cpuShare: number;
+  /** CPU time over wall time during the reconnect storm. */
+  stormCpuShare: number;
   /** Transactions (statements) the database committed while the subscriptions were established. */
   statementsToEstablish: number;
   serverVersion: string;
@@ -238,7 +249,7 @@ async function report(result: LiveResult, server: ServerSide): Promise<void> {
       `${mb(server.rssBefore)} → ${mb(server.rssEstablished)}`,
       `${(server.heapPerSubscription / 1024).toFixed(1)} KB`,
       `${(result.establishMs / 1000).toFixed(2)} s, ${server.statementsToEstablish} SQL`,
-      `${(result.stormMs / 1000).toFixed(2)} s (${result.connections} connections)`,
+      `${(result.stormMs / 1000).toFixed(2)} s (${result.connections} connections, server CPU ${Math.round(server.stormCpuShare * 100)}%)`,
     ],
   ];
   const header = [

@@ -166,11 +166,16 @@ async function write(runIds: string[]): Promise<{ updates: number; lastStamp: Ma
 
 async function main(): Promise<void> {
   let started = performance.now();
+  const cpuBeforeEstablish = process.cpuUsage();
   const { clients, watched: all } = subscribeAll();
   // Registered before any message can arrive (they arrive on later ticks).
   await nextMessageOfAll(all);
   const establishMs = performance.now() - started;
-  log(`phase established ${all.length} subscriptions on ${clients.length} connections in ${Math.round(establishMs)} ms`);
+  const establishCpu = process.cpuUsage(cpuBeforeEstablish);
+  const clientCpu = Math.round(((establishCpu.user + establishCpu.system) / 1000 / establishMs) * 100);
+  log(
+    `phase established ${all.length} subscriptions on ${clients.length} connections in ${Math.round(establishMs)} ms (this client process: ${clientCpu}% of a core)`,
+  );
   await parentReady(); // the parent reads the server's heap (after a full collection) before the writes start
 
   const runIds = plan.users.flatMap((user) => user.runIds);
@@ -190,11 +195,14 @@ async function main(): Promise<void> {
   // resubscribe on their own; done when every subscription has its run's current state again.
   log('phase storm');
   const resubscribed = nextMessageOfAll(all);
+  const cpuBeforeStorm = process.cpuUsage();
   started = performance.now();
   for (const socket of sockets) socket.terminate();
   await resubscribed;
   const stormMs = performance.now() - started;
-  log(`phase storm-done in ${Math.round(stormMs)} ms`);
+  const stormCpu = process.cpuUsage(cpuBeforeStorm);
+  const clientCpuShareInStorm = (stormCpu.user + stormCpu.system) / 1000 / stormMs;
+  log(`phase storm-done in ${Math.round(stormMs)} ms (this client process: ${Math.round(clientCpuShareInStorm * 100)}% of a core)`);
   for (const client of clients) client.terminate();
 
   const result: LiveResult = {
