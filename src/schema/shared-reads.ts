@@ -6,11 +6,11 @@
  */
 import DataLoader from 'dataloader';
 import type { Database } from '../db/client';
-import type { Run } from '../generated/prisma/client';
+import type { Prisma, Run } from '../generated/prisma/client';
 import type { Owner } from './owner';
 
-/** Runs per batched query: the OR of (id, userId) pairs stays a modest statement. */
-const MAX_BATCH = 512;
+/** Runs per batched query: the statement stays modest. */
+const MAX_BATCH = 500;
 
 interface Read {
   owner: Owner;
@@ -55,21 +55,41 @@ export class SharedReads {
   }
 }
 
-/** One query for the batch, filtered by each (run, owner) pair; each read gets its own row or null. */
+/**
+ * One query for the batch: for each user, that user's requested runs (so each run is still matched to its
+ * own user in the SQL); each read gets its own row or null.
+ *
+ * Shaped so Prisma's plan cache serves it. Prisma compiles a plan per query shape, and its shape counts one
+ * placeholder per distinct value: an OR of (id, user) pairs was a new shape for every pattern of repeated
+ * users, compiled anew each time (12% of the server's time in a reconnect storm). Here each user's ids are
+ * one list placeholder, and the groups are padded to a power of two with groups that match nothing, each
+ * with values of its own (a repeated group would reuse placeholders and make a shape of its own again).
+ */
 async function readBatch(db: Database, query: Selection, reads: readonly Read[]): Promise<Array<Run | null>> {
   if (reads.length === 1) {
     const [{ owner, runId }] = reads as [Read];
     const row: unknown = await db.run.findFirst({ ...query, where: owner.run(runId) });
     return [row as Run | null];
   }
+  const idsByUser = new Map<string, string[]>();
+  for (const { owner, runId } of reads) {
+    const ids = idsByUser.get(owner.userId);
+    if (ids) ids.push(runId);
+    else idsByUser.set(owner.userId, [runId]);
+  }
+  const groups: Prisma.RunWhereInput[] = [...idsByUser].map(([userId, ids]) => ({ userId, id: { in: ids } }));
+  for (let pad = 0; groups.length & (groups.length - 1); pad++) groups.push(matchingNothing(pad));
   const select = query.select ? { ...query.select, id: true, userId: true } : undefined;
-  const pairs = reads.map(({ owner, runId }) => owner.run(runId));
-  // Padded to a power of two with repeats of the last pair (which match nothing more): Prisma caches the
-  // plan it compiles per query shape, and an OR of every length from 2 to 500 would be that many shapes,
-  // each compiled anew (6% of the server's time in a reconnect storm).
-  while (pairs.length & (pairs.length - 1)) pairs.push(pairs.at(-1)!);
-  const found: unknown[] = await db.run.findMany({ ...query, ...(select ? { select } : {}), where: { OR: pairs } });
+  const found: unknown[] = await db.run.findMany({ ...query, ...(select ? { select } : {}), where: { OR: groups } });
   const rows = found as Run[];
   const byOwner = new Map(rows.map((row) => [`${row.id}|${row.userId}`, row]));
   return reads.map(({ owner, runId }) => byOwner.get(`${runId}|${owner.userId}`) ?? null);
+}
+
+/**
+ * A group with values of its own that no row has (ids are UUIDs). Even if one did, its row would answer no
+ * read: rows are handed to reads by their (run, user) pair.
+ */
+function matchingNothing(pad: number): Prisma.RunWhereInput {
+  return { userId: `padding:${pad}`, id: { in: [`padding:${pad}`] } };
 }
