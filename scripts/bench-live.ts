@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config';
 import { withClient } from '../src/db/admin';
-import { inspectorUrl, retainedHeapBytes, writeHeapSnapshot } from './bench/inspector';
+import { eventLoopTimes, inspectorUrl, retainedHeapBytes, writeHeapSnapshot } from './bench/inspector';
 import { cpuMs } from './bench/measure';
 import type { LivePlan, LiveResult } from './bench/live-clients';
 import { runCli } from './cli';
@@ -190,6 +190,8 @@ async function measure(
   let cpuAtStormStart = 0;
   let stormStarted = 0;
   let cpuDuringStorm = Number.NaN;
+  let loopAtStormStart = { active: 0, idle: 0 };
+  let loopBusyInStorm = Number.NaN;
   let writeStarted = 0;
   const result = await runClients(plan, async (phase) => {
     if (phase === 'established') {
@@ -205,8 +207,12 @@ async function measure(
     } else if (phase === 'storm') {
       cpuAtStormStart = cpuMs(server.pid) ?? 0;
       stormStarted = performance.now();
+      loopAtStormStart = await eventLoopTimes(inspectorUrl(server.output()));
     } else if (phase === 'storm-done') {
       cpuDuringStorm = ((cpuMs(server.pid) ?? 0) - cpuAtStormStart) / (performance.now() - stormStarted);
+      const loop = await eventLoopTimes(inspectorUrl(server.output()));
+      const active = loop.active - loopAtStormStart.active;
+      loopBusyInStorm = active / (active + loop.idle - loopAtStormStart.idle);
     }
   });
   return {
@@ -217,6 +223,7 @@ async function measure(
       rssEstablished,
       cpuShare: cpuDuringWrite,
       stormCpuShare: cpuDuringStorm,
+      stormLoopBusy: loopBusyInStorm,
       statementsToEstablish: commitsEstablished - commitsBefore,
     },
   };
@@ -228,8 +235,10 @@ interface ServerSide {
   rssEstablished: number;
   /** CPU time over wall time while writing (1 = one core). */
   cpuShare: number;
-  /** CPU time over wall time during the reconnect storm. */
+  /** CPU time over wall time during the reconnect storm (the main thread and V8's helper threads). */
   stormCpuShare: number;
+  /** The share of the storm the main thread was busy (event loop utilisation). */
+  stormLoopBusy: number;
   /** Transactions (statements) the database committed while the subscriptions were established. */
   statementsToEstablish: number;
   serverVersion: string;
@@ -249,7 +258,7 @@ async function report(result: LiveResult, server: ServerSide): Promise<void> {
       `${mb(server.rssBefore)} → ${mb(server.rssEstablished)}`,
       `${(server.heapPerSubscription / 1024).toFixed(1)} KB`,
       `${(result.establishMs / 1000).toFixed(2)} s, ${server.statementsToEstablish} SQL`,
-      `${(result.stormMs / 1000).toFixed(2)} s (${result.connections} connections, server CPU ${Math.round(server.stormCpuShare * 100)}%)`,
+      `${(result.stormMs / 1000).toFixed(2)} s (${result.connections} connections, server CPU ${Math.round(server.stormCpuShare * 100)}%, main thread busy ${Math.round(server.stormLoopBusy * 100)}%)`,
     ],
   ];
   const header = [

@@ -47,6 +47,18 @@ export async function retainedHeapBytes(url: string): Promise<number> {
   }
 }
 
+/** The server's event loop so far: milliseconds its main thread was busy (active) and waiting (idle). */
+export async function eventLoopTimes(url: string): Promise<{ active: number; idle: number }> {
+  const { call, close } = await openSession(url);
+  try {
+    const expression = 'JSON.stringify(performance.eventLoopUtilization())';
+    const { result } = (await call('Runtime.evaluate', { expression })) as { result: { value: string } };
+    return JSON.parse(result.value) as { active: number; idle: number };
+  } finally {
+    close();
+  }
+}
+
 /** Writes a heap snapshot of the server to `file` (for Chrome DevTools' Memory tab). */
 export async function writeHeapSnapshot(url: string, file: string): Promise<void> {
   const { socket, call, close } = await openSession(url);
