@@ -2,7 +2,13 @@
  * Live run progress, end to end: the pipeline's raw SQL (a separate pg connection, as asyncpg would write)
  * reaches subscribers over graphql-ws and SSE through the database's NOTIFY events.
  */
-import { CreateRunDocument, DashboardDocument, RunProgressDocument, RunProgressWithOutputsDocument } from './generated/graphql';
+import {
+  CreateRunDocument,
+  DashboardDocument,
+  RunProgressDocument,
+  RunProgressWithOutputsDocument,
+  TypedDocumentString,
+} from './generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
 import { terminateListener } from '../helpers/database';
 import { createRun } from '../helpers/fixtures';
@@ -233,6 +239,33 @@ describe('only changes to what a subscriber selected are sent', () => {
     await pipeline(run.id, 'COMPLETED', 2, ', "completedAt" = now()');
     expect(await progress.ended).toEqual({});
     expect(states(progress.messages).at(-1)).toBe('COMPLETED:2');
+  });
+});
+
+describe('what counts as selected', () => {
+  type StatusOnly = { runUpdated: { status: string } };
+  type StageOnly = { runUpdated: { currentStage: number } };
+  const statusThroughFragment = new TypedDocumentString<StatusOnly, { id: string }>(
+    'subscription S($id: ID!) { runUpdated(id: $id) { ...StatusOfRun } } fragment StatusOfRun on Run { status }',
+  );
+  const stageOnly = new TypedDocumentString<StageOnly, { id: string }>('subscription S($id: ID!) { runUpdated(id: $id) { currentStage } }');
+
+  it('a field selected through a fragment is sent when it changes; a subscriber without it gets nothing for it', async () => {
+    const run = await createRun(api.db.prisma, alice.userId);
+    const status = subscribeWs(client(alice.token), statusThroughFragment, { id: run.id });
+    const stage = subscribeWs(client(alice.token), stageOnly, { id: run.id });
+    await status.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    await stage.waitFor((m) => m.data?.runUpdated.currentStage === 0);
+    await pipeline(run.id, 'RUNNING', 0); // the status alone
+    await status.waitFor((m) => m.data?.runUpdated.status === 'RUNNING');
+    await pipeline(run.id, 'RUNNING', 1); // the stage alone
+    await stage.waitFor((m) => m.data?.runUpdated.currentStage === 1);
+    await pipeline(run.id, 'COMPLETED', 1, ', "completedAt" = now()');
+    expect(await status.ended).toEqual({});
+    expect(await stage.ended).toEqual({});
+    expect(status.messages.map((m) => m.data?.runUpdated.status)).toEqual(['PENDING', 'RUNNING', 'COMPLETED']);
+    // The terminal message is always sent, even when nothing it selects changed.
+    expect(stage.messages.map((m) => m.data?.runUpdated.currentStage)).toEqual([0, 1, 1]);
   });
 });
 
