@@ -7,7 +7,8 @@
  * CPU (share of one core while writing), RSS and retained heap per subscription (after a full collection), the time to establish the
  * subscriptions, and a reconnect storm (every connection dropped and reopened at once: time until every
  * subscription has its current state). `--profile` writes the server's CPU profile, `--heap-snapshot` a heap
- * snapshot once every subscription is established (both into bench/profiles); `--node-options "…"` passes
+ * snapshot once every subscription is established, `--allocations` a sampling profile of what the server
+ * allocated while establishing them (all into bench/profiles); `--node-options "…"` passes
  * V8/Node flags to the server (say `--max-semi-space-size=64`). Appends the table to
  * bench/results/live-<date>.md. Uses `--database` (a PostgreSQL server URL), else a temporary embedded one.
  */
@@ -18,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config';
 import { withClient } from '../src/db/admin';
-import { eventLoopTimes, inspectorUrl, retainedHeapBytes, writeHeapSnapshot } from './bench/inspector';
+import { eventLoopTimes, inspectorUrl, retainedHeapBytes, sampleAllocations, writeHeapSnapshot } from './bench/inspector';
 import { cpuMs } from './bench/measure';
 import type { LivePlan, LiveResult } from './bench/live-clients';
 import { runCli } from './cli';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     database: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false },
+    allocations: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' },
   },
 });
@@ -79,12 +81,17 @@ function heapUsed(server: ServerProcess): Promise<number> {
   return retainedHeapBytes(inspectorUrl(server.output()));
 }
 
+/** A new file in bench/profiles, named by the time and `extension`. */
+async function profileFile(extension: string): Promise<string> {
+  const file = path.join(PROJECT_ROOT, 'bench', 'profiles', `live-${new Date().toISOString().replace(/[:.]/g, '-')}.${extension}`);
+  await mkdir(path.dirname(file), { recursive: true });
+  console.log(`  writing ${path.relative(PROJECT_ROOT, file)}`);
+  return file;
+}
+
 /** A heap snapshot of the server with every subscription established, into bench/profiles. */
 async function snapshot(server: ServerProcess): Promise<void> {
-  const file = path.join(PROJECT_ROOT, 'bench', 'profiles', `live-${new Date().toISOString().replace(/[:.]/g, '-')}.heapsnapshot`);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeHeapSnapshot(inspectorUrl(server.output()), file);
-  console.log(`  heap snapshot: ${path.relative(PROJECT_ROOT, file)}`);
+  await writeHeapSnapshot(inspectorUrl(server.output()), await profileFile('heapsnapshot'));
 }
 
 /** Runs the client process; calls `onPhase` for each "phase …" line it prints. */
@@ -180,6 +187,7 @@ async function measure(
   plan: LivePlan,
 ): Promise<{ result: LiveResult; serverSide: Omit<ServerSide, 'serverVersion'> }> {
   const heapBefore = await heapUsed(server);
+  const stopSampling = values.allocations ? await sampleAllocations(inspectorUrl(server.output())) : undefined;
   const commitsBefore = await commits(plan.databaseUrl);
   let commitsEstablished = Number.NaN;
   const rssBefore = server.rss() ?? 0;
@@ -195,6 +203,7 @@ async function measure(
   let writeStarted = 0;
   const result = await runClients(plan, async (phase) => {
     if (phase === 'established') {
+      if (stopSampling) await stopSampling(await profileFile('heapprofile'));
       commitsEstablished = await commits(plan.databaseUrl);
       rssEstablished = server.rss() ?? Number.NaN;
       heapEstablished = await heapUsed(server);

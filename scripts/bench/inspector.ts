@@ -5,6 +5,7 @@
  * when the collector last ran.
  */
 import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 
 /** The inspector's WebSocket address, from the line Node prints at start. */
@@ -57,6 +58,28 @@ export async function eventLoopTimes(url: string): Promise<{ active: number; idl
   } finally {
     close();
   }
+}
+
+/**
+ * Starts sampling every allocation of the server (those collected since included); the returned function
+ * stops and writes the profile to `file` (for Chrome DevTools' Memory tab: allocation sampling).
+ */
+export async function sampleAllocations(url: string): Promise<(file: string) => Promise<void>> {
+  const { call, close } = await openSession(url);
+  await call('HeapProfiler.enable');
+  await call('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async (file) => {
+    try {
+      const { profile } = await call('HeapProfiler.stopSampling');
+      await writeFile(file, JSON.stringify(profile));
+    } finally {
+      close();
+    }
+  };
 }
 
 /** Writes a heap snapshot of the server to `file` (for Chrome DevTools' Memory tab). */
