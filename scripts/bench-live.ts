@@ -8,7 +8,8 @@
  * subscriptions, and a reconnect storm (every connection dropped and reopened at once: time until every
  * subscription has its current state). `--profile` writes the server's CPU profile, `--heap-snapshot` a heap
  * snapshot once every subscription is established, `--allocations` a sampling profile of what the server
- * allocated while establishing them (all into bench/profiles); `--node-options "…"` passes
+ * allocated while establishing them (all into bench/profiles; these two leave V8's heap profiler on, which
+ * slows every later collection: that run's latencies and storm are not comparable with others); `--node-options "…"` passes
  * V8/Node flags to the server (say `--max-semi-space-size=64`). Appends the table to
  * bench/results/live-<date>.md. Uses `--database` (a PostgreSQL server URL), else a temporary embedded one.
  */
@@ -152,8 +153,9 @@ async function main(): Promise<void> {
         RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
       },
       [
-        // The inspector is how the bench collects garbage before reading the heap; unattached, it costs nothing.
+        // The inspector is how the bench collects garbage (gc()) before reading the heap; unattached, it costs nothing.
         '--inspect=127.0.0.1:0',
+        '--expose-gc',
         ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROJECT_ROOT, 'bench', 'profiles')] : []),
         ...values['node-options'].split(' ').filter(Boolean),
       ],
