@@ -31,7 +31,7 @@ class Watch {
    * What happened since the last take, one entry per run (its deletion, else its newest event) plus a
    * resync: however long a subscriber is stuck behind a slow socket, this holds at most one entry per run.
    */
-  private pending = new Map<string, Signal>();
+  private pending: Map<string, Signal> | undefined; // only while something is pending: most watches wait
   private wake: (() => void) | undefined;
   private closed = false;
   private readonly unwatch: () => void;
@@ -40,19 +40,20 @@ class Watch {
   constructor(register: (onSignal: (signal: Signal) => void) => () => void) {
     this.unwatch = register((signal) => {
       const key = signal.kind === 'resync' ? RESYNC : signal.event.runId;
-      const earlier = this.pending.get(key);
-      if (earlier?.kind !== 'event' || earlier.event.change !== 'deleted') this.pending.set(key, signal);
+      const pending = (this.pending ??= new Map<string, Signal>());
+      const earlier = pending.get(key);
+      if (earlier?.kind !== 'event' || earlier.event.change !== 'deleted') pending.set(key, signal);
       this.wake?.();
     });
   }
 
   /** The signals since the last call, once there is at least one; undefined once closed. */
   async take(): Promise<Signal[] | undefined> {
-    while (!this.pending.size && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (!this.pending && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = undefined;
-    if (this.closed) return undefined;
+    if (this.closed || !this.pending) return undefined;
     const batch = [...this.pending.values()];
-    this.pending = new Map();
+    this.pending = undefined;
     return batch;
   }
 
@@ -259,13 +260,13 @@ function selectionOf(ctx: Context, info: GraphQLResolveInfo): Selection {
 }
 
 /**
- * What each run last looked like to one subscriber. A refetch after a change the subscriber did not select
+ * What each run last looked like to one `runsUpdated` subscriber. A refetch after a change the subscriber did not select
  * (a stage output it does not read, say) is the same message again; it is not sent. Bounded: a run not
  * seen among the last thousand is at worst sent once more.
  */
 class LastSent {
-  // A Map, not lru-cache: an LRUCache allocates its arrays for \`max\` entries up front, ~24 KB per
-  // subscription, while a runUpdated subscription only ever remembers one run.
+  // A Map, not lru-cache: an LRUCache allocates its arrays for `max` entries up front, ~24 KB per
+  // subscription, while a dashboard's subscription usually remembers a few runs.
   private readonly states = new Map<string, string>();
 
   constructor(
@@ -316,17 +317,20 @@ builder.subscriptionField('runUpdated', (t) =>
         watch.close();
         throw notFound('Run');
       }
-      const sent = new LastSent(selection);
       return stream<RunRow>(ctx, watch, async (push) => {
         let run: RunRow | null = first;
-        sent.changed(run);
+        // One run: what it last looked like to this subscriber is one string, not a LastSent.
+        let sent = selection.seen(run);
         await push(run);
         while (!TERMINAL.has(run.status)) {
           if (!(await watch.take())) return;
           run = await read();
           if (!run) return; // deleted: nothing more will happen to it
+          const seen = selection.seen(run);
           // The last message (COMPLETED or FAILED) is always sent: the stream ends with it.
-          if (sent.changed(run) || TERMINAL.has(run.status)) await push(run);
+          if (seen === sent && !TERMINAL.has(run.status)) continue;
+          sent = seen;
+          await push(run);
         }
       });
     },
