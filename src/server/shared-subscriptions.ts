@@ -117,23 +117,25 @@ class Broadcast {
     this.members.add(member);
     if (!this.started) {
       this.started = true;
-      void this.pump();
+      this.pump();
     }
     return member;
   }
 
-  private async pump(): Promise<void> {
-    try {
-      for (;;) {
-        const next = await this.source.next();
-        if (next.done) break;
+  /**
+   * Takes the source's next result and hands it to every member, until the source ends or nobody is left.
+   * Promise callbacks rather than an async loop: that loop's suspended frame was held by every open execution.
+   */
+  private pump(): void {
+    this.source.next().then(
+      (next) => {
+        if (next.done) return this.end();
         this.latest = next.value;
         for (const member of this.members) member.push(next.value);
-      }
-      this.end();
-    } catch (error) {
-      this.end(error);
-    }
+        if (!this.done) this.pump();
+      },
+      (error: unknown) => this.end(error),
+    );
   }
 
   private end(error?: unknown): void {
