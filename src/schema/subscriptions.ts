@@ -47,10 +47,21 @@ class Watch {
     });
   }
 
-  /** The signals since the last call, once there is at least one; undefined once closed. */
-  async take(): Promise<Signal[] | undefined> {
-    while (!this.pending && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
-    this.wake = undefined;
+  /**
+   * The signals since the last call, once there is at least one; undefined once closed. Not an async
+   * function: a suspended one would be held by every waiting subscription.
+   */
+  take(): Promise<Signal[] | undefined> {
+    if (this.pending || this.closed) return Promise.resolve(this.drain());
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve(this.drain());
+      };
+    });
+  }
+
+  private drain(): Signal[] | undefined {
     if (this.closed || !this.pending) return undefined;
     const batch = [...this.pending.values()];
     this.pending = undefined;
