@@ -95,6 +95,30 @@ describe('runUpdated', () => {
     expect(sub.messages.filter((m) => m.data?.runUpdated.status === 'FAILED')).toHaveLength(1);
   });
 
+  it('a database failure while refetching ends that subscription with an error and releases its watch; the connection stays usable', async () => {
+    const before = api.server.events.watcherCount;
+    const run = await createRun(api.db.prisma, alice.userId);
+    const connection = client(alice.token);
+    const sub = subscribeWs(connection, RunProgressDocument, { id: run.id });
+    await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    await watchersReach(api.server.events, before + 1);
+    // The refetch after this notification reads a column that is gone for a moment.
+    await api.db.sql.query('ALTER TABLE "Run" RENAME COLUMN "completedAt" TO "completedAtAway"');
+    try {
+      const event = { runId: run.id, userId: alice.userId, change: 'updated' };
+      await api.db.sql.query(`SELECT pg_notify('run_events', $1)`, [JSON.stringify(event)]);
+      const { error } = await sub.ended;
+      expect((error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await api.db.sql.query('ALTER TABLE "Run" RENAME COLUMN "completedAtAway" TO "completedAt"');
+    }
+    expect(states(sub.messages)).toEqual(['PENDING:0']);
+    await watchersReach(api.server.events, before);
+    const again = subscribeWs(connection, RunProgressDocument, { id: run.id });
+    await again.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    again.unsubscribe();
+  });
+
   it('a run already finished sends its state once and completes', async () => {
     const run = await createRun(api.db.prisma, alice.userId, { status: 'COMPLETED', currentStage: 5, completedAt: new Date() });
     const sub = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
