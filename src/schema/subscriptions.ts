@@ -15,6 +15,7 @@ import { RunStatus } from '../generated/prisma/enums';
 import { builder } from './builder';
 import type { Context } from './context';
 import { clientError, notFound } from './errors';
+import { NewestValue } from './newest-value';
 import { ownerOf, type Owner } from './owner';
 import { Run, RunStatusEnum } from './run';
 
@@ -83,30 +84,20 @@ interface AccessEnded {
   accessEnded: string;
 }
 
-const asError = (error: unknown) => (error instanceof Error ? error : new Error('the subscription failed', { cause: error }));
-
 /**
  * The stream handed to GraphQL: `produce` pushes messages until it returns or the watch is closed. A push
- * resolves once its message is taken, so a subscriber behind a slow socket holds one message, and the watch
- * coalesces what happens meanwhile. Stopping the stream (unsubscribe, disconnect) closes the watch at once,
- * which ends a wait for the next change; so does a subscriber that lets go before asking for the first
- * message (`produce` never starts then). When Clerk ends the operation's session or deletes its user, the
- * stream sends one UNAUTHENTICATED message instead of anything not yet taken, and ends: that closes an SSE
- * response (a WebSocket is closed as a whole, by the socket's own watch). An error thrown by `produce`
+ * resolves once its message is taken (or replaced), so a subscriber behind a slow socket holds one message,
+ * and the watch coalesces what happens meanwhile. Stopping the stream (unsubscribe, disconnect) closes the
+ * watch at once, which ends a wait for the next change; so does a subscriber that lets go before asking for
+ * the first message (`produce` never starts then). When Clerk ends the operation's session or deletes its
+ * user, the stream sends one UNAUTHENTICATED message instead of anything not yet taken, and ends: that closes
+ * an SSE response (a WebSocket is closed as a whole, by the socket's own watch). An error thrown by `produce`
  * reaches the subscriber after the message it still holds.
- *
- * Hand-written rather than a Repeater: every open subscription holds one, and a Repeater with its queues,
- * promises and closures was about a tenth of each subscription's retained heap.
  */
-class Stream<T> implements AsyncIterableIterator<T | AccessEnded> {
+class Stream<T> extends NewestValue<T | AccessEnded> {
   private started = false;
-  private finished = false;
-  private error: Error | undefined;
-  /** A message pushed and not yet taken, and the resolve of its push. */
-  private held: T | AccessEnded | undefined;
+  /** Resolves the push whose message is held. */
   private taken: (() => void) | undefined;
-  private waiting: ((next: IteratorResult<T | AccessEnded>) => void) | undefined;
-  private failWaiting: ((error: Error) => void) | undefined;
   private accessEnded = false;
   private stopWatchingAccess: (() => void) | undefined;
 
@@ -114,42 +105,25 @@ class Stream<T> implements AsyncIterableIterator<T | AccessEnded> {
     private readonly ctx: Context,
     private readonly watch: Watch,
     private readonly produce: (push: Push<T>) => Promise<void>,
-  ) {}
+  ) {
+    super();
+  }
 
-  next(): Promise<IteratorResult<T | AccessEnded>> {
+  override next(): Promise<IteratorResult<T | AccessEnded>> {
     if (!this.started) this.start();
-    if (this.held !== undefined) {
-      const value = this.held;
-      this.held = undefined;
-      this.settleTaken();
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.finished) {
-      const error = this.error;
-      this.error = undefined;
-      return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
-    }
-    return new Promise((resolve, reject) => {
-      this.waiting = resolve;
-      this.failWaiting = reject;
-    });
+    return super.next();
   }
 
-  return(): Promise<IteratorResult<T | AccessEnded>> {
-    this.held = undefined;
-    this.error = undefined;
-    this.settleTaken();
-    this.end();
-    return Promise.resolve({ value: undefined, done: true });
+  override stop(error?: unknown): void {
+    this.stopWatchingAccess?.();
+    this.watch.close();
+    super.stop(error);
   }
 
-  throw(error?: unknown): Promise<IteratorResult<T | AccessEnded>> {
-    void this.return();
-    return Promise.reject(asError(error));
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<T | AccessEnded> {
-    return this;
+  protected override heldGone(): void {
+    const taken = this.taken;
+    this.taken = undefined;
+    taken?.();
   }
 
   private start(): void {
@@ -157,57 +131,24 @@ class Stream<T> implements AsyncIterableIterator<T | AccessEnded> {
     const { ctx } = this;
     const holder = { clerkId: ctx.user.clerkId, sessionId: ctx.sessionId };
     this.stopWatchingAccess = ctx.revocations.onEnded((access) => {
-      if (this.accessEnded || this.finished || !endsAccessOf(access, holder)) return;
-      void this.push({ accessEnded: describeEnded(access) });
+      if (this.accessEnded || this.stopped || !endsAccessOf(access, holder)) return;
+      this.push({ accessEnded: describeEnded(access) });
       // Nothing produced after the end of access is sent, even a read that was already under way.
       this.accessEnded = true;
       this.watch.close();
     });
-    this.produce((value) => (this.accessEnded ? Promise.resolve() : this.push(value))).then(
-      () => this.end(),
-      (error: unknown) => this.end(asError(error)),
+    this.produce((value) => this.pushAndWait(value)).then(
+      () => this.stop(),
+      (error: unknown) => this.stop(error),
     );
   }
 
-  /** Hands `value` to a waiting `next`, else holds it (replacing one not yet taken) until the next `next`. */
-  private push(value: T | AccessEnded): Promise<void> {
-    if (this.finished) return Promise.resolve();
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = this.failWaiting = undefined;
-      resolve({ value, done: false });
-      return Promise.resolve();
-    }
-    this.settleTaken();
-    this.held = value;
-    return new Promise((resolve) => (this.taken = resolve));
+  /** Pushes `value` (unless access ended) and resolves once it is taken or replaced. */
+  private pushAndWait(value: T): Promise<void> {
+    if (this.accessEnded || this.stopped) return Promise.resolve();
+    this.push(value);
+    return this.holding ? new Promise((resolve) => (this.taken = resolve)) : Promise.resolve();
   }
-
-  private settleTaken(): void {
-    const taken = this.taken;
-    this.taken = undefined;
-    taken?.();
-  }
-
-  /** No message is pushed from now on; a waiting `next` gets the end (or the error), after any held one. */
-  private end(error?: Error): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.error = error;
-    this.stopWatchingAccess?.();
-    this.watch.close();
-    if (!this.waiting) return;
-    const resolve = this.waiting;
-    const reject = this.failWaiting!;
-    this.waiting = this.failWaiting = undefined;
-    this.error = undefined;
-    if (error) reject(error);
-    else resolve({ value: undefined, done: true });
-  }
-}
-
-function stream<T>(ctx: Context, watch: Watch, produce: (push: Push<T>) => Promise<void>): Stream<T> {
-  return new Stream(ctx, watch, produce);
 }
 
 /** Resolves a stream's message: a run, or the UNAUTHENTICATED end of its access. */
@@ -271,9 +212,9 @@ function selectionOf(ctx: Context, info: GraphQLResolveInfo): Selection {
 }
 
 /**
- * What each run last looked like to one `runsUpdated` subscriber. A refetch after a change the subscriber did not select
- * (a stage output it does not read, say) is the same message again; it is not sent. Bounded: a run not
- * seen among the last thousand is at worst sent once more.
+ * What each run last looked like to one `runsUpdated` subscriber. A refetch after a change the subscriber
+ * did not select (a stage output it does not read, say) is the same message again; it is not sent.
+ * Bounded: a run not seen among the last thousand is at worst sent once more.
  */
 class LastSent {
   // A Map, not lru-cache: an LRUCache allocates its arrays for `max` entries up front, ~24 KB per
@@ -285,7 +226,7 @@ class LastSent {
     private readonly max = 1000,
   ) {}
 
-  /** True, and remembered, when \`run\` differs from what this subscriber was last sent for it. */
+  /** True, and remembered, when `run` differs from what this subscriber was last sent for it. */
   changed(run: RunRow): boolean {
     const state = this.selection.seen(run);
     if (this.states.get(run.id) === state) return false;
@@ -328,7 +269,7 @@ builder.subscriptionField('runUpdated', (t) =>
         watch.close();
         throw notFound('Run');
       }
-      return stream<RunRow>(ctx, watch, async (push) => {
+      return new Stream<RunRow>(ctx, watch, async (push) => {
         let run: RunRow | null = first;
         // One run: what it last looked like to this subscriber is one string, not a LastSent.
         let sent = selection.seen(run);
@@ -368,7 +309,7 @@ builder.subscriptionField('runsUpdated', (t) =>
       const wanted = status?.length ? new Set<string>(status) : undefined;
       const watch = new Watch((onSignal) => ctx.events.watch(owner.userId, onSignal));
       const sent = new LastSent(selection);
-      return stream<RunUpdate>(ctx, watch, async (push) => {
+      return new Stream<RunUpdate>(ctx, watch, async (push) => {
         for (;;) {
           const signals = await watch.take();
           if (!signals) return;

@@ -44,7 +44,7 @@ function corsFor(allowedOrigins: readonly string[]) {
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /**
- * Subscriptions run on graphql-js's own \`subscribe\` (queries and mutations stay on yoga's executor). Yoga's
+ * Subscriptions run on graphql-js's own `subscribe` (queries and mutations stay on yoga's executor). Yoga's
  * executor maps each event through an async generator and wraps every stream in a flattening iterator for
  * incremental delivery (@defer/@stream), which this schema does not offer: that was memory held by every
  * open subscription and a generator per message sent. First among the plugins, so every later one (the

@@ -15,80 +15,21 @@ import { getOperationAST, Kind, type DocumentNode, type ExecutionArgs, type Exec
 import { isAsyncIterable } from '@graphql-tools/utils';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../schema/context';
+import { NewestValue } from '../schema/newest-value';
 import { subscriptionQuotaError } from '../schema/subscriptions';
 
 const SHARED_FIELD = 'runUpdated';
 
-const asError = (error: unknown) => (error instanceof Error ? error : new Error('the shared subscription failed', { cause: error }));
-
-/**
- * One member's stream, holding at most one undelivered result (a newer one replaces it). Hand-written rather
- * than a Repeater with a sliding buffer: it sits on the path of every message to every subscriber, and the
- * Repeater's promise machinery was about a tenth of the server's time at 10,000 messages a second.
- */
-class Member implements AsyncIterableIterator<ExecutionResult> {
-  private pending: ExecutionResult | undefined;
-  private waiting: ((next: IteratorResult<ExecutionResult>) => void) | undefined;
-  private failWaiting: ((error: unknown) => void) | undefined;
-  private ended = false;
-  private error: Error | undefined;
-
-  constructor(private readonly leave: (member: Member) => void) {}
-
-  push(result: ExecutionResult): void {
-    if (this.ended) return;
-    if (this.waiting) return this.hand({ value: result, done: false });
-    this.pending = result;
+/** One member's stream: the execution's newest result, skipping what its socket could not take in time. */
+class Member extends NewestValue<ExecutionResult> {
+  constructor(private readonly leave: (member: Member) => void) {
+    super();
   }
 
-  /** Ends the stream after the result it still holds; with an error, the consumer gets that error then. */
-  stop(error?: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.error = error === undefined ? undefined : asError(error);
-    if (!this.waiting) return;
-    if (!this.error) this.hand({ value: undefined, done: true });
-    else {
-      const fail = this.failWaiting!;
-      this.waiting = this.failWaiting = undefined;
-      fail(this.error);
-    }
-  }
-
-  next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.pending) {
-      const value = this.pending;
-      this.pending = undefined;
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.ended) return this.error ? Promise.reject(this.error) : Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.waiting = resolve;
-      this.failWaiting = reject;
-    });
-  }
-
-  return(): Promise<IteratorResult<ExecutionResult>> {
-    this.pending = undefined;
-    this.error = undefined;
-    this.stop();
+  override return(): Promise<IteratorResult<ExecutionResult>> {
+    const done = super.return();
     this.leave(this);
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
-    void this.return();
-    return Promise.reject(asError(error));
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
-    return this;
-  }
-
-  private hand(next: IteratorResult<ExecutionResult>): void {
-    const resolve = this.waiting!;
-    this.waiting = this.failWaiting = undefined;
-    resolve(next);
+    return done;
   }
 }
 
