@@ -30,14 +30,17 @@ it.each(['apollo', 'urql'])('examples/%s.ts: starts a run, follows it to COMPLET
   expect(result.code).toBe(0);
   const lines = result.stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^Started run [0-9a-f-]{36}; following it:$/);
-  // Every stage, once each, in order: the subscriber is sent a state only when what it selected changed. The
-  // pipeline may take the run before the subscription starts: then it begins at stage 1, not PENDING.
+  // What the API promises about a followed run: states in pipeline order, never an older one after a newer
+  // one, never the same state twice in a row (only changes of what was selected are sent), and the final
+  // COMPLETED always. Bursts may coalesce, so on a busy machine a stage can be skipped.
   const states = lines.slice(1, lines.indexOf('Finished with 5 cards'));
-  expect(states.filter((line) => line !== '  PENDING (stage 0 of 5)')).toEqual([
-    ...[1, 2, 3, 4, 5].map((stage) => `  RUNNING (stage ${stage} of 5)`),
-    '  COMPLETED (stage 5 of 5)',
-  ]);
-  expect(states.indexOf('  PENDING (stage 0 of 5)')).toBeLessThanOrEqual(0);
+  const order = states.map((line) => {
+    const [, status = '', stage = ''] = /^ {2}(PENDING|RUNNING|COMPLETED) \(stage (\d) of 5\)$/.exec(line) ?? [];
+    return ['PENDING', 'RUNNING', 'COMPLETED'].indexOf(status) * 10 + Number(stage);
+  });
+  expect(order.every((rank) => rank >= 0)).toBe(true);
+  expect(order.every((rank, i) => i === 0 || rank > order[i - 1]!)).toBe(true);
+  expect(states.at(-1)).toBe('  COMPLETED (stage 5 of 5)');
   expect(lines).toContain('Finished with 5 cards');
   expect(lines).toContain('Your newest runs (1 in all):');
   expect(lines.at(-1)).toBe('Starred card 1 "Lactalis Canada opportunity 1": true');
