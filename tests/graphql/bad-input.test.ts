@@ -71,7 +71,7 @@ function badValuesFor(type: GraphQLInputType, name: string): unknown[] {
         return [...common, 'true', 1, 0];
       case 'String':
       case 'ID': {
-        const text = ['a\u0000b', '\u0000', 'x\ud800', '\udc00y', 12.5, true];
+        const text = ['a\u0000b', '\u0000', 'x\ud800', '\udc00y', 'a\nb', 'report\u202Efdp.exe', '\u200B', 12.5, true];
         // Cursors: what Pothos would decode into a number, JSON, a date, or nothing at all.
         const cursors = ['after', 'before'].includes(name)
           ? [
@@ -276,6 +276,45 @@ describe('specific mistakes', () => {
     expect(surrogate.errors![0]!.message).toMatch(/surrogate/);
     expect(await api.db.prisma.run.count()).toBe(before);
     expect(await api.db.prisma.run.count({ where: { documentName: { contains: '\ufffd' } } })).toBe(0);
+  });
+
+  it.each([
+    ['a right-to-left override', 'report\u202Efdp.exe', 'companyName', /bidirectional .* \(U\+202E at character 7\)/],
+    ['a bidi isolate', 'a\u2067b', 'documentName', /bidirectional .* \(U\+2067 at character 2\)/],
+    ['a line feed', 'Acme\nCorp', 'companyName', /control characters or line breaks \(U\+000A at character 5\)/],
+    ['a carriage return', 'Acme\r', 'companyName', /control characters or line breaks \(U\+000D/],
+    ['an escape', '\u001b[31mAcme', 'companyName', /control characters .*U\+001B/],
+    ['a bell', 'Acme\u0007', 'documentName', /control characters .*U\+0007/],
+    ['a C1 control', 'Acme\u0085', 'companyName', /control characters .*U\+0085/],
+    ['a line separator', 'Acme\u2028Corp', 'companyName', /line breaks .*U\+2028/],
+    ['a zero-width space', 'Ac\u200Bme', 'companyName', /invisible characters \(U\+200B at character 3\)/],
+    ['a byte order mark', '\uFEFFAcme', 'documentName', /invisible characters \(U\+FEFF/],
+    ['a soft hyphen', 'report\u00ADexe.pdf', 'documentName', /invisible characters \(U\+00AD/],
+    ['a joiner at the start', '\u200DAcme', 'companyName', /zero-width joiner .*U\+200D at character 1/],
+    ['a joiner beside a space', 'Acme \u200C Corp', 'companyName', /zero-width joiner .*U\+200C/],
+  ])('%s in a name is refused naming the field and the character, and nothing is stored', async (_label, value, field, message) => {
+    const input = { companyId: 'acme', companyName: 'Acme', documentName: 'r.pdf', documentUrl: 'https://x.test/r.pdf', [field]: value };
+    const before = await api.db.prisma.run.count();
+    const response = await execute(api.server.url, CreateRunDocument, { input }, { token });
+    expect(response.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
+    expect(response.errors![0]!.message).toMatch(new RegExp(`^input\\.${field} must not contain `));
+    expect(response.errors![0]!.message).toMatch(message);
+    expect(await api.db.prisma.run.count()).toBe(before);
+  });
+
+  it('text that needs joiners or direction marks is accepted as written', async () => {
+    const names = [
+      'Famille 👨\u200D👩\u200D👧', // an emoji sequence joined by ZWJ
+      'می\u200Cخواهم', // Persian with a zero-width non-joiner
+      'شركة\u200F ABC', // a right-to-left mark (a mark, not an override)
+      '❤️\u200D🔥 Dairy',
+    ];
+    for (const companyName of names) {
+      const input = { companyId: 'acme', companyName, documentName: `${companyName}.pdf`, documentUrl: 'https://x.test/r.pdf' };
+      const response = await execute(api.server.url, CreateRunDocument, { input }, { token });
+      expect(response.errors).toBeUndefined();
+      expect(await api.db.prisma.run.count({ where: { companyName } })).toBe(1);
+    }
   });
 
   it('lengths count characters: 150 emoji fit a 200-character name, 201 do not (and the error says 201)', async () => {
