@@ -46,6 +46,17 @@ const origins = z
   )
   .pipe(z.array(z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin)));
 
+/** Host names (`blob.example.com`) or suffixes (`*.example.com`), lowercased. */
+const hostPatterns = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^(\*\.)?(?=[a-z0-9-]*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)+$/)));
+
 const publicKeyPem = z
   .string()
   // Env files often carry PEMs on one line with literal \n sequences.
@@ -149,6 +160,13 @@ export const SETTINGS = {
     description:
       'Longest lifetime (exp − iat) of an accepted session token; revoked sessions are remembered this long, so none of their tokens outlives the memory.',
     schema: integer(60, 31_536_000),
+  },
+  DOCUMENT_URL_HOSTS: {
+    expects: 'comma-separated host names like blob.example.com or *.example.com',
+    default: '',
+    description:
+      "Hosts a run's documentUrl may name (*.example.com: any subdomain), e.g. your blob store's. Unset: any public host.",
+    schema: hostPatterns,
   },
   CORS_ORIGINS: {
     expects: 'comma-separated origins like https://app.example.com',
@@ -322,6 +340,8 @@ export interface AppConfig {
   webhooks: WebhookConfig;
   /** Browser origins allowed to send credentialed cross-origin requests. */
   corsOrigins: string[];
+  /** Hosts (or `*.suffix`es) a run's document URL may name; empty: any public host. */
+  documentUrlHosts: string[];
   graphql: GraphQLLimits;
   limits: TrafficLimits;
   /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
@@ -378,6 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retentionDays: v.WEBHOOK_RETENTION_DAYS ?? 7,
     },
     corsOrigins: v.CORS_ORIGINS ?? [],
+    documentUrlHosts: v.DOCUMENT_URL_HOSTS ?? [],
     graphql: {
       introspection: !production || (v.GRAPHQL_INTROSPECTION ?? false),
       maxDepth: v.GRAPHQL_MAX_DEPTH ?? 10,

@@ -4,6 +4,7 @@ import type { Revocations } from '../auth/revocations';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
+import type { DocumentUrlChecker } from './document-url';
 import type { SharedReads } from './shared-reads';
 
 export interface Context {
@@ -23,6 +24,8 @@ export interface Context {
   sharedReads: SharedReads;
   /** Per-user rate limits shared by every instance. */
   quotas: UserQuotas;
+  /** Which document URLs a run may carry (the pipeline fetches them). */
+  documentUrls: DocumentUrlChecker;
   /** Concurrent subscriptions one user may hold on this instance. */
   maxSubscriptionsPerUser: number;
 }

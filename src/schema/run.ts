@@ -150,8 +150,11 @@ function text(field: string, value: string, max: number): string {
   return trimmed;
 }
 
-/** Checks and normalises createRun's input; errors name the field, e.g. `input.documentUrl`. */
-export function validateCreateRunInput(input: CreateRunInput): CreateRunInput {
+/**
+ * Checks and normalises createRun's input; errors name the field, e.g. `input.companyName`. The document URL is
+ * checked by the context's DocumentUrlChecker (it may look its host up).
+ */
+export async function validateCreateRunInput(input: CreateRunInput, ctx: Pick<Context, 'documentUrls'>): Promise<CreateRunInput> {
   const companyId = input.companyId.trim();
   if (!companyId || characters(companyId) > 64 || !COMPANY_SLUG.test(companyId)) {
     throw badInput(
@@ -159,24 +162,9 @@ export function validateCreateRunInput(input: CreateRunInput): CreateRunInput {
       'must be a lowercase slug of letters, digits and single hyphens, at most 64 characters (e.g. lactalis-canada)',
     );
   }
-  const documentUrl = input.documentUrl.trim();
-  if (characters(documentUrl) > 2048)
-    throw badInput('input.documentUrl', `must be at most 2048 characters (got ${characters(documentUrl)})`);
-  let url: URL | undefined;
-  try {
-    url = new URL(documentUrl);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-    throw badInput('input.documentUrl', 'must be an http:// or https:// URL');
-  }
-  return {
-    companyId,
-    companyName: text('input.companyName', input.companyName, 200),
-    documentName: text('input.documentName', input.documentName, 255),
-    documentUrl,
-  };
+  const companyName = text('input.companyName', input.companyName, 200);
+  const documentName = text('input.documentName', input.documentName, 255);
+  return { companyId, companyName, documentName, documentUrl: await ctx.documentUrls.check(input.documentUrl) };
 }
 
 const CreateRunInputType = builder.inputType('CreateRunInput', {
@@ -184,7 +172,12 @@ const CreateRunInputType = builder.inputType('CreateRunInput', {
     companyId: t.string({ required: true, description: 'Lowercase slug, at most 64 characters, e.g. lactalis-canada' }),
     companyName: t.string({ required: true, description: '1 to 200 characters' }),
     documentName: t.string({ required: true, description: 'File name of the trend report, 1 to 255 characters' }),
-    documentUrl: t.string({ required: true, description: 'http(s) URL of the uploaded report, at most 2048 characters' }),
+    documentUrl: t.string({
+      required: true,
+      description:
+        'https URL of the uploaded report on a public host (http too outside production), at most 2048 characters; ' +
+        'stored normalised. No IP addresses, user names or private hosts.',
+    }),
   }),
 });
 
@@ -197,7 +190,7 @@ builder.mutationField('createRun', (t) =>
     args: { input: t.arg({ type: CreateRunInputType, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const owner = ownerOf(ctx);
-      const data = validateCreateRunInput(input);
+      const data = await validateCreateRunInput(input, ctx);
       // Every run is a job the pipeline pays for: limited per user, across instances.
       await ctx.quotas.createRun(owner.userId);
       return ctx.db.run.create({ ...query, data: { ...data, userId: owner.userId } });

@@ -12,6 +12,7 @@ import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
 import type { Context } from '../schema/context';
 import { toGraphQLError, unauthenticated } from '../schema/errors';
+import type { DocumentUrlChecker } from '../schema/document-url';
 import type { SharedReads } from '../schema/shared-reads';
 
 export interface ContextDependencies {
@@ -21,6 +22,7 @@ export interface ContextDependencies {
   revocations: Revocations;
   quotas: UserQuotas;
   sharedReads: SharedReads;
+  documentUrls: DocumentUrlChecker;
   maxSubscriptionsPerUser: number;
 }
 
@@ -45,6 +47,7 @@ export function createContextFactory({
   revocations,
   quotas,
   sharedReads,
+  documentUrls,
   maxSubscriptionsPerUser,
 }: ContextDependencies) {
   const signIn = async ({ request, extra }: InitialContext): Promise<Session> => {
@@ -56,7 +59,7 @@ export function createContextFactory({
     try {
       const { user, sessionId } = await signIn(initial);
       await quotas.request(user.id);
-      return { db, user, sessionId, events, revocations, sharedReads, quotas, maxSubscriptionsPerUser };
+      return { db, user, sessionId, events, revocations, sharedReads, quotas, documentUrls, maxSubscriptionsPerUser };
     } catch (error) {
       throw toGraphQLError(error);
     }

@@ -14,6 +14,7 @@ import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
 import { RateLimiter, UserQuotas } from '../db/rate-limits';
 import { logger, withRequestLogger } from '../logger';
+import { DocumentUrlChecker } from '../schema/document-url';
 import { SharedReads } from '../schema/shared-reads';
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql';
 import { checkReadiness, listShippedMigrations, type Readiness } from './health';
@@ -165,6 +166,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
       revocations,
       quotas,
       sharedReads: new SharedReads(),
+      documentUrls: new DocumentUrlChecker({ httpsOnly: config.nodeEnv === 'production', allowedHosts: config.documentUrlHosts }),
       maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
     },
     [shared.plugin, metrics.plugin],
