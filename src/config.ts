@@ -164,8 +164,7 @@ export const SETTINGS = {
   DOCUMENT_URL_HOSTS: {
     expects: 'comma-separated host names like blob.example.com or *.example.com',
     default: '',
-    description:
-      "Hosts a run's documentUrl may name (*.example.com: any subdomain), e.g. your blob store's. Unset: any public host.",
+    description: "Hosts a run's documentUrl may name (*.example.com: any subdomain), e.g. your blob store's. Unset: any public host.",
     schema: hostPatterns,
   },
   CORS_ORIGINS: {
@@ -266,6 +265,12 @@ export const SETTINGS = {
     description: 'createRun calls per user per UTC day, across all instances.',
     schema: integer(0),
   },
+  RUN_MAX_RETRIES: {
+    expects: 'an integer from 1 to 1000',
+    default: '3',
+    description: 'How many times retryRun may put one run back in the queue (each retry also spends the createRun limits).',
+    schema: integer(1, 1000),
+  },
   SHUTDOWN_TIMEOUT_MS: {
     expects: 'an integer from 1000 to 600000',
     default: '10000',
@@ -321,6 +326,8 @@ export interface TrafficLimits {
   requestsPerMinute: number;
   createRunPerMinute: number;
   createRunPerDay: number;
+  /** Retries of one run (retryRun). */
+  maxRetriesPerRun: number;
 }
 
 export interface AppConfig {
@@ -415,6 +422,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE ?? 600,
       createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE ?? 10,
       createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY ?? 200,
+      maxRetriesPerRun: v.RUN_MAX_RETRIES ?? 3,
     },
     wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS ?? 300,
     wsStuckSeconds: v.WS_STUCK_SECONDS ?? 30,

@@ -26,6 +26,8 @@ export interface Context {
   quotas: UserQuotas;
   /** Which document URLs a run may carry (the pipeline fetches them). */
   documentUrls: DocumentUrlChecker;
+  /** How many times one run may be retried. */
+  maxRetriesPerRun: number;
   /** Concurrent subscriptions one user may hold on this instance. */
   maxSubscriptionsPerUser: number;
 }

@@ -215,32 +215,70 @@ builder.mutationField('deleteRun', (t) =>
   }),
 );
 
+/** A run's retries are bounded: each is a pipeline job, and a run that keeps failing will not pass by repetition. */
+function retriesExhausted(max: number) {
+  return clientError(
+    'CONFLICT',
+    `This run has been retried ${max} times, the most allowed (RUN_MAX_RETRIES): start a new run with createRun instead`,
+    { limit: 'retriesPerRun', max },
+  );
+}
+
+class RetriesExhausted extends Error {}
+
 builder.mutationField('retryRun', (t) =>
   t.prismaField({
     type: 'Run',
     description:
       'Put a FAILED run back in the queue: PENDING at stage 0, error cleared, and the partial outputs of the ' +
-      'failed attempt removed. Any other status is a CONFLICT.',
+      'failed attempt removed. Any other status is a CONFLICT, and so is a run already retried the most times ' +
+      'allowed (extensions.limit "retriesPerRun"). Each retry is a new pipeline job: it spends createRun\'s ' +
+      'per-minute and per-day limits (RATE_LIMITED with extensions.retryAfter).',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const owner = ownerOf(ctx);
-      const retried = await ctx.db.$transaction(async (tx) => {
-        // The status condition makes the claim atomic: two retries cannot both succeed.
-        const { count } = await tx.run.updateMany({
-          where: owner.runs({ id, status: 'FAILED' }),
-          data: { status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null },
+      const max = ctx.maxRetriesPerRun;
+      const refusal = async () => {
+        const existing = await ctx.db.run.findFirst({
+          where: owner.run(id),
+          select: { status: true, retries: { select: { count: true } } },
         });
-        if (count === 0) return false;
-        await tx.stageOutput.deleteMany({ where: { runId: id } });
-        await tx.inspirationReport.deleteMany({ where: { runId: id } });
-        await tx.opportunityCard.deleteMany({ where: { runId: id } });
-        return true;
-      });
-      if (!retried) {
-        const existing = await ctx.db.run.findFirst({ where: owner.run(id), select: { status: true } });
-        if (!existing) throw notFound('Run');
-        throw clientError('CONFLICT', `Only a FAILED run can be retried; this run is ${existing.status}`, { status: existing.status });
+        if (!existing) return notFound('Run');
+        if (existing.status !== 'FAILED') {
+          return clientError('CONFLICT', `Only a FAILED run can be retried; this run is ${existing.status}`, { status: existing.status });
+        }
+        return (existing.retries?.count ?? 0) >= max ? retriesExhausted(max) : undefined;
+      };
+      // Refused for what the run is before a permit is spent; the transaction below decides again, atomically.
+      const refused = await refusal();
+      if (refused) throw refused;
+      await ctx.quotas.createRun(owner.userId);
+      let retried: boolean;
+      try {
+        retried = await ctx.db.$transaction(async (tx) => {
+          // The status condition makes the claim atomic (it locks the run): two retries cannot both succeed.
+          const { count } = await tx.run.updateMany({
+            where: owner.runs({ id, status: 'FAILED' }),
+            data: { status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null },
+          });
+          if (count === 0) return false;
+          const retries = await tx.runRetries.upsert({
+            where: { runId: id },
+            create: { runId: id, count: 1 },
+            update: { count: { increment: 1 }, lastRetriedAt: new Date() },
+            select: { count: true },
+          });
+          if (retries.count > max) throw new RetriesExhausted(); // rolls the claim back
+          await tx.stageOutput.deleteMany({ where: { runId: id } });
+          await tx.inspirationReport.deleteMany({ where: { runId: id } });
+          await tx.opportunityCard.deleteMany({ where: { runId: id } });
+          return true;
+        });
+      } catch (error) {
+        if (error instanceof RetriesExhausted) throw retriesExhausted(max);
+        throw error;
       }
+      if (!retried) throw (await refusal()) ?? clientError('CONFLICT', 'This run changed while it was being retried; try again');
       return ctx.db.run.findUniqueOrThrow({ ...query, where: { id } });
     },
   }),

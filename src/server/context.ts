@@ -23,6 +23,7 @@ export interface ContextDependencies {
   quotas: UserQuotas;
   sharedReads: SharedReads;
   documentUrls: DocumentUrlChecker;
+  maxRetriesPerRun: number;
   maxSubscriptionsPerUser: number;
 }
 
@@ -48,6 +49,7 @@ export function createContextFactory({
   quotas,
   sharedReads,
   documentUrls,
+  maxRetriesPerRun,
   maxSubscriptionsPerUser,
 }: ContextDependencies) {
   const signIn = async ({ request, extra }: InitialContext): Promise<Session> => {
@@ -59,7 +61,7 @@ export function createContextFactory({
     try {
       const { user, sessionId } = await signIn(initial);
       await quotas.request(user.id);
-      return { db, user, sessionId, events, revocations, sharedReads, quotas, documentUrls, maxSubscriptionsPerUser };
+      return { db, user, sessionId, events, revocations, sharedReads, quotas, documentUrls, maxRetriesPerRun, maxSubscriptionsPerUser };
     } catch (error) {
       throw toGraphQLError(error);
     }

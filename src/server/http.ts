@@ -167,6 +167,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
       quotas,
       sharedReads: new SharedReads(),
       documentUrls: new DocumentUrlChecker({ httpsOnly: config.nodeEnv === 'production', allowedHosts: config.documentUrlHosts }),
+      maxRetriesPerRun: config.limits.maxRetriesPerRun,
       maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
     },
     [shared.plugin, metrics.plugin],

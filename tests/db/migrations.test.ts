@@ -17,7 +17,8 @@ const RUN_EVENTS = '20261125080554_run_events';
 const RATE_LIMITS = '20261125173556_rate_limits';
 const RUN_LIST_INDEXES = '20261125190943_run_list_indexes';
 const CLERK_WEBHOOKS = '20261129151324_clerk_webhooks';
-const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES, CLERK_WEBHOOKS];
+const RUN_RETRIES = '20261202132641_run_retries';
+const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES, CLERK_WEBHOOKS, RUN_RETRIES];
 /** The tables of a fully migrated database. */
 const MIGRATED_TABLES = [
   'ClerkUserState',
@@ -27,13 +28,15 @@ const MIGRATED_TABLES = [
   'RateLimitCounter',
   'RevokedSession',
   'Run',
+  'RunRetries',
   'StageOutput',
   'User',
   '_prisma_migrations',
 ];
 /** Models and indexes added after the initial schema, each by a later migration. */
-const LATER_MODELS = ['RateLimitCounter', 'ProcessedWebhook', 'ClerkUserState', 'RevokedSession'];
+const LATER_MODELS = ['RateLimitCounter', 'ProcessedWebhook', 'ClerkUserState', 'RevokedSession', 'RunRetries'];
 const LATER_LINES = [
+  /\n *retries +RunRetries\? *\/\/ added after the initial schema \(migration run_retries\)/,
   /\n *\/\/ Added after the initial schema \(migration run_list_indexes\)[^\n]*\n[^\n]*\n *@@index\(\[userId, status, createdAt\]\)\n *@@index\(\[userId, companyId, createdAt\]\)/,
 ];
 let scratch: string;

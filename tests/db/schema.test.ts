@@ -98,6 +98,8 @@ describe('indexes', () => {
       ClerkUserState_pkey: 'ClerkUserState unique (clerkId)',
       RevokedSession_pkey: 'RevokedSession unique (sessionId)',
       RevokedSession_forgetAfter_idx: 'RevokedSession (forgetAfter)',
+      // Added later: how often each run was retried (migration run_retries).
+      RunRetries_pkey: 'RunRetries unique (runId)',
     });
   });
 

@@ -3,7 +3,7 @@
  * the general request budget, and concurrent subscriptions per connection and per user. Refusals are
  * RATE_LIMITED (HTTP 429 with Retry-After) and change nothing.
  */
-import { CreateRunDocument, MeDocument, RunProgressDocument, type CreateRunInput } from './generated/graphql';
+import { CreateRunDocument, MeDocument, RetryRunDocument, RunProgressDocument, type CreateRunInput } from './generated/graphql';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createRun } from '../helpers/fixtures';
 import { codesOf, dataOf, execute } from '../helpers/graphql';
@@ -90,6 +90,72 @@ describe('createRun', () => {
       expect(codesOf(bad)).toEqual(['BAD_USER_INPUT']);
     }
     expect((await execute(a.url, CreateRunDocument, { input: INPUT }, { token })).errors).toBeUndefined();
+  });
+});
+
+describe('retryRun', () => {
+  /** Fails the run as the pipeline would. */
+  const fail = (runId: string) => db.prisma.run.update({ where: { id: runId }, data: { status: 'FAILED', errorMessage: 'boom' } });
+
+  it('spends the createRun permits: retries and new runs share the per-minute limit, across instances', async () => {
+    const [a, b] = await twoInstances({ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '3', RUN_MAX_RETRIES: '100' });
+    const { token, userId } = await signIn(a, 'user_retry_quota');
+    const run = await createRun(db.prisma, userId, { status: 'FAILED', errorMessage: 'boom' });
+    const outcomes: string[] = [];
+    for (const server of [a, b, a, b, a]) {
+      const response = await execute(server.url, RetryRunDocument, { id: run.id }, { token });
+      outcomes.push(response.errors ? `${response.status} ${String(response.errors[0]!.extensions!.limit)}` : 'retried');
+      await fail(run.id);
+    }
+    expect(outcomes).toEqual(['retried', 'retried', 'retried', '429 createRunPerMinute', '429 createRunPerMinute']);
+    // The retries spent the minute's permits: no new run either.
+    const created = await execute(b.url, CreateRunDocument, { input: INPUT }, { token });
+    expect(created.status).toBe(429);
+    expect(created.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'createRunPerMinute' });
+  });
+
+  it('and the per-day limit', async () => {
+    const [a] = await twoInstances({ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '100', RATE_LIMIT_CREATE_RUN_PER_DAY: '2', RUN_MAX_RETRIES: '100' });
+    const { token, userId } = await signIn(a, 'user_retry_day');
+    const run = await createRun(db.prisma, userId, { status: 'FAILED', errorMessage: 'boom' });
+    expect((await execute(a.url, CreateRunDocument, { input: INPUT }, { token })).errors).toBeUndefined();
+    expect((await execute(a.url, RetryRunDocument, { id: run.id }, { token })).errors).toBeUndefined();
+    await fail(run.id);
+    const refused = await execute(a.url, RetryRunDocument, { id: run.id }, { token });
+    expect(refused.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'createRunPerDay' });
+    expect((await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).status).toBe('FAILED');
+  });
+
+  it('a run is retried at most RUN_MAX_RETRIES times, then CONFLICT saying so; a refusal spends no permit', async () => {
+    const [a, b] = await twoInstances({ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '4', RUN_MAX_RETRIES: '2' });
+    const { token, userId } = await signIn(a, 'user_retry_max');
+    const run = await createRun(db.prisma, userId, { status: 'FAILED', errorMessage: 'boom' });
+    for (const server of [a, b]) {
+      expect((await execute(server.url, RetryRunDocument, { id: run.id }, { token })).errors).toBeUndefined();
+      await fail(run.id);
+    }
+    for (const server of [a, b, a]) {
+      const refused = await execute(server.url, RetryRunDocument, { id: run.id }, { token });
+      expect(codesOf(refused)).toEqual(['CONFLICT']);
+      expect(refused.errors![0]!.extensions).toMatchObject({ limit: 'retriesPerRun', max: 2 });
+      expect(refused.errors![0]!.message).toMatch(/retried 2 times, the most allowed \(RUN_MAX_RETRIES\)/);
+    }
+    expect((await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).status).toBe('FAILED');
+    // Two permits of four spent by the retries, none by the refusals.
+    for (let i = 0; i < 2; i++) expect((await execute(a.url, CreateRunDocument, { input: INPUT }, { token })).errors).toBeUndefined();
+    expect((await execute(a.url, CreateRunDocument, { input: INPUT }, { token })).status).toBe(429);
+  });
+
+  it('concurrent retries at the cap: exactly the allowed number succeed', async () => {
+    const [a, b] = await twoInstances({ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '0', RUN_MAX_RETRIES: '1' });
+    const { token, userId } = await signIn(a, 'user_retry_race');
+    const run = await createRun(db.prisma, userId, { status: 'FAILED', errorMessage: 'boom' });
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => execute(i % 2 ? b.url : a.url, RetryRunDocument, { id: run.id }, { token })),
+    );
+    expect(responses.filter((r) => !r.errors)).toHaveLength(1);
+    expect(responses.filter((r) => r.errors).every((r) => codesOf(r)[0] === 'CONFLICT')).toBe(true);
+    expect(await db.prisma.runRetries.findUniqueOrThrow({ where: { runId: run.id } })).toMatchObject({ count: 1 });
   });
 });
 
