@@ -129,6 +129,18 @@ export const SETTINGS = {
     schema: z.string().regex(/^sk_(test|live)_/),
     secret: true,
   },
+  CLERK_API_URL: {
+    expects: 'an http(s) URL like https://api.clerk.com',
+    default: 'https://api.clerk.com',
+    description: "Clerk's Backend API: its JWKS (signing keys, with CLERK_SECRET_KEY) and user profiles.",
+    schema: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+  },
+  CLERK_ISSUER: {
+    expects: 'an http(s) URL like https://clerk.example.com',
+    default: '',
+    description: "Your Clerk Frontend API URL: a token's iss claim must equal it. Required in production; unset elsewhere: not checked.",
+    schema: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+  },
   CLERK_AUTHORIZED_PARTIES: {
     expects: 'comma-separated origins like https://app.example.com',
     default: '',
@@ -293,6 +305,12 @@ export interface AuthConfig {
   clerkJwtKey: string | undefined;
   /** Clerk secret key: verification through Clerk's JWKS (cached), and the Backend API for user details. */
   clerkSecretKey: string | undefined;
+  /** Clerk's Backend API, without a trailing slash. */
+  clerkApiUrl: string;
+  /** The `iss` every accepted token must carry (Clerk's Frontend API URL); undefined: not checked. */
+  issuer: string | undefined;
+  /** Production: a server without `issuer` refuses to start. */
+  issuerRequired: boolean;
   /** Origins allowed in the token's `azp` claim; empty: not checked. */
   authorizedParties: string[];
   /** Trust tokens signed by the local development key (`npm run token`): only outside production, without Clerk keys. */
@@ -371,6 +389,21 @@ function parseAll(env: NodeJS.ProcessEnv): Parsed {
   return parsed as Parsed;
 }
 
+function authConfig(v: Parsed, production: boolean): AuthConfig {
+  const clerkJwtKey = v.CLERK_JWT_KEY;
+  const clerkSecretKey = v.CLERK_SECRET_KEY;
+  return {
+    clerkJwtKey,
+    clerkSecretKey,
+    clerkApiUrl: v.CLERK_API_URL ?? 'https://api.clerk.com',
+    issuer: v.CLERK_ISSUER,
+    issuerRequired: production,
+    authorizedParties: v.CLERK_AUTHORIZED_PARTIES ?? [],
+    devTokens: !production && !clerkJwtKey && !clerkSecretKey,
+    maxTokenLifetimeSeconds: v.SESSION_TOKEN_MAX_LIFETIME_SECONDS ?? 86_400,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const v = parseAll(env);
   const nodeEnv = v.NODE_ENV ?? 'development';
@@ -381,8 +414,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (v.DIRECT_URL && !v.DATABASE_URL) {
     throw new ConfigError('DIRECT_URL is set but DATABASE_URL is not: set both, or neither for the embedded database');
   }
-  const clerkJwtKey = v.CLERK_JWT_KEY;
-  const clerkSecretKey = v.CLERK_SECRET_KEY;
   return {
     nodeEnv,
     host: v.HOST ?? '0.0.0.0',
@@ -392,13 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: path.resolve(PROJECT_ROOT, v.DATA_DIR ?? '.data'),
     logLevel: v.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     logQueries: v.LOG_QUERIES ?? nodeEnv === 'development',
-    auth: {
-      clerkJwtKey,
-      clerkSecretKey,
-      authorizedParties: v.CLERK_AUTHORIZED_PARTIES ?? [],
-      devTokens: !production && !clerkJwtKey && !clerkSecretKey,
-      maxTokenLifetimeSeconds: v.SESSION_TOKEN_MAX_LIFETIME_SECONDS ?? 86_400,
-    },
+    auth: authConfig(v, production),
     webhooks: {
       clerkSigningSecret: v.CLERK_WEBHOOK_SIGNING_SECRET,
       maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES ?? 262_144,

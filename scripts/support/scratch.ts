@@ -65,6 +65,9 @@ export async function openScratchDatabase(serverUrl: string | undefined, prefix:
   };
 }
 
+/** The issuer the scratch key's tokens carry, and the production server is told to expect (CLERK_ISSUER). */
+export const SCRATCH_ISSUER = 'https://clerk.scratch.invalid';
+
 export interface SessionKey {
   /** PEM public key, for CLERK_JWT_KEY. */
   publicKeyPem: string;
@@ -75,7 +78,8 @@ export async function createSessionKey(): Promise<SessionKey> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   return {
     publicKeyPem: await exportSPKI(publicKey),
-    sign: (sub, expiresIn = 3600) => signSessionToken(privateKey, 'scratch', { sub, email: `${sub}@example.com`, expiresIn }),
+    sign: (sub, expiresIn = 3600) =>
+      signSessionToken(privateKey, 'scratch', { sub, email: `${sub}@example.com`, expiresIn, issuer: SCRATCH_ISSUER }),
   };
 }
 
@@ -109,7 +113,15 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: strin
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      CLERK_ISSUER: SCRATCH_ISSUER,
+      ...env,
+    },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -24,7 +24,7 @@ export interface Credentials {
 export interface Session {
   user: AuthUser;
   /** Clerk's session id (`sid`). */
-  sessionId: string | undefined;
+  sessionId: string;
   /** When the token expires, in seconds since the epoch. */
   expiresAt: number;
 }
@@ -75,16 +75,16 @@ export type Authenticator = (credentials: Credentials | undefined) => Promise<Se
 export interface AuthenticatorOptions {
   verifyToken: TokenVerifier;
   db: Database;
-  /** Clerk secret key: user details from the Backend API when a token carries no email. */
-  clerkSecretKey: string | undefined;
+  /** Clerk's Backend API (secret key and URL): user details when a token carries no email. */
+  clerk: { secretKey: string | undefined; apiUrl: string };
   /** Sessions revoked and users deleted in Clerk (started). */
   revocations: Revocations;
 }
 
 export const SESSION_REVOKED = 'This session was ended or revoked: sign in again';
 
-export function createAuthenticator({ verifyToken, db, clerkSecretKey, revocations }: AuthenticatorOptions): Authenticator {
-  const resolveUser = createUserResolver({ db, profiles: clerkSecretKey ? clerkProfileSource(clerkSecretKey) : undefined });
+export function createAuthenticator({ verifyToken, db, clerk, revocations }: AuthenticatorOptions): Authenticator {
+  const resolveUser = createUserResolver({ db, profiles: clerk.secretKey ? clerkProfileSource(clerk.secretKey, clerk.apiUrl) : undefined });
   // A deleted user's cached row must not outlive the deletion on any instance.
   revocations.onEnded((ended) => {
     if (ended.kind === 'user') resolveUser.forget(ended.clerkId);
@@ -93,7 +93,7 @@ export function createAuthenticator({ verifyToken, db, clerkSecretKey, revocatio
     if (!credentials) throw new AuthenticationError(SIGN_IN_REQUIRED);
     const claims = await verifyToken(credentials.token);
     if (!revocations.isLoaded) await revocations.ensureLoaded();
-    if (claims.sessionId && revocations.isRevoked(claims.sessionId)) throw new AuthenticationError(SESSION_REVOKED);
+    if (revocations.isRevoked(claims.sessionId)) throw new AuthenticationError(SESSION_REVOKED);
     return { user: await resolveUser(claims), sessionId: claims.sessionId, expiresAt: claims.expiresAt };
   };
 }

@@ -54,7 +54,8 @@ export interface SessionTokenClaims {
   name?: string;
   /** Authorized party (the frontend origin). */
   azp?: string;
-  sid?: string;
+  /** Clerk's session id; default a new one; null: none (a token Clerk would never issue, for tests). */
+  sid?: string | null;
   issuer?: string;
   /** Seconds from now (default one hour). */
   expiresIn?: number;
@@ -72,7 +73,7 @@ export function signSessionToken(privateKey: CryptoKey, kid: string, claims: Ses
     ...(claims.email ? { email: claims.email } : {}),
     ...(claims.name ? { name: claims.name } : {}),
     ...(claims.azp ? { azp: claims.azp } : {}),
-    sid: claims.sid ?? `sess_${randomUUID().slice(0, 12)}`,
+    ...(claims.sid === null ? {} : { sid: claims.sid ?? `sess_${randomUUID().slice(0, 12)}` }),
   })
     .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
     .setSubject(claims.sub)

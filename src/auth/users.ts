@@ -21,8 +21,8 @@ export interface AuthUser {
 /** Where email and name come from when the session token does not carry them. */
 export type ProfileSource = (clerkId: string) => Promise<{ email: string | undefined; name: string | undefined }>;
 
-export function clerkProfileSource(secretKey: string): ProfileSource {
-  const clerk = createClerkClient({ secretKey });
+export function clerkProfileSource(secretKey: string, apiUrl: string): ProfileSource {
+  const clerk = createClerkClient({ secretKey, apiUrl });
   return async (clerkId) => {
     const user = await clerk.users.getUser(clerkId);
     return { email: user.primaryEmailAddress?.emailAddress, name: user.fullName ?? undefined };

@@ -15,7 +15,7 @@ export interface Context {
    */
   user: AuthUser;
   /** Clerk's session id (`sid`) of the token this operation was authenticated with. */
-  sessionId: string | undefined;
+  sessionId: string;
   /** Sessions revoked and users deleted in Clerk: a live stream ends when its session or user does. */
   revocations: Revocations;
   /** Run change notifications from the database (subscriptions). */

@@ -148,7 +148,12 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
   const shippedMigrations = await listShippedMigrations();
   const revocations = new Revocations(db, config.auth.maxTokenLifetimeSeconds * 1000);
   await revocations.start(events);
-  const authenticate = createAuthenticator({ verifyToken, db, clerkSecretKey: config.auth.clerkSecretKey, revocations });
+  const authenticate = createAuthenticator({
+    verifyToken,
+    db,
+    clerk: { secretKey: config.auth.clerkSecretKey, apiUrl: config.auth.clerkApiUrl },
+    revocations,
+  });
   const quotas = new UserQuotas(new RateLimiter(db), config.limits);
   const shared = sharedSubscriptions();
   const metrics = createMetrics({
@@ -187,21 +192,23 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
 
   return {
     server,
-    listen(port = config.port, host = config.host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
-    },
+    listen: (port = config.port, host = config.host) => listenOn(server, port, host),
     async close() {
       draining = true;
       await shutDown(server, openResponses, (waitMs) => websocket.close(waitMs), config);
       revocations.stop();
     },
   };
+}
+
+function listenOn(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 /** The graceful stop behind `App.close()`. */

@@ -107,6 +107,14 @@ describe('refused with HTTP 401 and UNAUTHENTICATED', () => {
     await expectRefused('not-a-jwt', /Invalid session token/);
   });
 
+  it('a token without a session id (sid): no revocation could ever end it', async () => {
+    await expectRefused(await signer.sign({ sid: null, azp: APP_ORIGIN }), /no session id \(sid claim\)/);
+  });
+
+  it('a token of another Clerk instance (iss other than CLERK_ISSUER)', async () => {
+    await expectRefused(await signer.sign({ iss: 'https://clerk.other-app.example', azp: APP_ORIGIN }), /iss|issuer/i);
+  });
+
   it('a token without an email claim when the server cannot ask Clerk, saying what to configure', async () => {
     await expectRefused(await signer.sign({ email: null, azp: APP_ORIGIN }), /Customize session token.*CLERK_SECRET_KEY/s);
   });

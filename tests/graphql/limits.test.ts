@@ -9,6 +9,7 @@ import { startApi, type ApiFixture } from '../helpers/api';
 import { createCompletedRun } from '../helpers/fixtures';
 import { codesOf, dataOf, postQuery } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { TEST_ISSUER } from '../helpers/tokens';
 
 let api: ApiFixture;
 let production: TestServer;
@@ -169,6 +170,7 @@ describe('production surface', () => {
     const open = await startTestServer(api.db.url, {
       NODE_ENV: 'production',
       CLERK_JWT_KEY: api.signer.publicKeyPem,
+      CLERK_ISSUER: TEST_ISSUER,
       GRAPHQL_INTROSPECTION: 'true',
     });
     try {

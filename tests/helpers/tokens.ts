@@ -3,12 +3,17 @@
  * public half as CLERK_JWT_KEY, exactly as production is given Clerk's.
  */
 import { randomUUID } from 'node:crypto';
-import { exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { signSessionToken } from '../../src/auth/dev-keys';
+
+/** The issuer of the test signer's tokens: production test servers are given it as CLERK_ISSUER. */
+export const TEST_ISSUER = 'https://clerk.example.test';
 
 export interface TestSigner {
   /** PEM for CLERK_JWT_KEY. */
   publicKeyPem: string;
+  /** The same public key as a JWK with its kid, as a JWKS endpoint serves it. */
+  publicJwk: JWK;
   sign(claims?: TokenClaims): Promise<string>;
 }
 
@@ -17,8 +22,10 @@ export interface TokenClaims {
   email?: string | null;
   name?: string;
   azp?: string;
-  /** Clerk's session id; default a new one per token. */
-  sid?: string;
+  /** Clerk's session id; default a new one per token; null: none. */
+  sid?: string | null;
+  /** Default TEST_ISSUER. */
+  iss?: string;
   /** Seconds relative to now. */
   expiresIn?: number;
   notBeforeIn?: number;
@@ -30,6 +37,7 @@ export async function createSigner(): Promise<TestSigner> {
   const kid = `test-${randomUUID()}`;
   return {
     publicKeyPem: await exportSPKI(publicKey),
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
     sign: (claims = {}) => signWith(privateKey, kid, claims),
   };
 }
@@ -44,7 +52,7 @@ export function signWith(privateKey: CryptoKey, kid: string, claims: TokenClaims
     name: claims.name,
     azp: claims.azp,
     sid: claims.sid,
-    issuer: 'https://clerk.example.test',
+    issuer: claims.iss ?? TEST_ISSUER,
     expiresIn: claims.expiresIn ?? 300,
     notBeforeIn: claims.notBeforeIn,
     issuedAtIn: claims.issuedAtIn,

@@ -36,13 +36,14 @@ it('GET /ready answers 503 naming the pending migration when the database is not
       status: 'unavailable',
       ready: false,
       checks: { database: 'ok', migrations: 'pending', events: 'listening' },
-      reason: '5 migration(s) not applied; run npm run db:migrate',
+      reason: '6 migration(s) not applied; run npm run db:migrate',
       pendingMigrations: [
         '20250121000000_init',
         '20261125080554_run_events',
         '20261125173556_rate_limits',
         '20261125190943_run_list_indexes',
         '20261129151324_clerk_webhooks',
+        '20261202132641_run_retries',
       ],
     });
   } finally {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { spawnSync } from 'node:child_process';
 import { logEntries, logEntry, PROJECT_ROOT, runScript, startMain } from '../helpers/cli';
-import { createSigner } from '../helpers/tokens';
+import { createSigner, TEST_ISSUER } from '../helpers/tokens';
 import { createEmptyDatabase } from '../helpers/database';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -30,7 +30,7 @@ it('with DATABASE_URL: applies migrations, does not seed, is ready', async () =>
     expect(server.output()).toContain('using database from DATABASE_URL');
     expect(logEntry(server.output(), 'applied migrations')).toMatchObject({
       applied:
-        '20250121000000_init,20261125080554_run_events,20261125173556_rate_limits,20261125190943_run_list_indexes,20261129151324_clerk_webhooks',
+        '20250121000000_init,20261125080554_run_events,20261125173556_rate_limits,20261125190943_run_list_indexes,20261129151324_clerk_webhooks,20261202132641_run_retries',
     });
     expect(server.output()).not.toContain('seed');
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
@@ -129,6 +129,23 @@ it('in production without a Clerk key: refuses to start and says what to set', a
   }
 });
 
+it('in production without CLERK_ISSUER: refuses to start and says what to set', async () => {
+  const db = await createEmptyDatabase();
+  const signer = await createSigner();
+  try {
+    const failure = await startMain({
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      CLERK_JWT_KEY: signer.publicKeyPem,
+      CLERK_ISSUER: '',
+    }).catch((error: Error) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toContain('CLERK_ISSUER is required when NODE_ENV=production');
+  } finally {
+    await db.drop();
+  }
+});
+
 it('in development without a Clerk key: trusts `npm run token` tokens and warns loudly', async () => {
   const db = await createEmptyDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opportunity-api-devtoken-'));
@@ -165,7 +182,14 @@ it('the production build: compiled migrations, then the compiled server in produ
   expect(built.stdout + built.stderr).toBe('');
   const db = await createEmptyDatabase();
   const signer = await createSigner();
-  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: db.url, DIRECT_URL: '', CLERK_JWT_KEY: signer.publicKeyPem };
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    DIRECT_URL: '',
+    CLERK_JWT_KEY: signer.publicKeyPem,
+    CLERK_ISSUER: TEST_ISSUER,
+  };
   try {
     const migrated = spawnSync(process.execPath, ['dist/scripts/migrate.js', 'deploy'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
     expect(migrated.status).toBe(0);

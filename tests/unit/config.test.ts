@@ -13,6 +13,9 @@ describe('loadConfig', () => {
     expect(config.auth).toEqual({
       clerkJwtKey: undefined,
       clerkSecretKey: undefined,
+      clerkApiUrl: 'https://api.clerk.com',
+      issuer: undefined,
+      issuerRequired: false,
       authorizedParties: [],
       devTokens: true,
       maxTokenLifetimeSeconds: 86_400,
@@ -33,10 +36,15 @@ describe('loadConfig', () => {
       CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_c2VjcmV0',
       SESSION_TOKEN_MAX_LIFETIME_SECONDS: '3600',
       CLERK_AUTHORIZED_PARTIES: 'https://app.example.com, http://localhost:3000/',
+      CLERK_API_URL: 'https://clerk-proxy.internal.example/',
+      CLERK_ISSUER: 'https://clerk.example.com',
     });
     expect(config.auth).toEqual({
       clerkJwtKey: undefined,
       clerkSecretKey: 'sk_live_abc',
+      clerkApiUrl: 'https://clerk-proxy.internal.example',
+      issuer: 'https://clerk.example.com',
+      issuerRequired: true,
       authorizedParties: ['https://app.example.com', 'http://localhost:3000'],
       devTokens: false,
       maxTokenLifetimeSeconds: 3600,
@@ -66,6 +74,9 @@ describe('loadConfig', () => {
     [{ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '2.5' }, 'RATE_LIMIT_CREATE_RUN_PER_MINUTE must be an integer, 0 (off) or more (got "2.5")'],
     [{ GRAPHQL_INTROSPECTION: 'maybe' }, 'GRAPHQL_INTROSPECTION must be a flag (1/0, true/false) (got "maybe")'],
     [{ CLERK_AUTHORIZED_PARTIES: 'app.example.com' }, 'CLERK_AUTHORIZED_PARTIES must be comma-separated origins'],
+    [{ CLERK_ISSUER: 'clerk.example.com' }, 'CLERK_ISSUER must be an http(s) URL like https://clerk.example.com (got "clerk.example.com")'],
+    [{ DOCUMENT_URL_HOSTS: 'blob.example.com, 10.0.0.1' }, 'DOCUMENT_URL_HOSTS must be comma-separated host names'],
+    [{ RUN_MAX_RETRIES: '0' }, 'RUN_MAX_RETRIES must be an integer from 1 to 1000 (got "0")'],
     [{ WS_TOKEN_GRACE_SECONDS: '-1' }, 'WS_TOKEN_GRACE_SECONDS must be a number of seconds, 0 or more (got "-1")'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
