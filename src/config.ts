@@ -4,6 +4,7 @@
  * Nothing else reads `process.env`. The README's configuration table is checked against `SETTINGS` by a test.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -56,6 +57,14 @@ const hostPatterns = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string().regex(/^(\*\.)?(?=[a-z0-9-]*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)+$/)));
+
+/** What proxy-addr's compile accepts: an address, a CIDR range (address/bits) or one of its names. */
+function isProxyAddrEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  if (rest.length || !isIP(address)) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128));
+}
 
 const publicKeyPem = z
   .string()
@@ -211,6 +220,12 @@ export const SETTINGS = {
       'Cost per operation: 1 per field, sub-selections of lists multiplied by their page size (first/last, default 20) or 5 for the per-run lists.',
     schema: integer(1, 10_000_000),
   },
+  GRAPHQL_MAX_REPEATED_FIELDS: {
+    expects: 'an integer from 1 to 1000',
+    default: '10',
+    description: 'Times one field (response name) may be selected in one selection set, through fragments (checked before validation).',
+    schema: integer(1, 1000),
+  },
   GRAPHQL_MAX_TOKENS: {
     expects: 'an integer from 100 to 1000000',
     default: '2000',
@@ -258,6 +273,34 @@ export const SETTINGS = {
     default: '30',
     description: 'A WebSocket whose outgoing data has not drained for this long (a client that stopped reading) is cut.',
     schema: integer(1, 3600),
+  },
+  ANONYMOUS_REQUESTS_PER_MINUTE: {
+    expects: 'an integer, 0 (off) or more',
+    default: '120',
+    description:
+      'GraphQL requests and WebSocket connections without a valid session token, per client address per minute, per instance (429 beyond).',
+    schema: integer(0),
+  },
+  TRUSTED_PROXIES: {
+    expects: 'comma-separated addresses, CIDR ranges or loopback, linklocal, uniquelocal',
+    default: '',
+    description:
+      "Proxies (load balancers) whose X-Forwarded-For names the client, for the per-address limits. Unset: the peer's address is the client's.",
+    schema: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().refine((entry) => isProxyAddrEntry(entry)))),
+  },
+  WS_MAX_CONNECTIONS_PER_USER: {
+    expects: 'an integer from 1 to 100000',
+    default: '20',
+    description: "One user's concurrent WebSocket connections on one instance (4429 beyond); each connection also spends a request permit.",
+    schema: integer(1, 100_000),
   },
   RATE_LIMIT_REQUESTS_PER_MINUTE: {
     expects: 'an integer, 0 (off) or more',
@@ -331,6 +374,7 @@ export interface GraphQLLimits {
   maxDepth: number;
   maxAliases: number;
   maxCost: number;
+  maxRepeatedFields: number;
   maxTokens: number;
   maxDirectives: number;
 }
@@ -342,6 +386,9 @@ export interface TrafficLimits {
   maxSubscriptionsPerUser: number;
   /** 0: no limit. */
   requestsPerMinute: number;
+  /** Requests without valid credentials per client address per minute (per instance); 0: no limit. */
+  anonymousRequestsPerMinute: number;
+  wsMaxConnectionsPerUser: number;
   createRunPerMinute: number;
   createRunPerDay: number;
   /** Retries of one run (retryRun). */
@@ -365,6 +412,8 @@ export interface AppConfig {
   webhooks: WebhookConfig;
   /** Browser origins allowed to send credentialed cross-origin requests. */
   corsOrigins: string[];
+  /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
+  trustedProxies: string[];
   /** Hosts (or `*.suffix`es) a run's document URL may name; empty: any public host. */
   documentUrlHosts: string[];
   graphql: GraphQLLimits;
@@ -431,11 +480,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     corsOrigins: v.CORS_ORIGINS ?? [],
     documentUrlHosts: v.DOCUMENT_URL_HOSTS ?? [],
+    trustedProxies: v.TRUSTED_PROXIES ?? [],
     graphql: {
       introspection: !production || (v.GRAPHQL_INTROSPECTION ?? false),
       maxDepth: v.GRAPHQL_MAX_DEPTH ?? 10,
       maxAliases: v.GRAPHQL_MAX_ALIASES ?? 30,
       maxCost: v.GRAPHQL_MAX_COST ?? 5000,
+      maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS ?? 10,
       maxTokens: v.GRAPHQL_MAX_TOKENS ?? 2000,
       maxDirectives: v.GRAPHQL_MAX_DIRECTIVES ?? 20,
     },
@@ -445,6 +496,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 50,
       maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER ?? 200,
       requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE ?? 600,
+      anonymousRequestsPerMinute: v.ANONYMOUS_REQUESTS_PER_MINUTE ?? 120,
+      wsMaxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER ?? 20,
       createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE ?? 10,
       createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY ?? 200,
       maxRetriesPerRun: v.RUN_MAX_RETRIES ?? 3,

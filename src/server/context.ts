@@ -1,11 +1,12 @@
 /**
- * The one GraphQL context factory, for HTTP, SSE and WebSocket alike. yoga calls it with the HTTP request;
- * graphql-ws operations reach it through `getEnveloped` with the connection's context spread in, whose
- * `extra.session` was authenticated once at connect (src/server/websocket.ts). No context is built without a
- * signed-in user (401), and every operation spends one permit of the user's request budget.
+ * The one GraphQL context factory, for HTTP, SSE and WebSocket alike. yoga calls it with the HTTP request and
+ * the session its admission hook signed in; graphql-ws operations reach it through `getEnveloped` with the
+ * connection's context spread in, whose `extra.session` was signed in once at connect. Both were admitted,
+ * and spent a permit of the user's request budget, before their document was parsed (src/server/admission.ts).
+ * No context is built without a signed-in user.
  */
 import type { GraphQLParams } from 'graphql-yoga';
-import { credentialsFrom, type Authenticator, type Session } from '../auth/authenticate';
+import type { Session } from '../auth/authenticate';
 import type { Revocations } from '../auth/revocations';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
@@ -14,11 +15,11 @@ import type { Context } from '../schema/context';
 import { toGraphQLError, unauthenticated } from '../schema/errors';
 import type { DocumentUrlChecker } from '../schema/document-url';
 import type { SharedReads } from '../schema/shared-reads';
+import type { Admitted } from './admission';
 
 export interface ContextDependencies {
   db: Database;
   events: EventSource;
-  authenticate: Authenticator;
   revocations: Revocations;
   quotas: UserQuotas;
   sharedReads: SharedReads;
@@ -34,8 +35,8 @@ export interface ConnectionExtra {
   connectionId?: string;
 }
 
-/** What the factory receives: yoga's initial context (request, params), plus graphql-ws's for a WebSocket. */
-export interface InitialContext {
+/** What the factory receives: yoga's initial context (request, params, what admission left), plus graphql-ws's for a WebSocket. */
+export interface InitialContext extends Admitted {
   request?: Request;
   params?: GraphQLParams;
   extra?: ConnectionExtra;
@@ -44,7 +45,6 @@ export interface InitialContext {
 export function createContextFactory({
   db,
   events,
-  authenticate,
   revocations,
   quotas,
   sharedReads,
@@ -52,18 +52,12 @@ export function createContextFactory({
   maxRetriesPerRun,
   maxSubscriptionsPerUser,
 }: ContextDependencies) {
-  const signIn = async ({ request, extra }: InitialContext): Promise<Session> => {
-    if (extra?.session) return extra.session;
-    if (!request) throw unauthenticated();
-    return authenticate(credentialsFrom(request.headers));
-  };
-  return async (initial: InitialContext): Promise<Context> => {
-    try {
-      const { user, sessionId } = await signIn(initial);
-      await quotas.request(user.id);
-      return { db, user, sessionId, events, revocations, sharedReads, quotas, documentUrls, maxRetriesPerRun, maxSubscriptionsPerUser };
-    } catch (error) {
-      throw toGraphQLError(error);
-    }
+  return (initial: InitialContext): Context => {
+    // Admitted before anything was parsed: by the HTTP hook or at the WebSocket's connect (src/server/admission.ts).
+    if (initial.admissionError) throw toGraphQLError(initial.admissionError);
+    const session = initial.session ?? initial.extra?.session;
+    if (!session) throw unauthenticated();
+    const { user, sessionId } = session;
+    return { db, user, sessionId, events, revocations, sharedReads, quotas, documentUrls, maxRetriesPerRun, maxSubscriptionsPerUser };
   };
 }

@@ -16,6 +16,8 @@ import { RateLimiter, UserQuotas } from '../db/rate-limits';
 import { logger, withRequestLogger } from '../logger';
 import { DocumentUrlChecker } from '../schema/document-url';
 import { SharedReads } from '../schema/shared-reads';
+import { Admission } from './admission';
+import type { ContextDependencies } from './context';
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql';
 import { checkReadiness, listShippedMigrations, type Readiness } from './health';
 import { limitExceeded } from './limits';
@@ -148,13 +150,20 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
   const shippedMigrations = await listShippedMigrations();
   const revocations = new Revocations(db, config.auth.maxTokenLifetimeSeconds * 1000);
   await revocations.start(events);
-  const authenticate = createAuthenticator({
-    verifyToken,
-    db,
-    clerk: { secretKey: config.auth.clerkSecretKey, apiUrl: config.auth.clerkApiUrl },
-    revocations,
-  });
   const quotas = new UserQuotas(new RateLimiter(db), config.limits);
+  const admission = new Admission({
+    authenticate: createAuthenticator({
+      verifyToken,
+      db,
+      clerk: { secretKey: config.auth.clerkSecretKey, apiUrl: config.auth.clerkApiUrl },
+      revocations,
+    }),
+    verifyToken,
+    quotas,
+    anonymousPerMinute: config.limits.anonymousRequestsPerMinute,
+    trustedProxies: config.trustedProxies,
+    wsMaxConnectionsPerUser: config.limits.wsMaxConnectionsPerUser,
+  });
   const shared = sharedSubscriptions();
   const metrics = createMetrics({
     events,
@@ -162,21 +171,10 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     webSocketConnections: () => websocket.wss.clients.size,
     sharedExecutions: () => shared.executions,
   });
-  const graphql = createGraphQLServer(
-    config,
-    {
-      db,
-      events,
-      authenticate,
-      revocations,
-      quotas,
-      sharedReads: new SharedReads(),
-      documentUrls: new DocumentUrlChecker({ httpsOnly: config.nodeEnv === 'production', allowedHosts: config.documentUrlHosts }),
-      maxRetriesPerRun: config.limits.maxRetriesPerRun,
-      maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
-    },
-    [shared.plugin, metrics.plugin],
-  );
+  const graphql = createGraphQLServer(config, contextDependencies(config, db, events, revocations, quotas), admission.httpPlugin(), [
+    shared.plugin,
+    metrics.plugin,
+  ]);
   let draining = false;
   const openResponses = new Set<http.ServerResponse>();
   const router: Router = {
@@ -188,7 +186,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
   };
   const server = http.createServer(createRequestListener(router, () => draining, openResponses));
   server.keepAliveTimeout = 5_000;
-  const websocket = attachWebSocketServer({ server, graphql, authenticate, revocations, config });
+  const websocket = attachWebSocketServer({ server, graphql, admission, revocations, config });
 
   return {
     server,
@@ -198,6 +196,25 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
       await shutDown(server, openResponses, (waitMs) => websocket.close(waitMs), config);
       revocations.stop();
     },
+  };
+}
+
+function contextDependencies(
+  config: AppConfig,
+  db: Database,
+  events: EventSource,
+  revocations: Revocations,
+  quotas: UserQuotas,
+): ContextDependencies {
+  return {
+    db,
+    events,
+    revocations,
+    quotas,
+    sharedReads: new SharedReads(),
+    documentUrls: new DocumentUrlChecker({ httpsOnly: config.nodeEnv === 'production', allowedHosts: config.documentUrlHosts }),
+    maxRetriesPerRun: config.limits.maxRetriesPerRun,
+    maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
   };
 }
 

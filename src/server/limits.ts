@@ -4,6 +4,8 @@
  * - graphql-armor: tokens (the parser stops counting there), depth, aliases, directives, and no field
  *   suggestions when the schema is not public. Its rules memoise fragments, so validation time is bounded
  *   by the document's size, however its fragments fan out;
+ * - repeated fields: how often one response name may be selected in one selection set, checked before
+ *   graphql-js validates (its rule that overlapping fields can merge compares every pair of them);
  * - cost: Pothos' complexity rule, with the field costs the schema builder declares (page sizes count).
  *   It depends on the page-size variables, so it runs after yoga's cached validation, once per document and
  *   page sizes.
@@ -20,14 +22,16 @@ import {
   validate,
   visit,
   type DocumentNode,
+  type FragmentDefinitionNode,
   type GraphQLSchema,
+  type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLLimits } from '../config';
 
-export type LimitName = 'tokens' | 'depth' | 'aliases' | 'directives' | 'cost' | 'bodySize';
+export type LimitName = 'tokens' | 'depth' | 'aliases' | 'directives' | 'cost' | 'repeatedFields' | 'bodySize';
 
 /** Which variable sets each limit, so the error can say how an operator would raise it. */
 const SETTING: Record<LimitName, string> = {
@@ -36,6 +40,7 @@ const SETTING: Record<LimitName, string> = {
   aliases: 'GRAPHQL_MAX_ALIASES',
   directives: 'GRAPHQL_MAX_DIRECTIVES',
   cost: 'GRAPHQL_MAX_COST',
+  repeatedFields: 'GRAPHQL_MAX_REPEATED_FIELDS',
   bodySize: 'HTTP_MAX_BODY_BYTES',
 };
 
@@ -131,6 +136,84 @@ function costLimit(maxCost: number): Plugin {
   };
 }
 
+/**
+ * The response name selected most often in one selection set, counting through inline fragments and named
+ * fragments (each named fragment once per set, as graphql-js merges them), and how often. Hand-written because
+ * no maintained rule bounds it: graphql-js's OverlappingFieldsCanBeMerged compares every pair of fields sharing
+ * a response name, so `{ __typename ×1900 }` (one token per repeat, under the token limit) costs tens of
+ * milliseconds of validation. Linear in the document: each fragment's counts are computed once.
+ */
+export function mostRepeatedField(document: DocumentNode): { name: string; count: number } | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const ofFragment = new Map<string, Map<string, number>>();
+  const counting = new Set<string>(); // fragment cycles are invalid anyway (validation reports them): count nothing
+  const add = (into: Map<string, number>, from: Map<string, number>) => {
+    for (const [name, count] of from) into.set(name, (into.get(name) ?? 0) + count);
+  };
+  const countsOf = (set: SelectionSetNode, spread: Set<string>, into = new Map<string, number>()): Map<string, number> => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.alias?.value ?? selection.name.value;
+        into.set(name, (into.get(name) ?? 0) + 1);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        countsOf(selection.selectionSet, spread, into);
+      } else if (!spread.has(selection.name.value)) {
+        spread.add(selection.name.value);
+        add(into, fragmentCounts(selection.name.value));
+      }
+    }
+    return into;
+  };
+  const fragmentCounts = (name: string): Map<string, number> => {
+    const known = ofFragment.get(name);
+    if (known) return known;
+    const fragment = fragments.get(name);
+    if (!fragment || counting.has(name)) return new Map();
+    counting.add(name);
+    const counts = countsOf(fragment.selectionSet, new Set([name]));
+    counting.delete(name);
+    ofFragment.set(name, counts);
+    return counts;
+  };
+  let worst: { name: string; count: number } | undefined;
+  visit(document, {
+    SelectionSet(set) {
+      for (const [name, count] of countsOf(set, new Set())) if (count > (worst?.count ?? 0)) worst = { name, count };
+    },
+  });
+  return worst;
+}
+
+/**
+ * Refuses, before graphql-js's validation runs, a document selecting one response name more than `max` times in
+ * one selection set. The verdict is kept per parsed document (yoga hands the same object for the same text).
+ */
+function repeatedFieldLimit(max: number): Plugin {
+  const verdicts = new WeakMap<DocumentNode, GraphQLError | null>();
+  return {
+    onValidate({ params, setResult }) {
+      const document = params.documentAST as DocumentNode;
+      let verdict = verdicts.get(document);
+      if (verdict === undefined) {
+        const worst = mostRepeatedField(document);
+        verdict =
+          worst && worst.count > max
+            ? limitExceeded(
+                'repeatedFields',
+                `Field "${worst.name}" is selected ${worst.count} times in one selection set; at most ${max}`,
+                max,
+              )
+            : null;
+        verdicts.set(document, verdict);
+      }
+      if (verdict) setResult([new GraphQLError(verdict.message, { extensions: { ...verdict.extensions } })]);
+    },
+  };
+}
+
 /** Introspection is answered only where the schema is public (never in production unless enabled). */
 const noIntrospection: Plugin = {
   onValidate({ addValidationRule }) {
@@ -154,5 +237,10 @@ export function limitPlugins(limits: GraphQLLimits): Plugin[] {
     // "Did you mean …" would reveal field names of a schema that is not public.
     blockFieldSuggestion: { enabled: !limits.introspection },
   });
-  return [armor as Plugin, costLimit(limits.maxCost), ...(limits.introspection ? [] : [noIntrospection])];
+  return [
+    repeatedFieldLimit(limits.maxRepeatedFields),
+    armor as Plugin,
+    costLimit(limits.maxCost),
+    ...(limits.introspection ? [] : [noIntrospection]),
+  ];
 }

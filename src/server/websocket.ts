@@ -17,14 +17,15 @@ import type http from 'node:http';
 import { isAsyncIterable } from '@graphql-tools/utils';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
+import { credentialsFrom } from '../auth/authenticate';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import pLimit from 'p-limit';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AuthenticationError, credentialsFrom, type Authenticator } from '../auth/authenticate';
 import { describeEnded, endsAccessOf, type Revocations } from '../auth/revocations';
 import type { AppConfig } from '../config';
 import { logger, withRequestLogger } from '../logger';
 import { clientError } from '../schema/errors';
+import type { Admission } from './admission';
 import type { ConnectionExtra, InitialContext } from './context';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
 
@@ -40,12 +41,18 @@ const SUBSCRIBE_CONCURRENCY = 256;
 export interface WebSocketOptions {
   server: http.Server;
   graphql: GraphQLServer;
-  authenticate: Authenticator;
+  admission: Admission;
   revocations: Revocations;
   config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'wsStuckSeconds' | 'corsOrigins' | 'limits'>;
 }
 
-type ConnectionContext = Extra & ConnectionExtra & { expiryTimer?: NodeJS.Timeout; stopWatchingAccess?: () => void };
+type ConnectionContext = Extra &
+  ConnectionExtra & {
+    expiryTimer?: NodeJS.Timeout;
+    stopWatchingAccess?: () => void;
+    /** Counted among its user's WebSockets (released at close). */
+    counted?: boolean;
+  };
 
 /** A browser page may use the cookie only from this server's own origin or an allowed one. */
 function cookieAllowedFrom(request: http.IncomingMessage, allowedOrigins: readonly string[]): boolean {
@@ -102,19 +109,23 @@ type Options = Omit<WebSocketOptions, 'server'>;
  * At connect: one authentication (4403 when it fails), the timer that closes the socket at expiry (4401), and
  * the watch that closes it (4403) when Clerk ends its session or deletes its user.
  */
-function connectHandler({ authenticate, revocations, config }: Options) {
+function connectHandler({ admission, revocations, config }: Options) {
   return async (ctx: { extra: Extra; connectionParams?: Readonly<Record<string, unknown>> }): Promise<boolean> => {
     const extra = ctx.extra as ConnectionContext;
     const credentials = credentialsFrom(extra.request.headers, ctx.connectionParams);
     if (credentials?.source === 'cookie' && !cookieAllowedFrom(extra.request, config.corsOrigins)) return false;
-    try {
-      extra.session = await authenticate(credentials);
-    } catch (error) {
-      if (error instanceof AuthenticationError) return false;
-      throw error;
+    const admitted = await admission.connect(extra.request, ctx.connectionParams);
+    if (!('user' in admitted)) {
+      extra.socket.close(admitted.code, admitted.reason); // graphql-ws's own 4403 after `false` is then a no-op
+      return false;
     }
+    extra.session = admitted;
     // Closed while authenticating: onClose has run already, and nothing registered below would be released.
-    if (extra.socket.readyState !== extra.socket.OPEN) return false;
+    if (extra.socket.readyState !== extra.socket.OPEN) {
+      admission.releaseWebSocket(admitted);
+      return false;
+    }
+    extra.counted = true;
     extra.connectionId = randomUUID();
     const closeInMs = Math.max(0, (extra.session.expiresAt + config.wsTokenGraceSeconds) * 1000 - Date.now());
     extra.expiryTimer = setTimeout(
@@ -136,7 +147,7 @@ function connectHandler({ authenticate, revocations, config }: Options) {
  * Each operation through yoga's envelope. The client's mistakes (syntax, limits, variables, sign-in, rate)
  * answer the operation; anything else is the server's and closes the connection (4500), as graphql-ws does.
  */
-function subscribeHandler({ graphql, config }: Options) {
+function subscribeHandler({ graphql, admission, config }: Options) {
   const maxPerConnection = config.limits.wsMaxSubscriptionsPerConnection;
   return async (ctx: Context<Record<string, unknown> | undefined, Extra>, id: string, payload: SubscribePayload) => {
     const extra = ctx.extra as ConnectionContext;
@@ -147,7 +158,11 @@ function subscribeHandler({ graphql, config }: Options) {
       return [clientError('RATE_LIMITED', message, { limit: 'subscriptionsPerConnection', max: maxPerConnection })];
     }
     const requestId = `${extra.connectionId}:${id}`;
+    const session = extra.session;
     return withRequestLogger({ requestId }, async (): Promise<readonly GraphQLError[] | EnvelopedArgs> => {
+      // Before the document is parsed: a refused document spends the budget like any other.
+      const limited = await admission.operation(session);
+      if (limited) return [limited];
       const enveloped = graphql.getEnveloped({ ...ctx, req: extra.request, socket: extra.socket, params: payload } as InitialContext);
       try {
         const schema = enveloped.schema as GraphQLSchema;
@@ -243,6 +258,7 @@ export function attachWebSocketServer({ server, ...options }: WebSocketOptions) 
         const extra = ctx.extra as ConnectionContext;
         clearTimeout(extra.expiryTimer);
         extra.stopWatchingAccess?.();
+        if (extra.counted && extra.session) options.admission.releaseWebSocket(extra.session);
       },
     },
     wss,

@@ -46,12 +46,12 @@ async function expectLimit(query: string, limit: string, options: Parameters<typ
 }
 
 describe('bounded validation', () => {
-  it.each([8, 12])('refuses a %i-level fragment fan-out without a token, at once, while /health keeps answering', async (levels) => {
+  it.each([8, 12])('refuses a %i-level fragment fan-out at once, while /health keeps answering', async (levels) => {
     const query = fragmentFanOut(levels);
     expect(query.length).toBeLessThan(3_000);
     const started = Date.now();
     const [refused, health] = await Promise.all([
-      expectLimit(query, 'cost', {}),
+      expectLimit(query, 'cost'),
       // Sent right behind the document: it must not wait for its validation.
       new Promise((resolve) => setTimeout(resolve, 5)).then(() => fetch(`${production.url}/health`)),
     ]);
@@ -94,7 +94,7 @@ describe('each limit', () => {
 
   it('tokens: the parser stops counting at the limit', async () => {
     const query = `{ ${Array.from({ length: 1_500 }, () => 'me { id }').join(' ')} }`; // ~6,000 tokens, 15 KB
-    const response = await expectLimit(query, 'tokens', {});
+    const response = await expectLimit(query, 'tokens');
     expect(response.errors?.[0]?.message).toBe('Token limit of 2000 exceeded.');
   });
 
@@ -130,6 +130,28 @@ describe('each limit', () => {
     expect(await closed).toBe(1009);
   });
 
+  it.each([
+    [
+      'one field 1,900 times in a fragment spread 10 times',
+      `query Q1 { ${'...F '.repeat(10)}} fragment F on Query { ${'__typename '.repeat(1_900)}}`,
+    ],
+    ['one field 1,990 times', `{ ${'__typename '.repeat(1_990)}}`],
+    ['one field in 330 inline fragments', `{ ${'... on Query { __typename } '.repeat(330)}}`],
+    [
+      'one field through 11 fragments',
+      `{ ${Array.from({ length: 11 }, (_, i) => `...R${i}`).join(' ')} } ${Array.from({ length: 11 }, (_, i) => `fragment R${i} on Query { __typename }`).join(' ')}`,
+    ],
+  ])('repeated fields (%s): refused before graphql-js compares them pairwise', async (_label, query) => {
+    const response = await expectLimit(query, 'repeatedFields');
+    expect(response.errors?.[0]?.message).toMatch(/^Field "__typename" is selected \d+ times in one selection set; at most 10$/);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ max: 10, setting: 'GRAPHQL_MAX_REPEATED_FIELDS' });
+  });
+
+  it('a field repeated a few times through fragments, as clients do, is fine', async () => {
+    const query = `{ me { id ...A ...B } } fragment A on User { id email } fragment B on User { id ... on User { id } }`;
+    expect((await postQuery(production.url, query, { token })).errors).toBeUndefined();
+  });
+
   it('what a real client asks for stays within every limit', async () => {
     const dashboard = `query Dashboard { me { email runCount starredCardCount runs(first: 20) { totalCount edges { node {
       id companyName status currentStage opportunityCardCount opportunityCards { number title starred } } } } } }`;
@@ -144,16 +166,17 @@ describe('each limit', () => {
 });
 
 describe('production surface', () => {
-  it('nothing executes without a token: 401 after parsing and the limit checks', async () => {
+  it('nothing is even parsed without a token: 401 before the document is read', async () => {
     production.statements.length = 0;
-    const response = await postQuery(production.url, '{ __typename }');
-    expect(response.status).toBe(401);
-    expect(codesOf(response)).toEqual(['UNAUTHENTICATED']);
-    expect(response.data ?? undefined).toBeUndefined();
-    // Introspection is refused as part of the checks (400), before authentication is even looked at.
-    const introspection = await postQuery(production.url, getIntrospectionQuery());
-    expect(introspection.status).toBe(400);
-    expect(introspection.data ?? undefined).toBeUndefined();
+    for (const query of ['{ __typename }', getIntrospectionQuery(), '{ this is not GraphQL', `{ ${'me { id } '.repeat(1_500)} }`]) {
+      const response = await postQuery(production.url, query);
+      expect(response.status).toBe(401);
+      expect(codesOf(response)).toEqual(['UNAUTHENTICATED']);
+      expect(response.data ?? undefined).toBeUndefined();
+    }
+    // A token that is not valid: the same, without a word about the document.
+    const forged = await postQuery(production.url, '{ this is not GraphQL', { token: 'not-a-jwt' });
+    expect(forged.status).toBe(401);
     expect(production.statements).toEqual([]);
   });
 

@@ -125,10 +125,10 @@ export function rawConnect(
   url: string,
   payload: Record<string, unknown> | undefined,
   headers: Record<string, string> = {},
-  { closeAfterAck = false } = {},
+  { closeAfterAck = false, localAddress }: { closeAfterAck?: boolean; localAddress?: string } = {},
 ) {
   return new Promise<{ code: number; reason: string; acked: boolean }>((resolve, reject) => {
-    const socket = new WebSocket(url, 'graphql-transport-ws', { headers });
+    const socket = new WebSocket(url, 'graphql-transport-ws', { headers, localAddress });
     let acked = false;
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload })));
     socket.on('message', (data) => {
@@ -137,6 +137,19 @@ export function rawConnect(
       if (closeAfterAck) socket.close(1000, 'done');
     });
     socket.on('close', (code, reason) => resolve({ code, reason: reason.toString(), acked }));
+    socket.on('error', reject);
+  });
+}
+
+/** A graphql-ws connection acknowledged by the server (or the close that refused it), kept open. */
+export function openConnection(url: string, token: string): Promise<{ socket: WebSocket } | { code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('message', (data) => {
+      if ((JSON.parse(Buffer.from(data as Buffer).toString('utf8')) as { type: string }).type === 'connection_ack') resolve({ socket });
+    });
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     socket.on('error', reject);
   });
 }

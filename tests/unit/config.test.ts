@@ -95,6 +95,7 @@ describe('loadConfig', () => {
       maxDepth: 10,
       maxAliases: 30,
       maxCost: 5000,
+      maxRepeatedFields: 10,
       maxTokens: 2000,
       maxDirectives: 20,
     });
