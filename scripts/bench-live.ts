@@ -151,6 +151,11 @@ async function main(): Promise<void> {
         MAX_SUBSCRIPTIONS_PER_USER: '1000000',
         WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: values['per-connection'],
         RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
+        // Every client is on this machine (one address), thousands of sockets each: what a load balancer's
+        // clients would spread over many addresses and instances.
+        HTTP_MAX_CONNECTIONS: '1000000',
+        HTTP_MAX_CONNECTIONS_PER_IP: '1000000',
+        WS_MAX_CONNECTIONS_PER_USER: '100000',
       },
       [
         // The inspector is how the bench collects garbage (gc()) before reading the heap; unattached, it costs nothing.

@@ -244,6 +244,30 @@ export const SETTINGS = {
     description: 'Largest GraphQL request body (413 beyond).',
     schema: integer(1024, 100 * 1024 * 1024),
   },
+  HTTP_HEADERS_TIMEOUT_SECONDS: {
+    expects: 'an integer from 1 to 600',
+    default: '5',
+    description: "A connection that has not sent a request's headers within this time is closed.",
+    schema: integer(1, 600),
+  },
+  HTTP_REQUEST_TIMEOUT_SECONDS: {
+    expects: 'an integer from 1 to 3600',
+    default: '10',
+    description: 'A request (headers and body) not received in full within this time is answered 408 and closed: a trickled body is cut.',
+    schema: integer(1, 3600),
+  },
+  HTTP_MAX_CONNECTIONS: {
+    expects: 'an integer from 10 to 1000000',
+    default: '10000',
+    description: 'Open connections per instance; at the cap the longest-idle one is closed to make room.',
+    schema: integer(10, 1_000_000),
+  },
+  HTTP_MAX_CONNECTIONS_PER_IP: {
+    expects: 'an integer from 1 to 1000000',
+    default: '256',
+    description: 'Open connections from one client address (trusted proxies exempt); beyond it new ones are closed at once.',
+    schema: integer(1, 1_000_000),
+  },
   WS_MAX_PAYLOAD_BYTES: {
     expects: 'an integer from 1024 to 104857600',
     default: '65536',
@@ -381,6 +405,10 @@ export interface GraphQLLimits {
 
 export interface TrafficLimits {
   maxBodyBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   wsMaxPayloadBytes: number;
   wsMaxSubscriptionsPerConnection: number;
   maxSubscriptionsPerUser: number;
@@ -492,6 +520,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     limits: {
       maxBodyBytes: v.HTTP_MAX_BODY_BYTES ?? 102_400,
+      headersTimeoutMs: (v.HTTP_HEADERS_TIMEOUT_SECONDS ?? 5) * 1000,
+      requestTimeoutMs: (v.HTTP_REQUEST_TIMEOUT_SECONDS ?? 10) * 1000,
+      maxConnections: v.HTTP_MAX_CONNECTIONS ?? 10_000,
+      maxConnectionsPerAddress: v.HTTP_MAX_CONNECTIONS_PER_IP ?? 256,
       wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES ?? 65_536,
       wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 50,
       maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER ?? 200,

@@ -17,6 +17,7 @@ import { logger, withRequestLogger } from '../logger';
 import { DocumentUrlChecker } from '../schema/document-url';
 import { SharedReads } from '../schema/shared-reads';
 import { Admission } from './admission';
+import { ConnectionGuard } from './connections';
 import type { ContextDependencies } from './context';
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql';
 import { checkReadiness, listShippedMigrations, type Readiness } from './health';
@@ -169,6 +170,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     events,
     db,
     webSocketConnections: () => websocket.wss.clients.size,
+    httpConnections: () => connections.openConnections,
     sharedExecutions: () => shared.executions,
   });
   const graphql = createGraphQLServer(config, contextDependencies(config, db, events, revocations, quotas), admission.httpPlugin(), [
@@ -184,8 +186,15 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     ready: () => checkReadiness(db, shippedMigrations, events),
     maxBodyBytes: config.limits.maxBodyBytes,
   };
-  const server = http.createServer(createRequestListener(router, () => draining, openResponses));
+  // Timeouts checked every second (Node's default is every 30 s), so a trickled request is cut on time.
+  const server = http.createServer(
+    { connectionsCheckingInterval: 1_000 },
+    createRequestListener(router, () => draining, openResponses),
+  );
   server.keepAliveTimeout = 5_000;
+  server.headersTimeout = config.limits.headersTimeoutMs;
+  server.requestTimeout = Math.max(config.limits.requestTimeoutMs, config.limits.headersTimeoutMs);
+  const connections = new ConnectionGuard(server, config.limits, admission.isTrustedProxy, (action) => metrics.connectionCapped(action));
   const websocket = attachWebSocketServer({ server, graphql, admission, revocations, config });
 
   return {

@@ -18,6 +18,8 @@ export interface Metrics {
   startRequest(path: string, method: string): (status: number) => void;
   /** Counts one Clerk webhook: its event type (`unverified` before its signature is checked) and outcome. */
   webhookReceived(type: string, outcome: string): void;
+  /** Counts one connection refused, or one idle connection closed to make room, by the connection caps. */
+  connectionCapped(action: 'refused' | 'evicted'): void;
   /** The yoga plugin that times GraphQL phases and counts operations. */
   plugin: Plugin;
   contentType: string;
@@ -28,6 +30,8 @@ export interface LiveState {
   events: EventSource;
   db: Database;
   webSocketConnections: () => number;
+  /** Open TCP connections (src/server/connections.ts). */
+  httpConnections: () => number;
   /** Executions serving runUpdated subscribers (identical subscribers share one). */
   sharedExecutions: () => number;
 }
@@ -77,7 +81,7 @@ function prometheusPlugin(registry: Registry): Plugin {
   });
 }
 
-export function createMetrics({ events, db, webSocketConnections, sharedExecutions }: LiveState): Metrics {
+export function createMetrics({ events, db, webSocketConnections, httpConnections, sharedExecutions }: LiveState): Metrics {
   // One registry per app: tests run several servers in one process.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -104,6 +108,13 @@ export function createMetrics({ events, db, webSocketConnections, sharedExecutio
       },
     });
   gauge('opportunity_websocket_connections', 'Open GraphQL WebSocket connections', webSocketConnections);
+  gauge('opportunity_http_connections', 'Open TCP connections (HTTP, SSE and WebSocket)', httpConnections);
+  const capped = new Counter({
+    name: 'opportunity_http_connections_capped_total',
+    help: 'New connections refused by a cap (too many from one address, or every connection busy), and idle ones closed to make room',
+    labelNames: ['action'],
+    registers: [registry],
+  });
   gauge('opportunity_subscription_watchers', 'Active subscriptions waiting for run events', () => events.watcherCount);
   gauge(
     'opportunity_shared_subscription_executions',
@@ -115,6 +126,7 @@ export function createMetrics({ events, db, webSocketConnections, sharedExecutio
 
   return {
     webhookReceived: (type, outcome) => webhooks.inc({ type, outcome }),
+    connectionCapped: (action) => capped.inc({ action }),
     startRequest(path, method) {
       const end = requests.startTimer({ route: KNOWN_ROUTES.has(path) ? path : 'other', method });
       return (status) => end({ status: String(status) });

@@ -1,0 +1,89 @@
+/**
+ * Caps on open connections, so that idle or trickling sockets cannot exhaust the process's file descriptors
+ * while signed-in clients and the load balancer's /health probe still get in:
+ * - per client address (`HTTP_MAX_CONNECTIONS_PER_IP`): a new connection beyond it is closed at once. Peers that
+ *   are trusted proxies are exempt: every client behind them shares their address.
+ * - per instance (`HTTP_MAX_CONNECTIONS`): at the cap, the connection that has been idle longest (no request in
+ *   progress: a kept-alive socket between requests, or one that has not finished sending its headers) is closed
+ *   to make room; only when every connection is busy (a request in progress, an SSE stream, a WebSocket) is the
+ *   new one refused.
+ * Hand-written: Node's `server.maxConnections` refuses new connections instead of idle ones, which is what
+ * lets idle sockets lock everyone out.
+ */
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import { logger } from '../logger';
+
+export interface ConnectionLimits {
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+}
+
+export class ConnectionGuard {
+  /** Connections without a request in progress, oldest first (a Set keeps insertion order). */
+  private readonly idle = new Set<Socket>();
+  private readonly inFlight = new WeakMap<Socket, number>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly upgraded = new WeakSet<Socket>();
+  private open = 0;
+
+  constructor(
+    server: http.Server,
+    private readonly limits: ConnectionLimits,
+    private readonly isTrustedProxy: (address: string) => boolean,
+    private readonly onCapped: (action: 'refused' | 'evicted') => void = () => undefined,
+  ) {
+    server.on('connection', (socket: Socket) => this.admit(socket));
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const socket = req.socket;
+      this.idle.delete(socket);
+      this.inFlight.set(socket, (this.inFlight.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const left = (this.inFlight.get(socket) ?? 1) - 1;
+        this.inFlight.set(socket, left);
+        // Re-inserted last: idle from now on.
+        if (left === 0 && !socket.destroyed && !this.upgraded.has(socket)) this.idle.add(socket);
+      });
+    });
+    // A WebSocket is busy for as long as it lives.
+    server.on('upgrade', (req: http.IncomingMessage) => {
+      this.upgraded.add(req.socket);
+      this.idle.delete(req.socket);
+    });
+  }
+
+  get openConnections(): number {
+    return this.open;
+  }
+
+  private admit(socket: Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (fromAddress >= this.limits.maxConnectionsPerAddress && !this.isTrustedProxy(address)) {
+      this.onCapped('refused');
+      logger.debug('refused a connection: too many from its address', { address, open: fromAddress });
+      return void socket.destroy();
+    }
+    if (this.open >= this.limits.maxConnections) {
+      const oldestIdle = this.idle.values().next().value;
+      if (!oldestIdle) {
+        this.onCapped('refused');
+        logger.warn('refused a connection: every connection is busy (HTTP_MAX_CONNECTIONS)', { open: this.open });
+        return void socket.destroy();
+      }
+      this.onCapped('evicted');
+      this.idle.delete(oldestIdle);
+      oldestIdle.destroy();
+    }
+    this.open += 1;
+    this.perAddress.set(address, fromAddress + 1);
+    this.idle.add(socket);
+    socket.once('close', () => {
+      this.open -= 1;
+      this.idle.delete(socket);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
+  }
+}
