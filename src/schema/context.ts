@@ -16,6 +16,12 @@ export interface Context {
   user: AuthUser;
   /** Clerk's session id (`sid`) of the token this operation was authenticated with. */
   sessionId: string;
+  /**
+   * When this operation's live streams end because its session token has expired (ms since the epoch, the
+   * grace included): an SSE stream gets a last UNAUTHENTICATED message then. Undefined over WebSocket, whose
+   * connection is closed as a whole (4401).
+   */
+  liveUntil: number | undefined;
   /** Sessions revoked and users deleted in Clerk: a live stream ends when its session or user does. */
   revocations: Revocations;
   /** Run change notifications from the database (subscriptions). */

@@ -79,6 +79,8 @@ class Watch {
 
 type Push<T> = (value: T) => Promise<unknown>;
 
+const TOKEN_EXPIRED = 'Session token expired: subscribe again with a fresh one';
+
 /** The last message of a stream whose session was ended or revoked, or whose user was deleted, in Clerk. */
 interface AccessEnded {
   accessEnded: string;
@@ -100,6 +102,7 @@ class Stream<T> extends NewestValue<T | AccessEnded> {
   private taken: (() => void) | undefined;
   private accessEnded = false;
   private stopWatchingAccess: (() => void) | undefined;
+  private expiry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: Context,
@@ -116,6 +119,7 @@ class Stream<T> extends NewestValue<T | AccessEnded> {
 
   override stop(error?: unknown): void {
     this.stopWatchingAccess?.();
+    clearTimeout(this.expiry);
     this.watch.close();
     super.stop(error);
   }
@@ -131,16 +135,25 @@ class Stream<T> extends NewestValue<T | AccessEnded> {
     const { ctx } = this;
     const holder = { clerkId: ctx.user.clerkId, sessionId: ctx.sessionId };
     this.stopWatchingAccess = ctx.revocations.onEnded((access) => {
-      if (this.accessEnded || this.stopped || !endsAccessOf(access, holder)) return;
-      this.push({ accessEnded: describeEnded(access) });
-      // Nothing produced after the end of access is sent, even a read that was already under way.
-      this.accessEnded = true;
-      this.watch.close();
+      if (endsAccessOf(access, holder)) this.endAccess(describeEnded(access));
     });
+    if (ctx.liveUntil !== undefined) {
+      this.expiry = setTimeout(() => this.endAccess(TOKEN_EXPIRED), Math.max(0, Math.min(ctx.liveUntil - Date.now(), 2 ** 31 - 1)));
+      this.expiry.unref();
+    }
     this.produce((value) => this.pushAndWait(value)).then(
       () => this.stop(),
       (error: unknown) => this.stop(error),
     );
+  }
+
+  /** Sends one UNAUTHENTICATED message instead of anything not yet taken, and ends the stream. */
+  private endAccess(reason: string): void {
+    if (this.accessEnded || this.stopped) return;
+    this.push({ accessEnded: reason });
+    // Nothing produced after the end of access is sent, even a read that was already under way.
+    this.accessEnded = true;
+    this.watch.close();
   }
 
   /** Pushes `value` (unless access ended) and resolves once it is taken or replaced. */

@@ -26,6 +26,8 @@ export interface ContextDependencies {
   documentUrls: DocumentUrlChecker;
   maxRetriesPerRun: number;
   maxSubscriptionsPerUser: number;
+  /** An SSE stream outlives its session token by this much (a WebSocket is closed with 4401 as much later). */
+  tokenGraceSeconds: number;
 }
 
 /** What graphql-ws keeps per connection (`ctx.extra`), beside its socket and upgrade request. */
@@ -51,6 +53,7 @@ export function createContextFactory({
   documentUrls,
   maxRetriesPerRun,
   maxSubscriptionsPerUser,
+  tokenGraceSeconds,
 }: ContextDependencies) {
   return (initial: InitialContext): Context => {
     // Admitted before anything was parsed: by the HTTP hook or at the WebSocket's connect (src/server/admission.ts).
@@ -58,6 +61,20 @@ export function createContextFactory({
     const session = initial.session ?? initial.extra?.session;
     if (!session) throw unauthenticated();
     const { user, sessionId } = session;
-    return { db, user, sessionId, events, revocations, sharedReads, quotas, documentUrls, maxRetriesPerRun, maxSubscriptionsPerUser };
+    // Over HTTP (SSE), the stream itself must end when the token does; a WebSocket's connection is closed instead.
+    const liveUntil = initial.extra ? undefined : (session.expiresAt + tokenGraceSeconds) * 1000;
+    return {
+      db,
+      user,
+      sessionId,
+      liveUntil,
+      events,
+      revocations,
+      sharedReads,
+      quotas,
+      documentUrls,
+      maxRetriesPerRun,
+      maxSubscriptionsPerUser,
+    };
   };
 }

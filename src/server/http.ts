@@ -224,6 +224,7 @@ function contextDependencies(
     documentUrls: new DocumentUrlChecker({ httpsOnly: config.nodeEnv === 'production', allowedHosts: config.documentUrlHosts }),
     maxRetriesPerRun: config.limits.maxRetriesPerRun,
     maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
+    tokenGraceSeconds: config.wsTokenGraceSeconds,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * `runUpdated` subscribers that ask the same thing share one execution: same document, operation, variables,
- * user and session (so authorisation and a session's revocation are never shared across either). The first
+ * user, session and end of life (so authorisation, a session's revocation and an SSE stream's token expiry
+ * are never shared across any of them). The first
  * subscriber's stream is executed once per change; each result object goes to every member, which graphql-ws
  * or SSE then only has to encode. A member joining later gets the newest state sent so far at once, then
  * every later one, as its own subscription would have.
@@ -110,7 +111,8 @@ function sharingKey(args: ExecutionArgs): string | undefined {
   const ctx = args.contextValue as Context;
   return JSON.stringify([
     ctx.user.id,
-    ctx.sessionId ?? null,
+    ctx.sessionId,
+    ctx.liveUntil ?? null,
     args.operationName ?? null,
     documentIdOf(args.document),
     args.variableValues ?? {},

@@ -47,10 +47,10 @@ it('identical subscribers share one execution and each gets every state; a late 
   const subs = [subscribeWs(one, RunProgressDocument, { id: run.id }), subscribeWs(two, RunProgressDocument, { id: run.id })];
   subs.push(subscribeSse(api.server.url, token, RunProgressDocument, { id: run.id }));
   for (const sub of subs) await sub.waitFor((m) => m.data?.runUpdated?.status === 'PENDING');
-  // Another selection is another execution.
+  // Another selection is another execution; so is SSE, whose stream ends at its own token's expiry.
   const other = subscribeWs(one, RunProgressWithOutputsDocument, { id: run.id });
   await other.waitFor((m) => m.data?.runUpdated?.status === 'PENDING');
-  expect(await sharedExecutions()).toBe(2);
+  expect(await sharedExecutions()).toBe(3);
 
   await api.db.prisma.run.update({ where: { id: run.id }, data: { status: 'RUNNING', currentStage: 1 } });
   for (const sub of subs) await sub.waitFor((m) => stageOf(m) === 1);

@@ -404,6 +404,23 @@ describe('WebSocket and SSE authentication', () => {
     expect(states(ok.messages)).toEqual(['COMPLETED:5']);
   });
 
+  it('an SSE stream ends with UNAUTHENTICATED once its token has expired for the same grace, like a WebSocket’s 4401', async () => {
+    const token = await api.signer.sign({ sub: 'user_alice', expiresIn: 1 });
+    const run = await createRun(api.db.prisma, alice.userId);
+    const single = subscribeSse(api.server.url, token, RunProgressDocument, { id: run.id });
+    const dashboard = subscribeSse(api.server.url, token, DashboardDocument, {});
+    await single.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
+    await Promise.all([single.ended, dashboard.ended]);
+    for (const sub of [single, dashboard]) {
+      const last = sub.messages.at(-1)!;
+      expect(last.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(last.errors?.[0]?.message).toMatch(/token expired/);
+      sub.unsubscribe();
+    }
+    await pipeline(run.id, 'RUNNING', 2); // after the end: never delivered
+    expect(states(single.messages.filter((m) => m.data))).toEqual(['PENDING:0']);
+  });
+
   it('SSE with a bad token is refused with 401', async () => {
     const res = await fetch(`${api.server.url}/graphql`, {
       method: 'POST',
