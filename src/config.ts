@@ -350,6 +350,14 @@ export const SETTINGS = {
     description: 'How many times retryRun may put one run back in the queue (each retry also spends the createRun limits).',
     schema: integer(1, 1000),
   },
+  METRICS_TOKEN: {
+    expects: 'a secret of at least 16 characters',
+    default: '',
+    description:
+      'GET /metrics answers only requests with Authorization: Bearer <METRICS_TOKEN>. Unset: open outside production, off (404) in production.',
+    schema: z.string().min(16),
+    secret: true,
+  },
   SHUTDOWN_TIMEOUT_MS: {
     expects: 'an integer from 1000 to 600000',
     default: '10000',
@@ -450,6 +458,8 @@ export interface AppConfig {
   wsTokenGraceSeconds: number;
   /** A WebSocket whose outgoing data has not drained for this many seconds is cut. */
   wsStuckSeconds: number;
+  /** Who may read /metrics: a bearer secret, anyone (`open`, outside production only), or nobody. */
+  metricsAccess: { token: string } | 'open' | 'off';
   shutdownTimeoutMs: number;
   shutdownDrainMs: number;
 }
@@ -536,6 +546,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS ?? 300,
     wsStuckSeconds: v.WS_STUCK_SECONDS ?? 30,
+    metricsAccess: v.METRICS_TOKEN ? { token: v.METRICS_TOKEN } : production ? 'off' : 'open',
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS ?? 10_000,
     shutdownDrainMs: v.SHUTDOWN_DRAIN_MS ?? (production ? 2000 : 0),
   };

@@ -103,6 +103,17 @@ export function graphiqlOptions(config: AppConfig): () => Promise<GraphiQLOption
   };
 }
 
+/**
+ * GraphiQL's page runs inline scripts and styles and Monaco's workers: it replaces the API's policy (which lets an
+ * answer load nothing) with one that still forbids framing it.
+ */
+export const useGraphiQLPagePolicy = (): Plugin => ({
+  onResponse({ response }) {
+    if (response.headers.get('content-type')?.startsWith('text/html'))
+      response.headers.set('content-security-policy', "frame-ancestors 'none'");
+  },
+});
+
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 

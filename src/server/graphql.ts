@@ -11,7 +11,7 @@ import type { Context } from '../schema/context';
 import { schema } from '../schema';
 import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
-import { graphiqlOptions, useCompressedPages } from './graphiql';
+import { graphiqlOptions, useCompressedPages, useGraphiQLPagePolicy } from './graphiql';
 import { limitPlugins } from './limits';
 import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
 
@@ -50,6 +50,18 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
  * open subscription and a generator per message sent. First among the plugins, so every later one (the
  * sharing of executions included) wraps this one.
  */
+/**
+ * Every answer depends on who asks (the token or the session cookie): never stored by a shared cache, nor by
+ * the browser, and keyed by those headers for any cache that ignores no-store. After yoga's CORS (which may add
+ * `Vary: Origin`), for answers refused by admission too.
+ */
+const privateAnswers: Plugin = {
+  onResponse: ({ response }) => {
+    response.headers.set('cache-control', 'private, no-store');
+    response.headers.append('vary', 'Origin, Authorization, Cookie');
+  },
+};
+
 const subscribeWithGraphQLJs: Plugin = {
   onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe),
 };
@@ -73,11 +85,12 @@ export function createGraphQLServer(
     context: createContextFactory(dependencies),
     landingPage: false,
     plugins: [
+      privateAnswers,
       subscribeWithGraphQLJs,
       useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
       admission,
       ...limitPlugins(config.graphql),
-      ...(production ? [] : [useCompressedPages()]),
+      ...(production ? [] : [useGraphiQLPagePolicy(), useCompressedPages()]),
       ...plugins,
     ],
     // The body size is checked before yoga sees the request (src/server/http.ts refuses a body over the limit,

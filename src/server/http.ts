@@ -3,10 +3,11 @@
  * It owns no database lifecycle: the caller passes the connected Prisma client, the started event listener
  * and the token verifier (built first, so a misconfigured server fails before touching the database).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAuthenticator } from '../auth/authenticate';
+import helmet from 'helmet';
+import { bearerToken, createAuthenticator } from '../auth/authenticate';
 import { Revocations } from '../auth/revocations';
 import type { TokenVerifier } from '../auth/tokens';
 import type { AppConfig } from '../config';
@@ -86,19 +87,55 @@ function requestIdOf(req: http.IncomingMessage): string {
   return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
+/**
+ * /ready's answer is reused this long: probes and anyone else may ask as often as they like, the database is
+ * asked at most once per period (and once at a time).
+ */
+const READINESS_CACHE_MS = 1_000;
+
+function cachedFor<T>(ms: number, compute: () => Promise<T>): () => Promise<T> {
+  let cached: { value: Promise<T>; at: number } | undefined;
+  return () => {
+    if (!cached || Date.now() - cached.at >= ms) cached = { value: compute(), at: Date.now() };
+    return cached.value;
+  };
+}
+
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 interface Router {
   graphql: GraphQLServer;
   clerkWebhook: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
   metrics: Metrics;
+  metricsAccess: AppConfig['metricsAccess'];
   ready: () => Promise<Readiness>;
   maxBodyBytes: number;
 }
 
+/**
+ * Headers every answer carries (helmet's, configured for an API): no MIME sniffing, no framing by any page
+ * (`frame-ancestors 'none'`, and X-Frame-Options for older browsers), no referrer, HSTS, and a policy that lets
+ * an answer load nothing (JSON never needs to). GraphiQL's page (development only) gets its own policy.
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  xFrameOptions: { action: 'deny' },
+});
+
+/** Whether a /metrics request may read the metrics: 404 when they are off, 401 without the bearer secret. */
+function metricsRefusal(req: http.IncomingMessage, access: AppConfig['metricsAccess']): { status: number; error: string } | undefined {
+  if (access === 'open') return undefined;
+  if (access === 'off') return { status: 404, error: 'metrics are off in production unless METRICS_TOKEN is set' };
+  const given = Buffer.from(bearerToken(req.headers.authorization ?? '') ?? '');
+  const expected = Buffer.from(access.token);
+  // Compared in constant time: how long a wrong guess takes says nothing about the secret.
+  const matches = given.length === expected.length && timingSafeEqual(given, expected);
+  return matches ? undefined : { status: 401, error: 'send Authorization: Bearer <METRICS_TOKEN>' };
+}
+
 /** /graphql (yoga), /health, /ready, /metrics; each request inside its own request-id log scope. */
 function createRequestListener(
-  { graphql, clerkWebhook, metrics, ready, maxBodyBytes }: Router,
+  { graphql, clerkWebhook, metrics, metricsAccess, ready, maxBodyBytes }: Router,
   isDraining: () => boolean,
   open: Set<http.ServerResponse>,
 ) {
@@ -115,9 +152,13 @@ function createRequestListener(
       }
       case `POST ${CLERK_WEBHOOK_PATH}`:
         return clerkWebhook(req, res);
-      case 'GET /metrics':
+      case 'GET /metrics': {
+        const refused = metricsRefusal(req, metricsAccess);
+        if (refused)
+          return sendJson(res, refused.status, { error: refused.error }, refused.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
         res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
         return void res.end(await metrics.render());
+      }
       default:
         return sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
     }
@@ -143,6 +184,7 @@ function createRequestListener(
     // Every line logged while serving this request carries its id; the client gets it back.
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
+    securityHeaders(req, res, () => undefined);
     withRequestLogger({ requestId }, () => handle(req, res));
   };
 }
@@ -183,7 +225,8 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     graphql,
     clerkWebhook: clerkWebhookHandler({ db, config, metrics }),
     metrics,
-    ready: () => checkReadiness(db, shippedMigrations, events),
+    ready: cachedFor(READINESS_CACHE_MS, () => checkReadiness(db, shippedMigrations, events)),
+    metricsAccess: config.metricsAccess,
     maxBodyBytes: config.limits.maxBodyBytes,
   };
   // Timeouts checked every second (Node's default is every 30 s), so a trickled request is cut on time.
