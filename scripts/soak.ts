@@ -1,10 +1,13 @@
 /**
- * `npm run soak [-- --seconds 30 --users 100 --concurrency 16 --subscriptions 200 --no-fault]`: a bounded
- * mixed load against a local production server (its own process, default limits): queries, mutations and
- * live subscriptions from many users, while a plain-SQL "pipeline" moves the watched runs to COMPLETED.
- * Half-way every database backend is terminated (the pool's, the LISTEN connection, the pipeline's).
- * Prints requests, errors by code, latency, server memory, and whether any acknowledged row or any
- * subscription's final state was lost (exit 1 if so). Uses SOAK_DATABASE_URL, else a temporary embedded
+ * `npm run soak [-- --seconds 30 --users 100 --concurrency 16 --subscriptions 200 --floods 8 --slow 400 --no-fault]`:
+ * a bounded mixed load against a local production server (its own process, default limits): queries, mutations
+ * and live subscriptions from many users, while a plain-SQL "pipeline" moves the watched runs to COMPLETED.
+ * The run has three equal windows: quiet; under attack (`--floods` anonymous senders of a costly document and
+ * `--slow` trickling connections, scripts/support/attackers.ts, from other addresses); and one in whose middle
+ * every database backend is terminated (the pool's, the LISTEN connection, the pipeline's). With `--floods 0
+ * --slow 0` there is no attack window and the fault comes half-way. Prints requests, errors by code, the
+ * signed-in latency of each window, what the attackers got, server memory, and whether any acknowledged row or
+ * any subscription's final state was lost (exit 1 if so). Uses SOAK_DATABASE_URL, else a temporary embedded
  * PostgreSQL. Not part of `npm test`.
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +16,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { withClient } from '../src/db/admin';
 import { runCli } from './cli';
+import { startAttack, type AttackReport } from './support/attackers';
 import {
   build,
   createSessionKey,
@@ -30,6 +34,8 @@ const { values } = parseArgs({
     users: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '16' },
     subscriptions: { type: 'string', default: '200' },
+    floods: { type: 'string', default: '8' },
+    slow: { type: 'string', default: '400' },
     'no-fault': { type: 'boolean', default: false },
   },
 });
@@ -37,6 +43,14 @@ const SECONDS = Number(values.seconds);
 const USERS = Number(values.users);
 const CONCURRENCY = Number(values.concurrency);
 const SUBSCRIPTIONS = Number(values.subscriptions);
+const FLOODS = Number(values.floods);
+const SLOW = Number(values.slow);
+const ATTACK = FLOODS + SLOW > 0;
+/** Seconds from the start: [start, end) of each window. */
+// The first tenth warms the server up (compilation, caches, the subscriptions' setup): not counted as quiet.
+const WINDOWS: { quiet: [number, number]; attack: [number, number] | undefined; fault: number } = ATTACK
+  ? { quiet: [SECONDS / 10, SECONDS / 3], attack: [SECONDS / 3, (2 * SECONDS) / 3], fault: (5 * SECONDS) / 6 }
+  : { quiet: [SECONDS / 10, SECONDS], attack: undefined, fault: SECONDS / 2 };
 
 interface SoakUser {
   clerkId: string;
@@ -120,15 +134,23 @@ async function subscribeToLiveRuns(server: ServerProcess, pipeline: pg.Pool, use
 
 interface LoadResult {
   latencies: number[];
+  /** When each answered request was sent, in seconds from the start of the load (same order as latencies). */
+  sentAt: number[];
   outcomes: Map<string, number>;
   acknowledgedRuns: Set<string>;
 }
 
-/** `--concurrency` clients, each sending a weighted mix of the API's operations as random users until the deadline. */
-async function runLoad(server: ServerProcess, users: SoakUser[], deadline: number): Promise<LoadResult> {
-  const result: LoadResult = { latencies: [], outcomes: new Map(), acknowledgedRuns: new Set() };
+type Send = (
+  user: SoakUser,
+  query: string,
+  variables?: Record<string, unknown>,
+) => Promise<Record<string, { id?: string } | null> | undefined>;
+
+/** One signed-in request, its latency, when it was sent and what it got recorded in `result`. */
+function sender(server: ServerProcess, result: LoadResult): Send {
+  const loadStarted = performance.now();
   const count = (key: string) => result.outcomes.set(key, (result.outcomes.get(key) ?? 0) + 1);
-  const graphql = async (user: SoakUser, query: string, variables: Record<string, unknown> = {}) => {
+  return async (user, query, variables = {}) => {
     const started = performance.now();
     try {
       const res = await fetch(`${server.url}/graphql`, {
@@ -141,6 +163,7 @@ async function runLoad(server: ServerProcess, users: SoakUser[], deadline: numbe
         errors?: Array<{ extensions?: { code?: string } }>;
       };
       result.latencies.push(performance.now() - started);
+      result.sentAt.push((started - loadStarted) / 1000);
       for (const error of body.errors ?? []) count(error.extensions?.code ?? `HTTP ${res.status}`);
       if (!body.errors?.length) count('ok');
       return body.data;
@@ -149,6 +172,12 @@ async function runLoad(server: ServerProcess, users: SoakUser[], deadline: numbe
       return undefined;
     }
   };
+}
+
+/** `--concurrency` clients, each sending a weighted mix of the API's operations as random users until the deadline. */
+async function runLoad(server: ServerProcess, users: SoakUser[], deadline: number): Promise<LoadResult> {
+  const result: LoadResult = { latencies: [], sentAt: [], outcomes: new Map(), acknowledgedRuns: new Set() };
+  const graphql = sender(server, result);
   const createRun = async (u: SoakUser) => {
     const input = { companyId: 'soak-new', companyName: 'New', documentName: 'n.pdf', documentUrl: 'https://x.test/n.pdf' };
     const id = (await graphql(u, 'mutation ($i: CreateRunInput!) { createRun(input: $i) { id } }', { i: input }))?.createRun?.id;
@@ -209,26 +238,67 @@ async function runPipeline(pipeline: pg.Pool): Promise<void> {
   }
 }
 
-/** Half-way: every backend of the database is terminated. */
+/** At WINDOWS.fault: every backend of the database is terminated. */
 async function injectFault(scratch: ScratchDatabase): Promise<number> {
-  await sleep(SECONDS * 500);
+  await sleep(WINDOWS.fault * 1000);
   const terminated = await withClient(scratch.adminUrl, async (client) => {
     const sql = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()';
     return (await client.query(sql, [scratch.name])).rowCount ?? 0;
   });
-  console.log(`fault: terminated ${terminated} backends of ${scratch.name} at ${SECONDS / 2} s`);
+  console.log(`fault: terminated ${terminated} backends of ${scratch.name} at ${WINDOWS.fault} s`);
   return terminated;
+}
+
+/** The attack window: attackers start and stop with it. */
+async function runAttack(server: ServerProcess): Promise<AttackReport | undefined> {
+  if (!WINDOWS.attack) return undefined;
+  await sleep(WINDOWS.attack[0] * 1000);
+  const attack = await startAttack({ url: server.url, floods: FLOODS, slowConnections: SLOW, slowAddresses: 8 });
+  console.log(`attack: ${FLOODS} floods and ${SLOW} slow connections from ${WINDOWS.attack[0]} s`);
+  await sleep((WINDOWS.attack[1] - WINDOWS.attack[0]) * 1000);
+  await attack.stop();
+  return attack;
+}
+
+/** Signed-in latency of the requests sent within [from, to) seconds. */
+function within(load: LoadResult, [from, to]: [number, number]): number[] {
+  return load.latencies.filter((_, i) => load.sentAt[i]! >= from && load.sentAt[i]! < to);
+}
+
+function latencyWithin(load: LoadResult, window: [number, number]): string {
+  const samples = within(load, window);
+  const { p50, p99 } = percentiles(samples);
+  return `${p50.toFixed(1)} / ${p99.toFixed(1)} ms (${samples.length} requests)`;
+}
+
+function attackRows(load: LoadResult, attack: AttackReport | undefined): string[][] {
+  if (!attack || !WINDOWS.attack) return [];
+  const quiet = percentiles(within(load, WINDOWS.quiet)).p99;
+  const attacked = percentiles(within(load, WINDOWS.attack)).p99;
+  const floodAnswers = [...attack.flood.entries()].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${n}× ${status}`);
+  return [
+    [`Signed-in p50 / p99, quiet (${WINDOWS.quiet[0]}–${WINDOWS.quiet[1]} s, after a warm-up)`, latencyWithin(load, WINDOWS.quiet)],
+    [`Signed-in p50 / p99, under attack (${WINDOWS.attack[0]}–${WINDOWS.attack[1]} s)`, latencyWithin(load, WINDOWS.attack)],
+    ['Signed-in p99 under attack / quiet', `${(attacked / quiet).toFixed(2)}×`],
+    [`Flood answers (${FLOODS} senders)`, floodAnswers.join(', ') || 'none'],
+    [
+      `Slow connections (${SLOW} at once)`,
+      `${attack.slow.opened} opened: ${attack.slow.cutByServer} cut by the server, ${attack.slow.refused} refused at once, ` +
+        `${attack.slow.openAtEnd} still open when the attack stopped`,
+    ],
+  ];
 }
 
 interface Findings {
   load: LoadResult;
+  attack: AttackReport | undefined;
   rss: [number | undefined, number | undefined];
   terminated: number;
   lostRuns: number;
   notCompleted: string[];
 }
 
-function report({ load, rss, terminated, lostRuns, notCompleted }: Findings, serverVersion: string): void {
+function report({ load, attack, rss, terminated, lostRuns, notCompleted }: Findings, serverVersion: string): void {
   const { p50, p99, max } = percentiles(load.latencies);
   const errors = [...load.outcomes.entries()].filter(([key]) => key !== 'ok').sort((a, b) => b[1] - a[1]);
   const mb = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
@@ -240,9 +310,10 @@ function report({ load, rss, terminated, lostRuns, notCompleted }: Findings, ser
     ['Requests answered', `${load.latencies.length} (${(load.latencies.length / SECONDS).toFixed(0)}/s)`],
     ['OK', String(load.outcomes.get('ok') ?? 0)],
     ...errors.map(([code, n]) => [`Errors: ${code}`, String(n)]),
-    ['Latency p50 / p99 / max', `${p50.toFixed(1)} / ${p99.toFixed(1)} / ${max.toFixed(0)} ms`],
+    ['Latency p50 / p99 / max, whole run', `${p50.toFixed(1)} / ${p99.toFixed(1)} / ${max.toFixed(0)} ms`],
+    ...attackRows(load, attack),
     ['Server RSS idle → after load', `${mb(rss[0])} → ${mb(rss[1])}`],
-    ['Fault', values['no-fault'] ? 'none' : `${terminated} backends terminated at ${SECONDS / 2} s`],
+    ['Fault', values['no-fault'] ? 'none' : `${terminated} backends terminated at ${WINDOWS.fault} s`],
     ['createRun acknowledged / missing afterwards', `${load.acknowledgedRuns.size} / ${lostRuns}`],
     ['Subscriptions that ended on COMPLETED', `${SUBSCRIPTIONS - notCompleted.length} of ${SUBSCRIPTIONS}`],
   ];
@@ -263,10 +334,11 @@ async function main(): Promise<number> {
     const users = await seedUsers(scratch.url, (clerkId) => key.sign(clerkId, SECONDS + 600));
     const rssIdle = server.rss();
     live = await subscribeToLiveRuns(server, pipeline, users);
-    const [load, , terminated] = await Promise.all([
+    const [load, , terminated, attack] = await Promise.all([
       runLoad(server, users, Date.now() + SECONDS * 1000),
       runPipeline(pipeline),
       values['no-fault'] ? 0 : injectFault(scratch),
+      runAttack(server),
     ]);
     const rssLoaded = server.rss();
     const lastState = live.lastState;
@@ -276,7 +348,7 @@ async function main(): Promise<number> {
       [...load.acknowledgedRuns],
     ]);
     const lostRuns = load.acknowledgedRuns.size - rows[0]!.n;
-    report({ load, rss: [rssIdle, rssLoaded], terminated, lostRuns, notCompleted }, scratch.serverVersion);
+    report({ load, attack, rss: [rssIdle, rssLoaded], terminated, lostRuns, notCompleted }, scratch.serverVersion);
     return lostRuns || notCompleted.length ? 1 : 0;
   } finally {
     await Promise.all((live?.clients ?? []).map((client) => Promise.resolve(client.dispose())));
