@@ -16,7 +16,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { withClient } from '../src/db/admin';
 import { runCli } from './cli';
-import { startAttack, type AttackReport } from './support/attackers';
+import { spawnAttack, type AttackOutcome } from './support/attackers';
 import {
   build,
   createSessionKey,
@@ -250,14 +250,13 @@ async function injectFault(scratch: ScratchDatabase): Promise<number> {
 }
 
 /** The attack window: attackers start and stop with it. */
-async function runAttack(server: ServerProcess): Promise<AttackReport | undefined> {
+async function runAttack(server: ServerProcess): Promise<AttackOutcome | undefined> {
   if (!WINDOWS.attack) return undefined;
   await sleep(WINDOWS.attack[0] * 1000);
-  const attack = await startAttack({ url: server.url, floods: FLOODS, slowConnections: SLOW, slowAddresses: 8 });
+  const attack = spawnAttack({ url: server.url, floods: FLOODS, slowConnections: SLOW, slowAddresses: 8 });
   console.log(`attack: ${FLOODS} floods and ${SLOW} slow connections from ${WINDOWS.attack[0]} s`);
   await sleep((WINDOWS.attack[1] - WINDOWS.attack[0]) * 1000);
-  await attack.stop();
-  return attack;
+  return attack.stop();
 }
 
 /** Signed-in latency of the requests sent within [from, to) seconds. */
@@ -271,11 +270,11 @@ function latencyWithin(load: LoadResult, window: [number, number]): string {
   return `${p50.toFixed(1)} / ${p99.toFixed(1)} ms (${samples.length} requests)`;
 }
 
-function attackRows(load: LoadResult, attack: AttackReport | undefined): string[][] {
+function attackRows(load: LoadResult, attack: AttackOutcome | undefined): string[][] {
   if (!attack || !WINDOWS.attack) return [];
   const quiet = percentiles(within(load, WINDOWS.quiet)).p99;
   const attacked = percentiles(within(load, WINDOWS.attack)).p99;
-  const floodAnswers = [...attack.flood.entries()].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${n}× ${status}`);
+  const floodAnswers = [...attack.flood].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${n}× ${status}`);
   return [
     [`Signed-in p50 / p99, quiet (${WINDOWS.quiet[0]}–${WINDOWS.quiet[1]} s, after a warm-up)`, latencyWithin(load, WINDOWS.quiet)],
     [`Signed-in p50 / p99, under attack (${WINDOWS.attack[0]}–${WINDOWS.attack[1]} s)`, latencyWithin(load, WINDOWS.attack)],
@@ -291,7 +290,7 @@ function attackRows(load: LoadResult, attack: AttackReport | undefined): string[
 
 interface Findings {
   load: LoadResult;
-  attack: AttackReport | undefined;
+  attack: AttackOutcome | undefined;
   rss: [number | undefined, number | undefined];
   terminated: number;
   lostRuns: number;

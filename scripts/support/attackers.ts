@@ -3,8 +3,10 @@
  * loopback addresses (127.0.0.2 and up; the signed-in clients use 127.0.0.1), anonymous senders flooding
  * /graphql with a 21 KB document that is costly to validate (no token, or a forged one), and slow clients that
  * open connections and trickle their headers or bodies one byte at a time, opening new ones whenever the
- * server cuts them. Each counts what it got back.
+ * server cuts them. Each counts what it got back. It runs in a process of its own (`spawnAttack`), so the
+ * signed-in clients' latency is not the attackers' event loop.
  */
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -131,4 +133,37 @@ export async function startAttack({ url, floods, slowConnections, slowAddresses 
       await Promise.all(senders);
     },
   };
+}
+
+/** What an attack got back, as the attacking process reports it when it stops. */
+export interface AttackOutcome {
+  flood: Array<[string, number]>;
+  slow: AttackReport['slow'];
+}
+
+/** The attack in a child process; `stop()` ends it and resolves with what it got back. */
+export function spawnAttack(options: AttackOptions): { stop(): Promise<AttackOutcome> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async stop() {
+      child.stdin.end(); // the child stops when its stdin closes
+      await exited;
+      return JSON.parse(output) as AttackOutcome;
+    },
+  };
+}
+
+// Run as the attacking process: attack until stdin closes, then print what came back.
+if (require.main === module) {
+  void (async () => {
+    const attack = await startAttack(JSON.parse(process.argv[2]!) as AttackOptions);
+    process.stdin.resume();
+    await new Promise((resolve) => process.stdin.once('end', resolve));
+    await attack.stop();
+    process.stdout.write(JSON.stringify({ flood: [...attack.flood.entries()], slow: attack.slow } satisfies AttackOutcome));
+    process.exit(0);
+  })();
 }

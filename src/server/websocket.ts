@@ -1,6 +1,6 @@
 /**
  * GraphQL over WebSocket (graphql-ws, `graphql-transport-ws` protocol) on the same path as HTTP. Only what is
- * WebSocket-specific lives here: authentication once at connect (through the one authentication path), the
+ * WebSocket-specific lives here: admission once at connect (through the one authentication path), the
  * close codes, the token-expiry timer, the per-connection subscription limit. Every operation then runs
  * through yoga's envelope, as graphql-yoga's graphql-ws recipe does (`getEnveloped` with the connection's
  * context), so limits, the context factory and error masking are the ones HTTP uses.
@@ -10,7 +10,9 @@
  * connection's token has been expired for WS_TOKEN_GRACE_SECONDS (clients reconnect with a fresh token, and
  * since every subscription starts with the current state, nothing is lost); 4403 again, at once, when Clerk
  * ends or revokes the connection's session or deletes its user (on whichever instance got the webhook);
- * 1001 when the server stops.
+ * 4429 at connect when the user already holds WS_MAX_CONNECTIONS_PER_USER connections, its request budget is
+ * spent, or its address sent too many requests without valid credentials (src/server/admission.ts); 1001 when
+ * the server stops.
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
