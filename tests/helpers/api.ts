@@ -50,3 +50,17 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiFixture>
     },
   };
 }
+
+/**
+ * For a file that starts servers with several configurations: `start(env)` starts one, and every one started
+ * is closed after the file's tests (registered with jest's afterAll here).
+ */
+export function apiPerConfiguration(): (env?: NodeJS.ProcessEnv) => Promise<ApiFixture> {
+  const started: ApiFixture[] = [];
+  afterAll(() => Promise.all(started.map((fixture) => fixture.close())));
+  return async (env = {}) => {
+    const fixture = await startApi(env);
+    started.push(fixture);
+    return fixture;
+  };
+}

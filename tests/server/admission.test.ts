@@ -6,18 +6,12 @@
  * distinct loopback addresses (127.0.0.x).
  */
 import { MeDocument } from '../graphql/generated/graphql';
-import { startApi, type ApiFixture } from '../helpers/api';
+import { apiPerConfiguration, type ApiFixture } from '../helpers/api';
 import { dataOf, execute, postQuery } from '../helpers/graphql';
 import { errorCode, graphqlFrom } from '../helpers/http';
 import { openConnection, rawConnect } from '../helpers/subscriptions';
 
-const fixtures: ApiFixture[] = [];
-afterAll(() => Promise.all(fixtures.map((fixture) => fixture.close())));
-async function api(env: NodeJS.ProcessEnv): Promise<ApiFixture> {
-  const started = await startApi(env);
-  fixtures.push(started);
-  return started;
-}
+const api = apiPerConfiguration();
 
 describe('requests without valid credentials, per client address', () => {
   let fixture: ApiFixture;

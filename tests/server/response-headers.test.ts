@@ -3,16 +3,10 @@
  * keyed by Authorization and Cookie), nothing may be sniffed or framed; /metrics is closed to the anonymous
  * in production; /ready asks the database at most about once a second, however often it is probed.
  */
-import { startApi, type ApiFixture } from '../helpers/api';
+import { apiPerConfiguration, type ApiFixture } from '../helpers/api';
 import { CSRF_HEADER } from '../../src/server/graphql';
 
-const fixtures: ApiFixture[] = [];
-afterAll(() => Promise.all(fixtures.map((fixture) => fixture.close())));
-async function api(env: NodeJS.ProcessEnv = {}): Promise<ApiFixture> {
-  const started = await startApi(env);
-  fixtures.push(started);
-  return started;
-}
+const api = apiPerConfiguration();
 
 const METRICS_TOKEN = 'metrics-secret-0123456789';
 

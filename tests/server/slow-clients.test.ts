@@ -5,16 +5,10 @@
  * still get in.
  */
 import net from 'node:net';
-import { startApi, type ApiFixture } from '../helpers/api';
+import { apiPerConfiguration, type ApiFixture } from '../helpers/api';
 import { request } from '../helpers/http';
 
-const fixtures: ApiFixture[] = [];
-afterAll(() => Promise.all(fixtures.map((fixture) => fixture.close())));
-async function api(env: NodeJS.ProcessEnv): Promise<ApiFixture> {
-  const started = await startApi(env);
-  fixtures.push(started);
-  return started;
-}
+const api = apiPerConfiguration();
 
 interface RawSocket {
   socket: net.Socket;
