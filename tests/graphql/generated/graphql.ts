@@ -11,7 +11,7 @@ export type CreateRunInput = {
   companyName: string;
   /** File name of the trend report, 1 to 255 characters */
   documentName: string;
-  /** http(s) URL of the uploaded report, at most 2048 characters */
+  /** https URL of the uploaded report on a public host (http too outside production), at most 2048 characters; stored normalised. No IP addresses, user names or private hosts. */
   documentUrl: string;
 };
 
