@@ -153,8 +153,14 @@ export const SETTINGS = {
   CLERK_AUTHORIZED_PARTIES: {
     expects: 'comma-separated origins like https://app.example.com',
     default: '',
-    description: "Origins accepted in a token's azp claim; unset: not checked.",
+    description: "Origins accepted in a token's azp claim (your frontends). Required in production; unset elsewhere: not checked.",
     schema: origins,
+  },
+  CLERK_AUTHORIZED_PARTIES_OPT_OUT: {
+    expects: 'a flag (1/0, true/false)',
+    default: 'false',
+    description: 'true: start in production without CLERK_AUTHORIZED_PARTIES, for a deployment no browser ever sends a token to.',
+    schema: flag,
   },
   CLERK_WEBHOOK_SIGNING_SECRET: {
     expects: 'a signing secret starting with whsec_',
@@ -386,6 +392,8 @@ export interface AuthConfig {
   issuer: string | undefined;
   /** Production: a server without `issuer` refuses to start. */
   issuerRequired: boolean;
+  /** Production with Clerk keys: a server without `authorizedParties` refuses to start (unless opted out). */
+  authorizedPartiesRequired: boolean;
   /** Origins allowed in the token's `azp` claim; empty: not checked. */
   authorizedParties: string[];
   /** Trust tokens signed by the local development key (`npm run token`): only outside production, without Clerk keys. */
@@ -485,6 +493,7 @@ function authConfig(v: Parsed, production: boolean): AuthConfig {
     clerkApiUrl: v.CLERK_API_URL ?? 'https://api.clerk.com',
     issuer: v.CLERK_ISSUER,
     issuerRequired: production,
+    authorizedPartiesRequired: production && !(v.CLERK_AUTHORIZED_PARTIES_OPT_OUT ?? false),
     authorizedParties: v.CLERK_AUTHORIZED_PARTIES ?? [],
     devTokens: !production && !clerkJwtKey && !clerkSecretKey,
     maxTokenLifetimeSeconds: v.SESSION_TOKEN_MAX_LIFETIME_SECONDS ?? 86_400,

@@ -67,6 +67,8 @@ export async function openScratchDatabase(serverUrl: string | undefined, prefix:
 
 /** The issuer the scratch key's tokens carry, and the production server is told to expect (CLERK_ISSUER). */
 export const SCRATCH_ISSUER = 'https://clerk.scratch.invalid';
+/** The frontend origin (azp) of the scratch key's tokens, which the production server is told to accept. */
+export const SCRATCH_ORIGIN = 'https://app.scratch.invalid';
 
 export interface SessionKey {
   /** PEM public key, for CLERK_JWT_KEY. */
@@ -79,7 +81,7 @@ export async function createSessionKey(): Promise<SessionKey> {
   return {
     publicKeyPem: await exportSPKI(publicKey),
     sign: (sub, expiresIn = 3600) =>
-      signSessionToken(privateKey, 'scratch', { sub, email: `${sub}@example.com`, expiresIn, issuer: SCRATCH_ISSUER }),
+      signSessionToken(privateKey, 'scratch', { sub, email: `${sub}@example.com`, expiresIn, issuer: SCRATCH_ISSUER, azp: SCRATCH_ORIGIN }),
   };
 }
 
@@ -120,6 +122,7 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: strin
       PORT: String(port),
       LOG_LEVEL: 'warn',
       CLERK_ISSUER: SCRATCH_ISSUER,
+      CLERK_AUTHORIZED_PARTIES: SCRATCH_ORIGIN,
       ...env,
     },
   });

@@ -117,6 +117,11 @@ export async function createTokenVerifier(auth: AuthConfig, dataDir: string): Pr
       'CLERK_ISSUER is required when NODE_ENV=production: set it to your Clerk Frontend API URL (the iss of your session tokens, e.g. https://clerk.your-domain.com), so that tokens of another Clerk instance are refused',
     );
   }
+  if (auth.authorizedPartiesRequired && !auth.authorizedParties.length) {
+    throw new ConfigError(
+      "CLERK_AUTHORIZED_PARTIES is required when NODE_ENV=production: your frontends' origins (e.g. https://app.example.com), checked against each token's azp so a token issued to another site is refused; set CLERK_AUTHORIZED_PARTIES_OPT_OUT=true only if no browser ever sends this server a token",
+    );
+  }
   const { keyFor, issuer } = await keySource(auth, dataDir);
   const refuse = (reason: string, fields: Record<string, unknown> = {}): never => {
     logger.info('rejected session token', { reason, ...fields });

@@ -9,7 +9,7 @@ import { startApi, type ApiFixture } from '../helpers/api';
 import { createCompletedRun } from '../helpers/fixtures';
 import { codesOf, dataOf, postQuery } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { TEST_ISSUER } from '../helpers/tokens';
+import { TEST_APP_ORIGIN, TEST_ISSUER } from '../helpers/tokens';
 
 let api: ApiFixture;
 let production: TestServer;
@@ -194,6 +194,7 @@ describe('production surface', () => {
       NODE_ENV: 'production',
       CLERK_JWT_KEY: api.signer.publicKeyPem,
       CLERK_ISSUER: TEST_ISSUER,
+      CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
       GRAPHQL_INTROSPECTION: 'true',
     });
     try {

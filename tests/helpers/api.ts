@@ -6,7 +6,7 @@ import { subscribeWs, wsClient, type Subscription } from './subscriptions';
 import { createTestDatabase, type TestDatabase } from './database';
 import { dataOf, execute } from './graphql';
 import { startTestServer, type TestServer } from './server';
-import { createSigner, TEST_ISSUER, type TestSigner } from './tokens';
+import { createSigner, TEST_APP_ORIGIN, TEST_ISSUER, type TestSigner } from './tokens';
 
 export interface ApiFixture {
   db: TestDatabase;
@@ -25,7 +25,12 @@ export interface ApiFixture {
 export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiFixture> {
   const db = await createTestDatabase();
   const signer = await createSigner();
-  const server = await startTestServer(db.url, { CLERK_JWT_KEY: signer.publicKeyPem, CLERK_ISSUER: TEST_ISSUER, ...env });
+  const server = await startTestServer(db.url, {
+    CLERK_JWT_KEY: signer.publicKeyPem,
+    CLERK_ISSUER: TEST_ISSUER,
+    CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
+    ...env,
+  });
   const signIn = async (clerkId?: string) => {
     const token = await signer.sign({ sub: clerkId, expiresIn: 3600 });
     const { me } = dataOf(await execute(server.url, MeDocument, {}, { token }));

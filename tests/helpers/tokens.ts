@@ -8,6 +8,8 @@ import { signSessionToken } from '../../src/auth/dev-keys';
 
 /** The issuer of the test signer's tokens: production test servers are given it as CLERK_ISSUER. */
 export const TEST_ISSUER = 'https://clerk.example.test';
+/** The frontend origin the test signer's tokens are issued to (azp): production test servers accept it. */
+export const TEST_APP_ORIGIN = 'https://app.example.test';
 
 export interface TestSigner {
   /** PEM for CLERK_JWT_KEY. */
@@ -21,7 +23,8 @@ export interface TokenClaims {
   sub?: string;
   email?: string | null;
   name?: string;
-  azp?: string;
+  /** Default TEST_APP_ORIGIN; null: none. */
+  azp?: string | null;
   /** Clerk's session id; default a new one per token; null: none. */
   sid?: string | null;
   /** Default TEST_ISSUER. */
@@ -50,7 +53,7 @@ export function signWith(privateKey: CryptoKey, kid: string, claims: TokenClaims
     sub,
     email,
     name: claims.name,
-    azp: claims.azp,
+    azp: claims.azp === null ? undefined : (claims.azp ?? TEST_APP_ORIGIN),
     sid: claims.sid,
     issuer: claims.iss ?? TEST_ISSUER,
     expiresIn: claims.expiresIn ?? 300,

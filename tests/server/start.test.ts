@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { spawnSync } from 'node:child_process';
 import { logEntries, logEntry, PROJECT_ROOT, runScript, startMain } from '../helpers/cli';
-import { createSigner, TEST_ISSUER } from '../helpers/tokens';
+import { createSigner, TEST_APP_ORIGIN, TEST_ISSUER } from '../helpers/tokens';
 import { createEmptyDatabase } from '../helpers/database';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -146,6 +146,25 @@ it('in production without CLERK_ISSUER: refuses to start and says what to set', 
   }
 });
 
+it('in production without CLERK_AUTHORIZED_PARTIES: refuses to start naming it, unless opted out', async () => {
+  const db = await createEmptyDatabase();
+  const signer = await createSigner();
+  const production = { NODE_ENV: 'production', DATABASE_URL: db.url, CLERK_JWT_KEY: signer.publicKeyPem, CLERK_ISSUER: TEST_ISSUER };
+  try {
+    const failure = await startMain({ ...production, CLERK_AUTHORIZED_PARTIES: '' }).catch((error: Error) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toContain('CLERK_AUTHORIZED_PARTIES is required when NODE_ENV=production');
+    const optedOut = await startMain({ ...production, CLERK_AUTHORIZED_PARTIES: '', CLERK_AUTHORIZED_PARTIES_OPT_OUT: 'true' });
+    try {
+      expect((await fetch(`${optedOut.url}/health`)).status).toBe(200);
+    } finally {
+      await optedOut.stop();
+    }
+  } finally {
+    await db.drop();
+  }
+});
+
 it('in development without a Clerk key: trusts `npm run token` tokens and warns loudly', async () => {
   const db = await createEmptyDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'opportunity-api-devtoken-'));
@@ -189,6 +208,7 @@ it('the production build: compiled migrations, then the compiled server in produ
     DIRECT_URL: '',
     CLERK_JWT_KEY: signer.publicKeyPem,
     CLERK_ISSUER: TEST_ISSUER,
+    CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
   };
   try {
     const migrated = spawnSync(process.execPath, ['dist/scripts/migrate.js', 'deploy'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
