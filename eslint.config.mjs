@@ -1,5 +1,6 @@
 // ESLint with typescript-eslint's type-checked rules (floating and misused promises included) over the
 // TypeScript sources; formatting is Prettier's (npm run format:check), so stylistic rules are off.
+import graphqlPlugin from '@graphql-eslint/eslint-plugin';
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
@@ -7,9 +8,9 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', 'src/generated/', 'tests/graphql/generated/'] },
-  js.configs.recommended,
-  tseslint.configs.recommendedTypeChecked,
   {
+    files: ['**/*.{ts,js,cjs,mjs}'],
+    extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // `_name` marks what is deliberately unused (a destructured field left out, an ignored argument).
@@ -32,5 +33,17 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   { files: ['**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] },
-  prettier,
+  {
+    // The printed contract: every type, field, argument and enum value says what it is (frontends read it).
+    files: ['schema.graphql'],
+    languageOptions: { parser: graphqlPlugin.parser },
+    plugins: { '@graphql-eslint': graphqlPlugin },
+    rules: {
+      '@graphql-eslint/require-description': [
+        'error',
+        { types: true, FieldDefinition: true, InputValueDefinition: true, EnumValueDefinition: true, DirectiveDefinition: true },
+      ],
+    },
+  },
+  { files: ['**/*.{ts,js,cjs,mjs}'], extends: [prettier] },
 );

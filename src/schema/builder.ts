@@ -58,7 +58,18 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     firstArgOptions: { description: 'Page size from the start (default 20 when neither first nor last is given, at most 100)' },
     lastArgOptions: { description: 'Page size from the end, with before (at most 100)' },
-    nodesOnConnection: true,
+    afterArgOptions: { description: "The items after this cursor (pageInfo.endCursor or an edge's cursor)" },
+    beforeArgOptions: { description: "The items before this cursor (pageInfo.startCursor or an edge's cursor)" },
+    edgesFieldOptions: { description: 'The items of this page, each with its cursor' },
+    pageInfoFieldOptions: { description: 'Where this page is in the whole list' },
+    cursorFieldOptions: { description: 'Pass it as after (or before) to page on from this item' },
+    nodeFieldOptions: { description: 'The item' },
+    pageInfoTypeOptions: { description: 'Where a page is in the whole list (Relay connections)' },
+    hasNextPageFieldOptions: { description: 'More items follow this page' },
+    hasPreviousPageFieldOptions: { description: 'Items come before this page' },
+    startCursorFieldOptions: { description: 'The cursor of the first item of this page (null when empty)' },
+    endCursorFieldOptions: { description: 'The cursor of the last item of this page (null when empty)' },
+    nodesOnConnection: { description: 'The items of this page' },
     // Ids stay database UUIDs (the pipeline and URLs use them); no global Node interface.
     nodeQueryOptions: false,
     nodesQueryOptions: false,
@@ -80,8 +91,8 @@ function fieldComplexity(args: Record<string, unknown>, _context: Context, field
   return { field: 1, multiplier: field.name === 'edges' || field.name === 'nodes' ? 1 : PER_RUN_LIST_SIZE };
 }
 
-builder.queryType({ authScopes: { authenticated: true } });
-builder.mutationType({ authScopes: { authenticated: true } });
+builder.queryType({ description: 'What you can read: yourself, your runs and your cards', authScopes: { authenticated: true } });
+builder.mutationType({ description: 'What you can change: start, retry or delete runs, star cards', authScopes: { authenticated: true } });
 
 // Maintained scalars, with this API's descriptions (the printed schema is the clients' contract).
 builder.addScalarType(

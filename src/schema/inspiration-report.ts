@@ -10,8 +10,8 @@ interface Inspiration {
 const InspirationType = builder.objectRef<Inspiration>('Inspiration').implement({
   description: 'One inspiration drawn from the trend report',
   fields: (t) => ({
-    title: t.exposeString('title'),
-    content: t.exposeString('content'),
+    title: t.exposeString('title', { description: "The inspiration's name" }),
+    content: t.exposeString('content', { description: 'What the inspiration says' }),
     elements: t.exposeStringList('elements', { description: 'Key elements of this inspiration' }),
   }),
 });
@@ -20,7 +20,7 @@ export const InspirationReport = builder.prismaObject('InspirationReport', {
   description: 'Stage 1 of a run: two inspirations drawn from the trend report',
   select: { id: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: "The report's id (a UUID)" }),
     inspirations: t.field({
       type: [InspirationType],
       description: 'The two inspirations, in order',
@@ -37,7 +37,7 @@ export const InspirationReport = builder.prismaObject('InspirationReport', {
         { title: report.inspiration2Title, content: report.inspiration2Content, elements: report.inspiration2Elements },
       ],
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the pipeline wrote the report' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the report last changed' }),
   }),
 });

@@ -8,22 +8,23 @@ export const OpportunityCard = builder.prismaObject('OpportunityCard', {
   description: 'One of the five opportunity cards written at stage 5 of a run',
   select: { id: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: "The card's id (a UUID)" }),
     number: t.exposeInt('number', { description: '1 to 5, the order within its run' }),
-    title: t.exposeString('title'),
-    tagline: t.exposeString('tagline'),
-    problem: t.exposeString('problem'),
-    solution: t.exposeString('solution'),
-    whyNow: t.exposeString('why_now'),
-    targetSegment: t.exposeString('target_segment'),
-    quickWin: t.exposeString('quick_win'),
-    starred: t.exposeBoolean('starred'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    title: t.exposeString('title', { description: "The opportunity's name" }),
+    tagline: t.exposeString('tagline', { description: 'The opportunity in one line' }),
+    problem: t.exposeString('problem', { description: 'The customer problem it addresses' }),
+    solution: t.exposeString('solution', { description: 'What the company could offer' }),
+    whyNow: t.exposeString('why_now', { description: 'Why the trend report makes it timely' }),
+    targetSegment: t.exposeString('target_segment', { description: 'Who it is for' }),
+    quickWin: t.exposeString('quick_win', { description: 'A first step the company could take soon' }),
+    starred: t.exposeBoolean('starred', { description: 'Starred by you (setCardStarred)' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the pipeline wrote the card' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the card last changed (starring included)' }),
     // A card's run is loaded by a second statement; if the run is deleted in between, the card is gone too:
     // say so (NOT_FOUND) rather than break the non-null contract.
     run: t.field({
       type: Run,
+      description: 'The run the card came from',
       select: (_args, _ctx, nestedSelection) => ({ run: nestedSelection() }),
       resolve: (card) => {
         if (!card.run) throw notFound('Run');
@@ -33,7 +34,10 @@ export const OpportunityCard = builder.prismaObject('OpportunityCard', {
   }),
 });
 
-export const OpportunityCardConnection = builder.connectionObject({ type: OpportunityCard, name: 'OpportunityCardConnection' });
+export const OpportunityCardConnection = builder.connectionObject(
+  { type: OpportunityCard, name: 'OpportunityCardConnection', description: 'A page of your opportunity cards' },
+  { name: 'OpportunityCardEdge', description: 'A card in a page, with its cursor' },
+);
 
 builder.queryField('opportunityCards', (t) =>
   t.prismaConnection(
@@ -69,8 +73,8 @@ builder.mutationField('setCardStarred', (t) =>
     type: 'OpportunityCard',
     description: 'Star or unstar one of your cards. NOT_FOUND when it does not exist or is not yours.',
     args: {
-      id: t.arg.id({ required: true }),
-      starred: t.arg.boolean({ required: true }),
+      id: t.arg.id({ required: true, description: "The card's id" }),
+      starred: t.arg.boolean({ required: true, description: 'true to star the card, false to unstar it' }),
     },
     // The owner check is part of the UPDATE's WHERE: someone else's card matches no row (P2025 → NOT_FOUND).
     resolve: (query, _root, { id, starred }, ctx) =>

@@ -8,26 +8,31 @@ import type { Context } from './context';
 import { badInput, clientError, notFound } from './errors';
 import { ownerOf, type Owner } from './owner';
 
-export const RunStatusEnum = builder.enumType(RunStatus, {
-  name: 'RunStatus',
+export const RunStatusEnum = builder.enumType('RunStatus', {
   description: 'Where a run is in the pipeline',
+  values: {
+    [RunStatus.PENDING]: { value: RunStatus.PENDING, description: 'Waiting for the pipeline to take it (stage 0)' },
+    [RunStatus.RUNNING]: { value: RunStatus.RUNNING, description: 'The pipeline is working on it: currentStage says which stage' },
+    [RunStatus.COMPLETED]: { value: RunStatus.COMPLETED, description: 'All five stages done: its report and cards are written' },
+    [RunStatus.FAILED]: { value: RunStatus.FAILED, description: 'Stopped at a stage: errorMessage says why; retryRun puts it back' },
+  } as const,
 });
 
 export const Run = builder.prismaObject('Run', {
   description: 'One pass of the five-stage pipeline over a trend report',
   select: { id: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: "The run's id (a UUID; the pipeline uses it too)" }),
     companyId: t.exposeString('companyId', { description: 'Company slug, e.g. lactalis-canada' }),
-    companyName: t.exposeString('companyName'),
-    documentName: t.exposeString('documentName'),
-    documentUrl: t.exposeString('documentUrl'),
-    status: t.expose('status', { type: RunStatusEnum }),
+    companyName: t.exposeString('companyName', { description: "The company's name as shown, e.g. Lactalis" }),
+    documentName: t.exposeString('documentName', { description: 'File name of the trend report' }),
+    documentUrl: t.exposeString('documentUrl', { description: 'Where the pipeline fetches the trend report from' }),
+    status: t.expose('status', { type: RunStatusEnum, description: 'Where the run is in the pipeline' }),
     currentStage: t.exposeInt('currentStage', { description: '0 (not started) to 5' }),
     errorMessage: t.exposeString('errorMessage', { nullable: true, description: 'Why the run failed (FAILED runs only)' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the run was started' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the run last changed' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When the run reached COMPLETED' }),
     opportunityCards: t.relation('opportunityCards', {
       description: 'The five cards of a completed run, ordered by number',
       query: { orderBy: { number: 'asc' } },
@@ -47,7 +52,10 @@ export const Run = builder.prismaObject('Run', {
   }),
 });
 
-export const RunConnection = builder.connectionObject({ type: Run, name: 'RunConnection' });
+export const RunConnection = builder.connectionObject(
+  { type: Run, name: 'RunConnection', description: 'A page of your runs' },
+  { name: 'RunEdge', description: 'A run in a page, with its cursor' },
+);
 
 /** Filters shared by `Query.runs` and `User.runs`. */
 export const runListArgs = builder.args((t) => ({
@@ -82,7 +90,7 @@ builder.queryField('run', (t) =>
     type: 'Run',
     nullable: true,
     description: 'One of your runs; null when it does not exist or is not yours',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The run's id" }) },
     resolve: (query, _root, { id }, ctx) => ctx.db.run.findFirst({ ...query, where: ownerOf(ctx).run(id) }),
   }),
 );
@@ -168,6 +176,7 @@ export async function validateCreateRunInput(input: CreateRunInput, ctx: Pick<Co
 }
 
 const CreateRunInputType = builder.inputType('CreateRunInput', {
+  description: 'A run to start: which company, and its trend report',
   fields: (t) => ({
     companyId: t.string({ required: true, description: 'Lowercase slug, at most 64 characters, e.g. lactalis-canada' }),
     companyName: t.string({ required: true, description: '1 to 200 characters' }),
@@ -187,7 +196,7 @@ builder.mutationField('createRun', (t) =>
     description:
       'Start a run: a new PENDING run at stage 0 that the pipeline will pick up. Limited per user per minute and ' +
       'per day (RATE_LIMITED with extensions.retryAfter in seconds).',
-    args: { input: t.arg({ type: CreateRunInputType, required: true }) },
+    args: { input: t.arg({ type: CreateRunInputType, required: true, description: 'The company and the trend report' }) },
     resolve: async (query, _root, { input }, ctx) => {
       const owner = ownerOf(ctx);
       const data = await validateCreateRunInput(input, ctx);
@@ -199,6 +208,7 @@ builder.mutationField('createRun', (t) =>
 );
 
 const DeleteRunPayload = builder.objectRef<{ deletedRunId: string }>('DeleteRunPayload').implement({
+  description: 'What deleteRun removed',
   fields: (t) => ({ deletedRunId: t.exposeID('deletedRunId', { description: 'Remove this run from client caches' }) }),
 });
 
@@ -206,7 +216,7 @@ builder.mutationField('deleteRun', (t) =>
   t.field({
     type: DeleteRunPayload,
     description: 'Delete one of your runs with its cards, inspiration report and stage outputs',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The run's id" }) },
     resolve: async (_root, { id }, ctx) => {
       const { count } = await ctx.db.run.deleteMany({ where: ownerOf(ctx).run(id) });
       if (count === 0) throw notFound('Run');
@@ -234,7 +244,7 @@ builder.mutationField('retryRun', (t) =>
       'failed attempt removed. Any other status is a CONFLICT, and so is a run already retried the most times ' +
       'allowed (extensions.limit "retriesPerRun"). Each retry is a new pipeline job: it spends createRun\'s ' +
       'per-minute and per-day limits (RATE_LIMITED with extensions.retryAfter).',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The FAILED run's id" }) },
     resolve: async (query, _root, { id }, ctx) => {
       const owner = ownerOf(ctx);
       const max = ctx.maxRetriesPerRun;

@@ -255,7 +255,7 @@ class LastSent {
   }
 }
 
-builder.subscriptionType({ authScopes: { authenticated: true } });
+builder.subscriptionType({ description: 'Live changes to your runs (graphql-ws or SSE)', authScopes: { authenticated: true } });
 
 builder.subscriptionField('runUpdated', (t) =>
   t.field({
@@ -264,7 +264,7 @@ builder.subscriptionField('runUpdated', (t) =>
       'One of your runs as it moves through the pipeline: the current state at once, then the newest state after ' +
       'every change of status, stage, error or outputs (bursts may arrive as one message). Completes after ' +
       'sending COMPLETED or FAILED, or when the run is deleted. NOT_FOUND when the run does not exist or is not yours.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: "The run's id" }) },
     subscribe: async (_root, { id }, ctx, info) => {
       const owner = ownerOf(ctx);
       checkSubscriptionQuota(ctx);

@@ -7,15 +7,15 @@ export const User = builder.prismaObject('User', {
   description: 'The signed-in user',
   select: { id: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
-    email: t.exposeString('email'),
-    name: t.exposeString('name', { nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    id: t.exposeID('id', { description: 'Your id in this API (a UUID; not your Clerk user id)' }),
+    email: t.exposeString('email', { description: 'Your primary email address, as Clerk knows it' }),
+    name: t.exposeString('name', { nullable: true, description: 'Your full name, when Clerk has one' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When you first used this API' }),
     runs: t.prismaConnection(ownRuns, RunConnection),
     // Counts joined into the user's own statement (a LATERAL count through the (userId, …) indexes): `me`
     // with its counts is one round trip. The user row is the signed-in user's, so these are their own.
-    runCount: t.relationCount('runs'),
-    starredCardCount: t.relationCount('opportunityCards', { where: { starred: true } }),
+    runCount: t.relationCount('runs', { description: 'How many runs you have, in all statuses' }),
+    starredCardCount: t.relationCount('opportunityCards', { where: { starred: true }, description: 'How many of your cards are starred' }),
   }),
 });
 

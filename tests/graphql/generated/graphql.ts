@@ -4,6 +4,7 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** A run to start: which company, and its trend report */
 export type CreateRunInput = {
   /** Lowercase slug, at most 64 characters, e.g. lactalis-canada */
   companyId: string;
@@ -17,9 +18,13 @@ export type CreateRunInput = {
 
 /** Where a run is in the pipeline */
 export type RunStatus =
+  /** All five stages done: its report and cards are written */
   | 'COMPLETED'
+  /** Stopped at a stage: errorMessage says why; retryRun puts it back */
   | 'FAILED'
+  /** Waiting for the pipeline to take it (stage 0) */
   | 'PENDING'
+  /** The pipeline is working on it: currentStage says which stage */
   | 'RUNNING';
 
 export type CreateRunMutationVariables = Exact<{
