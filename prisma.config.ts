@@ -1,6 +1,13 @@
-// Prisma 7 configuration: where the schema and migrations live and which database the Prisma CLI talks to.
-// Migrations here run through `npm run db:*` (scripts/migrate.ts), which use DIRECT_URL, then DATABASE_URL.
+// Prisma 7 configuration: where the schema and migrations live and which database the Prisma CLI talks to:
+// the server's own (DIRECT_URL, then DATABASE_URL, from the environment or .env, else the embedded PostgreSQL
+// of DATA_DIR, which `npm start` runs), so `npx prisma studio` opens what the server serves. This project's
+// migrations run through `npm run db:*` (scripts/migrate.ts), which needs no native engine download.
 import { defineConfig } from '@prisma/config';
+import { loadConfig, loadDotEnv } from './src/config';
+import { embeddedDatabaseUrl } from './src/db/embedded-state';
+
+loadDotEnv();
+const config = loadConfig();
 
 export default defineConfig({
   schema: 'prisma/schema.prisma',
@@ -9,6 +16,6 @@ export default defineConfig({
     seed: 'tsx prisma/seed.ts',
   },
   datasource: {
-    url: process.env.DIRECT_URL ?? process.env.DATABASE_URL,
+    url: config.directUrl ?? config.databaseUrl ?? embeddedDatabaseUrl(config.dataDir),
   },
 });

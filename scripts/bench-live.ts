@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../src/args';
 import { PROJECT_ROOT } from '../src/config';
 import { withClient } from '../src/db/admin';
 import { eventLoopTimes, inspectorUrl, retainedHeapBytes, sampleAllocations, writeHeapSnapshot } from './bench/inspector';
@@ -26,7 +26,18 @@ import type { LivePlan, LiveResult } from './bench/live-clients';
 import { runCli } from './cli';
 import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
-const { values } = parseArgs({
+const { values } = commandLine({
+  usage:
+    'npm run bench:live [-- --subscriptions 10000 --runs 10000 --rate 100 --seconds 10 --per-connection 50 --users 100 --database URL --profile --heap-snapshot --allocations --node-options "…"]',
+  help: `Live progress at scale: a compiled production server, a separate client process holding --subscriptions graphql-ws
+subscriptions over --runs runs, and a writer stamping --rate updates per second for --seconds; then a reconnect
+storm. Reports delivery, latency, CPU, heap per subscription, set-up time and the storm; appends to
+bench/results/live-<date>.md.
+  --per-connection N   subscriptions per WebSocket (default 50)
+  --users N            users the runs belong to (default 100)
+  --database URL       a PostgreSQL server to use (default a temporary embedded one)
+  --profile, --heap-snapshot, --allocations   write the server's profiles into bench/profiles
+  --node-options "…"   V8/Node flags for the server`,
   options: {
     subscriptions: { type: 'string', default: '10000' },
     runs: { type: 'string' },

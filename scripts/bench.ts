@@ -14,7 +14,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
+import { commandLine } from '../src/args';
 import { PROJECT_ROOT } from '../src/config';
 import { withClient } from '../src/db/admin';
 import { seedDemoData } from '../src/db/seed';
@@ -24,7 +25,17 @@ import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench
 import { summariseNewestProfile } from './bench/profile';
 import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
-const { values } = parseArgs({
+const { values } = commandLine({
+  usage: 'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL]',
+  help: `Throughput of the API (compiled, production mode, its own process) against a raw-SQL baseline, in one run: the
+design's five query patterns and the fixed cost of a request, at 1 and 16 connections. Tables go to bench/results/.
+  --runs N             demo runs to seed (default 10000)
+  --seconds N          per cell (default 5), after --warmup N seconds (default 1)
+  --memory-seconds N   load at 16 connections before reading the server's memory (default 60)
+  --profile            a CPU profile of the API, summarised by package
+  --only a,b           only the patterns whose names start with these words
+  --keep               keep the seeded database (on BENCH_DATABASE_URL's server)
+  --database URL       measure this seeded database instead`,
   options: {
     runs: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '5' },

@@ -5,7 +5,7 @@
  * endpoint locally without Clerk: e.g. `user.updated --user test_user_123 --email new@example.com`,
  * `session.revoked --user test_user_123 --session sess_…`, `user.deleted --user test_user_123`.
  */
-import { parseArgs } from 'node:util';
+import { commandLine } from '../src/args';
 import { HANDLED_EVENT_TYPES } from '../src/auth/lifecycle';
 import { ConfigError, loadConfig } from '../src/config';
 import { runCli } from './cli';
@@ -13,8 +13,15 @@ import { sampleClerkEvent, signDelivery } from './support/clerk-webhooks';
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
+  const { values, positionals } = commandLine({
+    usage: 'npm run webhook:clerk -- <event type> [--user ID --session SID --email E --first-name F --last-name L --url URL]',
+    help: `Signs a sample Clerk event with CLERK_WEBHOOK_SIGNING_SECRET the way Svix does, posts it to the running
+server's POST /webhooks/clerk and prints the answer. Event types the server applies: ${HANDLED_EVENT_TYPES.join(', ')}.
+  --user ID              the Clerk user id (default test_user_123)
+  --session SID          the session id (session.* events)
+  --email E, --first-name F, --last-name L   the user's profile (user.* events)
+  --url URL              where to post (default http://localhost:PORT/webhooks/clerk)`,
+    positionals: true,
     options: {
       user: { type: 'string', default: 'test_user_123' },
       session: { type: 'string' },

@@ -10,10 +10,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../src/args';
 import { ConfigError, loadConfig, loadDotEnv, PROJECT_ROOT } from '../src/config';
 
-const { values } = parseArgs({
+const { values } = commandLine({
+  usage: 'npm run demo [-- --delay 3000 --fail-rate 0.1]',
+  help: `The API server (embedded PostgreSQL unless DATABASE_URL is set) and the pipeline simulator together, to watch
+a run move through its five stages in GraphiQL (http://localhost:PORT/graphql).
+  --delay MS      time each stage takes (default 3000)
+  --fail-rate R   share of runs that fail at a random stage, 0 to 1 (default 0.1)`,
   options: {
     delay: { type: 'string', default: '3000' },
     'fail-rate': { type: 'string', default: '0.1' },

@@ -6,9 +6,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { commandLine } from '../src/args';
+
+commandLine({
+  usage: 'npm run generate',
+  help: 'Generates the Prisma client into src/generated/prisma and the Pothos types from prisma/schema.prisma, offline (also run by postinstall).',
+});
 
 const prismaCli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
-const result = spawnSync(process.execPath, [prismaCli, 'generate', ...process.argv.slice(2)], {
+const result = spawnSync(process.execPath, [prismaCli, 'generate'], {
   stdio: 'inherit',
   cwd: path.resolve(__dirname, '..'),
   env: {

@@ -16,9 +16,12 @@ import {
 import { endOtherSessions, otherSessions } from '../src/db/admin';
 import { openDatabaseTarget } from '../src/db/target';
 import { seedBaseData } from '../src/db/seed';
+import { commandLine } from '../src/args';
 import { runCli } from './cli';
 
-const USAGE = `usage: tsx scripts/migrate.ts <deploy | status | diff | new NAME | reset [--force]>
+const USAGE = 'npm run db:migrate | db:status | db:diff | db:new -- NAME [--empty] | db:reset [-- --force]';
+const HELP = `Prisma Migrate through Prisma's WebAssembly schema engine (no native download), on DIRECT_URL, then
+DATABASE_URL, else the embedded PostgreSQL. Each npm script runs one command of scripts/migrate.ts:
   deploy   apply pending migrations (prisma migrate deploy)
   status   show applied, pending and failed migrations, and schema changes with no migration (exit 1 if not up to date)
   diff     print the SQL that schema.prisma needs beyond prisma/migrations (exit 2 when there is any)
@@ -49,7 +52,13 @@ function printStatus(status: MigrationStatus): void {
 type Command = 'deploy' | 'status' | 'diff' | 'new' | 'reset';
 
 /** Runs one command with the engine; returns the exit code. */
-async function run(command: Command, rest: string[], engine: MigrationEngine, databaseUrl: string): Promise<number> {
+interface Flags {
+  name: string | undefined;
+  empty: boolean;
+  force: boolean;
+}
+
+async function run(command: Command, { name, empty }: Flags, engine: MigrationEngine, databaseUrl: string): Promise<number> {
   switch (command) {
     case 'deploy': {
       const applied = await applyPendingMigrations(engine);
@@ -67,7 +76,7 @@ async function run(command: Command, rest: string[], engine: MigrationEngine, da
       return sql ? 2 : 0;
     }
     case 'new': {
-      const created = await createMigration(engine, rest[0]!, { empty: rest.includes('--empty') });
+      const created = await createMigration(engine, name!, { empty });
       console.log(
         created
           ? `Created prisma/migrations/${created}/migration.sql (apply it with npm run db:migrate)`
@@ -87,10 +96,10 @@ async function run(command: Command, rest: string[], engine: MigrationEngine, da
 }
 
 /** Why the command cannot run, or undefined. */
-function refusal(command: string | undefined, rest: string[], production: boolean): string | undefined {
+function refusal(command: string | undefined, { name }: Flags, production: boolean): string | undefined {
   if (command === 'reset' && production) return 'db:reset refuses to run with NODE_ENV=production: it deletes every row.';
-  if (command === 'new' && !rest[0]) return 'db:new needs a name: npm run db:new -- add_user_preferences';
-  if (!['deploy', 'status', 'diff', 'new', 'reset'].includes(command ?? '')) return USAGE;
+  if (command === 'new' && !name) return 'db:new needs a name: npm run db:new -- add_user_preferences';
+  if (!['deploy', 'status', 'diff', 'new', 'reset'].includes(command ?? '')) return `usage: ${USAGE}`;
   return undefined;
 }
 
@@ -112,9 +121,23 @@ async function refuseResetWhileInUse(url: string, force: boolean): Promise<strin
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const { values, positionals } = commandLine(
+    {
+      usage: USAGE,
+      help: HELP,
+      positionals: true,
+      options: { empty: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
+    },
+    argv,
+  );
+  const [command, name, ...extra] = positionals;
+  if (extra.length) {
+    console.error(`Unexpected argument '${extra[0]}'; usage: ${USAGE}`);
+    return 2;
+  }
+  const flags: Flags = { name, empty: values.empty, force: values.force };
   const config = loadConfig();
-  const refused = refusal(command, rest, config.nodeEnv === 'production');
+  const refused = refusal(command, flags, config.nodeEnv === 'production');
   if (refused) {
     console.error(refused);
     return 1;
@@ -122,13 +145,13 @@ async function main(argv: string[]): Promise<number> {
   const target = await openDatabaseTarget(config);
   try {
     if (command === 'reset') {
-      const busy = await refuseResetWhileInUse(target.directUrl, rest.includes('--force'));
+      const busy = await refuseResetWhileInUse(target.directUrl, flags.force);
       if (busy) {
         console.error(busy);
         return 1;
       }
     }
-    return await withMigrationEngine(target.directUrl, (engine) => run(command as Command, rest, engine, target.url));
+    return await withMigrationEngine(target.directUrl, (engine) => run(command as Command, flags, engine, target.url));
   } finally {
     await target.close();
   }

@@ -8,9 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/config';
 import { printSchemaSDL } from '../src/schema';
+import { commandLine } from '../src/args';
 import { runCli } from './cli';
 import { judgeSchemaChange } from './support/schema-gate';
 
@@ -18,7 +18,7 @@ const FILE = path.join(PROJECT_ROOT, 'schema.graphql');
 /** The schema gate judges the commits after this one (the last before the gate existed). */
 export const SCHEMA_GATE_SINCE = '6e67ffef6867a384848893ae840429f95d31a16d';
 
-const USAGE = 'usage: npm run schema:print | schema:check | schema:breaking [-- --since REV] [--repo DIR]';
+const USAGE = 'npm run schema:print | schema:check | schema:breaking [-- --since REV --repo DIR]';
 
 /** The repository whose history is judged (this project, or another checkout for tests). */
 let repo = PROJECT_ROOT;
@@ -71,12 +71,27 @@ async function checkBreaking(since: string): Promise<number> {
   return refused ? 1 : 0;
 }
 
-async function main(command: string | undefined, rest: string[]): Promise<number> {
-  if (command === 'breaking') {
-    const { values } = parseArgs({
-      args: rest,
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = commandLine(
+    {
+      usage: USAGE,
+      help: `Each npm script runs one command of scripts/schema.ts:
+  print      write schema.graphql from the code-first schema
+  check      fail when the committed schema.graphql is stale
+  breaking   judge every commit that changed schema.graphql since --since (default: the gate's first commit)
+             in the repository --repo (default this one), and uncommitted changes; fail on a breaking change
+             the policy refuses (README: Changing the contract)`,
+      positionals: true,
       options: { since: { type: 'string', default: SCHEMA_GATE_SINCE }, repo: { type: 'string', default: PROJECT_ROOT } },
-    });
+    },
+    argv,
+  );
+  const [command, ...extra] = positionals;
+  if (extra.length || !['print', 'check', 'breaking'].includes(command ?? '')) {
+    console.error(`usage: ${USAGE}`);
+    return 2;
+  }
+  if (command === 'breaking') {
     repo = path.resolve(values.repo);
     return checkBreaking(values.since);
   }
@@ -95,8 +110,7 @@ async function main(command: string | undefined, rest: string[]): Promise<number
     console.error('schema.graphql is stale: run `npm run schema:print` and commit it');
     return 1;
   }
-  console.error(USAGE);
-  return 1;
+  return 0;
 }
 
-runCli(() => main(process.argv[2], process.argv.slice(3)));
+runCli(() => main(process.argv.slice(2)));

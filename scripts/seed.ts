@@ -5,14 +5,24 @@
 import { SEED_USER, seedBaseData, seedDemoData } from '../src/db/seed';
 import { ConfigError, loadConfig } from '../src/config';
 import { openDatabaseTarget } from '../src/db/target';
+import { commandLine } from '../src/args';
 import { runCli } from './cli';
 
 function parseRuns(argv: string[]): number | undefined {
-  const index = argv.indexOf('--runs');
-  if (index === -1) return undefined;
-  const value = Number(argv[index + 1]);
+  const { values } = commandLine(
+    {
+      usage: 'npm run db:seed [-- --runs N]',
+      help: `Loads the seed's data (user test_user_123, a completed Lactalis run and its five cards) into DATABASE_URL or the
+embedded PostgreSQL; with --runs N also a deterministic demo data set of N runs over 100 users (rows already
+there are left as they are).`,
+      options: { runs: { type: 'string' } },
+    },
+    argv,
+  );
+  if (values.runs === undefined) return undefined;
+  const value = Number(values.runs);
   if (!Number.isInteger(value) || value < 1 || value > 10_000_000) {
-    throw new ConfigError(`--runs needs a whole number from 1 to 10000000 (got "${argv[index + 1] ?? ''}")`);
+    throw new ConfigError(`--runs needs a whole number from 1 to 10000000 (got "${values.runs}")`);
   }
   return value;
 }

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../src/args';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config';
 import { openDatabaseTarget } from '../src/db/target';
@@ -184,7 +184,16 @@ function number(name: string, raw: string | undefined, min: number, max: number)
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = commandLine({
+    usage: 'npm run simulate [-- --delay MS --fail-rate 0..1 --concurrency N --poll MS --once --only-new]',
+    help: `Behaves like the Python pipeline, with plain SQL: claims PENDING runs oldest first (FOR UPDATE SKIP LOCKED) and
+moves each through the five stages, writing reports, outputs and cards.
+  --delay MS        time per stage (default 1500)
+  --fail-rate R     share of runs that fail at a random stage, 0 to 1 (default 0.1)
+  --concurrency N   runs worked on at once (default 2)
+  --poll MS         how often to look for PENDING runs (default 500)
+  --once            stop when no PENDING run is left
+  --only-new        leave runs created before the simulator started alone`,
     options: {
       delay: { type: 'string', default: '1500' },
       'fail-rate': { type: 'string', default: '0.1' },

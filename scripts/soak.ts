@@ -10,7 +10,7 @@
  * any subscription's final state was lost (exit 1 if so). Uses SOAK_DATABASE_URL, else a temporary embedded
  * PostgreSQL. Not part of `npm test`.
  */
-import { parseArgs } from 'node:util';
+import { commandLine } from '../src/args';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -28,7 +28,16 @@ import {
   type ServerProcess,
 } from './support/scratch';
 
-const { values } = parseArgs({
+const { values } = commandLine({
+  usage: 'npm run soak [-- --seconds 30 --users 100 --concurrency 16 --subscriptions 200 --floods 8 --slow 400 --no-fault]',
+  help: `A bounded mixed load against a production server in its own process, in three windows: quiet; under attack
+(--floods anonymous senders of a costly document and --slow trickling connections, from other addresses); and
+one in whose middle every database backend is terminated. Prints requests, errors, the signed-in latency of
+each window, what the attackers got, memory, and whether anything acknowledged was lost (exit 1 if so).
+  --seconds N        the whole run (default 30)
+  --users N, --concurrency N, --subscriptions N   the signed-in load (defaults 100, 16, 200)
+  --floods N, --slow N   the attack (defaults 8 and 400; both 0: no attack window)
+  --no-fault         leave the database alone`,
   options: {
     seconds: { type: 'string', default: '30' },
     users: { type: 'string', default: '100' },

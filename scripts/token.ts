@@ -3,14 +3,23 @@
  * session token signed by the local key in .data/ (created on first use). The server trusts it only when
  * NODE_ENV is not production and no Clerk key is configured.
  */
-import { parseArgs } from 'node:util';
+import { commandLine } from '../src/args';
 import { signDevToken } from '../src/auth/dev-keys';
 import { ConfigError, loadConfig } from '../src/config';
 import { runCli } from './cli';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { values } = parseArgs({
+  const { values } = commandLine({
+    usage: 'npm run token [-- --user ID --email E --name N --ttl SECONDS --session SID --raw]',
+    help: `Prints a development session token signed by the local key in DATA_DIR (created on first use). The
+server trusts it only when NODE_ENV is not production and no Clerk key is configured.
+  --user ID       Clerk user id (default test_user_123, the seed's user)
+  --email E       the email claim (default derived from the id)
+  --name N        the name claim
+  --ttl SECONDS   lifetime (default 3600)
+  --session SID   the sid claim (default a new one)
+  --raw           print the token alone`,
     options: {
       user: { type: 'string', default: 'test_user_123' },
       email: { type: 'string' },

@@ -1,7 +1,10 @@
 /**
- * `npm start`: configuration → database (DATABASE_URL, or the embedded PostgreSQL) → pending migrations →
- * seed data on a brand-new embedded database → HTTP server. SIGINT/SIGTERM shut it all down in reverse.
+ * `npm start` (compiled) and `npm run dev` (tsx watch): configuration → database (DATABASE_URL, or the
+ * embedded PostgreSQL) → pending migrations → seed data on a brand-new embedded database → HTTP server.
+ * SIGINT/SIGTERM shut it all down in reverse; with `--keep-database-on-restart` (npm run dev) a SIGTERM, which
+ * is how tsx watch restarts the server, leaves the embedded PostgreSQL running for the next start to reuse.
  */
+import { commandLine } from './args';
 import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { createTokenVerifier } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
@@ -20,6 +23,7 @@ let app: App | undefined;
 let events: RunEventListener | undefined;
 let stopping = false;
 let shutdownTimeoutMs = 10_000;
+let keepDatabaseOnRestart = false;
 
 async function shutdown(reason: string, exitCode: number): Promise<void> {
   if (stopping) return;
@@ -33,20 +37,37 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   await app?.close().catch((err: unknown) => logger.error('closing HTTP server failed', { err }));
   await events?.stop().catch((err: unknown) => logger.error('stopping the run event listener failed', { err }));
   await disconnectPrisma().catch((err: unknown) => logger.error('closing database pool failed', { err }));
-  await target?.close().catch((err: unknown) => logger.error('stopping embedded PostgreSQL failed', { err }));
+  if (keepDatabaseOnRestart && reason === 'SIGTERM' && target?.embedded) {
+    await target.embedded.handOver().catch((err: unknown) => logger.error('leaving embedded PostgreSQL running failed', { err }));
+    logger.info('left the embedded PostgreSQL running for the next start (npm run dev restarts)');
+  } else {
+    await target?.close().catch((err: unknown) => logger.error('stopping embedded PostgreSQL failed', { err }));
+  }
   logger.info('stopped');
   process.exit(exitCode);
 }
 
 async function main(): Promise<void> {
+  const { values } = commandLine({
+    usage: 'npm start | npm run dev',
+    help: `Serves the API on PORT (default 4000): DATABASE_URL's database, else an embedded PostgreSQL in DATA_DIR (started,
+migrated and seeded on first use). Configuration comes from the environment and .env (README: Configuration);
+NODE_ENV=production requires DATABASE_URL and Clerk's keys and never starts an embedded database.
+  --keep-database-on-restart   a SIGTERM leaves the embedded PostgreSQL running (npm run dev passes it:
+                               tsx watch restarts with SIGTERM); Ctrl-C (SIGINT) still stops it`,
+    options: { 'keep-database-on-restart': { type: 'boolean', default: false } },
+  });
+  keepDatabaseOnRestart = values['keep-database-on-restart'];
   loadDotEnv();
   const config = loadConfig();
   configureLogger(config);
   shutdownTimeoutMs = config.shutdownTimeoutMs;
   // Before any database work: a server that could not verify a token refuses to start at once.
   const verifyToken = await createTokenVerifier(config.auth, config.dataDir);
-  process.once('SIGINT', () => void shutdown('SIGINT', 0));
-  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  // Kept for the whole shutdown: a second signal (a supervisor like tsx watch relays the terminal's Ctrl-C that
+  // already reached this process group) must not kill the process halfway through stopping.
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 
   target = await openDatabaseTarget(config);
   const applied = await withMigrationEngine(target.directUrl, applyPendingMigrations);

