@@ -1,23 +1,37 @@
 /**
- * GraphQL Code Generator (client preset): typed documents for the operations in tests/graphql/operations,
- * checked against the committed schema.graphql. `npm run codegen`; works offline.
+ * GraphQL Code Generator (client preset), checked against the committed schema.graphql, offline
+ * (`npm run codegen`; `npm run codegen:check` in CI):
+ * - typed documents for the tests' operations (tests/graphql/operations);
+ * - the example clients' operations (examples/operations.ts, `/* GraphQL *\/` strings) as a frontend would
+ *   generate them: with `__typename` where Apollo and urql add it, and a persisted-documents manifest
+ *   (examples/generated/persisted-documents.json, document id → document) for the server's TRUSTED_DOCUMENTS.
+ * Both targets write a manifest; the tests' is what tests/graphql/trusted-documents.test.ts serves.
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
+
+const typeConfig = {
+  enumsAsTypes: true,
+  useTypeImports: true,
+  scalars: { DateTime: 'string', JSON: 'unknown', ID: 'string' },
+};
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  documents: ['tests/graphql/operations/**/*.graphql'],
   ignoreNoDocuments: false,
   generates: {
     'tests/graphql/generated/': {
+      documents: ['tests/graphql/operations/**/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
-      config: {
-        documentMode: 'string',
-        enumsAsTypes: true,
-        useTypeImports: true,
-        scalars: { DateTime: 'string', JSON: 'unknown', ID: 'string' },
-      },
+      presetConfig: { fragmentMasking: false, persistedDocuments: true },
+      config: { documentMode: 'string', ...typeConfig },
+    },
+    'examples/generated/': {
+      documents: ['examples/operations.ts'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, persistedDocuments: true },
+      documentTransforms: [addTypenameSelectionDocumentTransform],
+      config: typeConfig,
     },
   },
 };

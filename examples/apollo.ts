@@ -5,6 +5,7 @@
  * uses; in a browser, leave out `webSocketImpl` (and take `getToken` from Clerk).
  */
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { RetryLink } from '@apollo/client/link/retry';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { OperationTypeNode } from 'graphql';
@@ -12,7 +13,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { API_URL, WS_URL, getToken } from './connection';
 import * as operations from './operations';
-import { NEW_RUN, report, type FollowedRun, type MyRuns, type StarredCard, type StartedRun } from './operations';
+import { NEW_RUN, documentIdOf, report, type FollowedRun, type MyRuns, type StarredCard, type StartedRun } from './operations';
 
 const wsClient = createClient({
   url: WS_URL,
@@ -30,13 +31,18 @@ const httpLink = new HttpLink({
   uri: API_URL,
   fetch: async (uri, init) => fetch(uri, { ...init, headers: { ...init?.headers, authorization: `Bearer ${await getToken()}` } }),
 });
+// Trusted documents: each operation goes by its id in the published manifest (extensions.persistedQuery).
+const persisted = new PersistedQueryLink({ generateHash: (document) => documentIdOf(document)! });
 export const client = new ApolloClient({
   cache: new InMemoryCache(),
-  link: ApolloLink.split(
-    (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
-    ApolloLink.from([resubscribe, new GraphQLWsLink(wsClient)]),
-    httpLink,
-  ),
+  link: ApolloLink.from([
+    persisted,
+    ApolloLink.split(
+      (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
+      ApolloLink.from([resubscribe, new GraphQLWsLink(wsClient)]),
+      httpLink,
+    ),
+  ]),
 });
 
 const START_RUN = gql(operations.START_RUN);

@@ -4,6 +4,17 @@
  * `gql`.
  */
 
+import { getOperationAST, type DocumentNode } from 'graphql';
+import manifest from './generated/persisted-documents.json';
+
+/**
+ * Trusted documents: the id of each operation in the manifest codegen wrote (`npm run codegen`, the
+ * client preset's persistedDocuments), by operation name. The clients send this id instead of the document's
+ * text; the server runs only the documents of the manifests it was deployed with (TRUSTED_DOCUMENTS).
+ */
+const DOCUMENT_IDS = new Map(Object.entries(manifest).map(([id, document]) => [/^\w+\s+(\w+)/.exec(document)![1]!, id]));
+export const documentIdOf = (document: DocumentNode) => DOCUMENT_IDS.get(getOperationAST(document)?.name?.value ?? '');
+
 export const NEW_RUN = {
   companyId: 'lactalis-canada',
   companyName: 'Lactalis Canada',

@@ -6,12 +6,13 @@
  * `getToken` from Clerk).
  */
 import { Client, cacheExchange, fetchExchange, gql, subscriptionExchange } from '@urql/core';
+import { persistedExchange } from '@urql/exchange-persisted';
 import { retryExchange } from '@urql/exchange-retry';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { API_URL, WS_URL, getToken } from './connection';
 import * as operations from './operations';
-import { NEW_RUN, isFinished, report, type FollowedRun, type MyRuns, type StarredCard, type StartedRun } from './operations';
+import { NEW_RUN, documentIdOf, isFinished, report, type FollowedRun, type MyRuns, type StarredCard, type StartedRun } from './operations';
 
 const ws = createWsClient({
   url: WS_URL,
@@ -28,6 +29,13 @@ export const client = new Client({
     cacheExchange,
     // A 4401 close (token expired) reaches urql as a network error: run the subscription again (it reconnects).
     retryExchange({ retryIf: (error) => Boolean(error.networkError), maxNumberAttempts: Infinity }),
+    // Trusted documents: every operation goes by its id in the published manifest; the text follows only
+    // when a server without that manifest (development) answers PersistedQueryNotFound.
+    persistedExchange({
+      enableForMutation: true,
+      enableForSubscriptions: true,
+      generateHash: (_query, document) => Promise.resolve(documentIdOf(document)),
+    }),
     fetchExchange,
     subscriptionExchange({
       forwardSubscription: (request) => ({

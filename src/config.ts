@@ -207,6 +207,28 @@ export const SETTINGS = {
     description: 'Answer introspection queries (always on outside production).',
     schema: flag,
   },
+  TRUSTED_DOCUMENTS: {
+    expects: 'comma-separated paths of JSON manifests (document id → document)',
+    default: '',
+    description:
+      "Persisted-document manifests of your frontends (codegen's persisted-documents.json), merged; relative paths are from the project root.",
+    schema: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().min(1))),
+  },
+  ALLOW_ARBITRARY_DOCUMENTS: {
+    expects: 'a flag (1/0, true/false)',
+    default: 'on outside production',
+    description:
+      'Execute documents sent as text, not only those of TRUSTED_DOCUMENTS by id. Off in production unless set; production then requires TRUSTED_DOCUMENTS.',
+    schema: flag,
+  },
   GRAPHQL_MAX_DEPTH: {
     expects: 'an integer from 1 to 100',
     default: '10',
@@ -409,6 +431,13 @@ export interface WebhookConfig {
   retentionDays: number;
 }
 
+export interface TrustedDocumentsConfig {
+  /** Absolute paths of the manifests to load. */
+  manifests: string[];
+  /** Documents sent as text are executed too (development, or reopened in production). */
+  allowArbitrary: boolean;
+}
+
 export interface GraphQLLimits {
   introspection: boolean;
   maxDepth: number;
@@ -461,6 +490,7 @@ export interface AppConfig {
   /** Hosts (or `*.suffix`es) a run's document URL may name; empty: any public host. */
   documentUrlHosts: string[];
   graphql: GraphQLLimits;
+  trustedDocuments: TrustedDocumentsConfig;
   limits: TrafficLimits;
   /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
   wsTokenGraceSeconds: number;
@@ -482,6 +512,25 @@ function parseAll(env: NodeJS.ProcessEnv): Parsed {
     parsed[name] = result.data;
   }
   return parsed as Parsed;
+}
+
+function graphqlLimits(v: Parsed, production: boolean): GraphQLLimits {
+  return {
+    introspection: !production || (v.GRAPHQL_INTROSPECTION ?? false),
+    maxDepth: v.GRAPHQL_MAX_DEPTH ?? 10,
+    maxAliases: v.GRAPHQL_MAX_ALIASES ?? 30,
+    maxCost: v.GRAPHQL_MAX_COST ?? 5000,
+    maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS ?? 10,
+    maxTokens: v.GRAPHQL_MAX_TOKENS ?? 2000,
+    maxDirectives: v.GRAPHQL_MAX_DIRECTIVES ?? 20,
+  };
+}
+
+function trustedDocumentsConfig(v: Parsed, production: boolean): TrustedDocumentsConfig {
+  return {
+    manifests: (v.TRUSTED_DOCUMENTS ?? []).map((file) => path.resolve(PROJECT_ROOT, file)),
+    allowArbitrary: v.ALLOW_ARBITRARY_DOCUMENTS ?? !production,
+  };
 }
 
 function authConfig(v: Parsed, production: boolean): AuthConfig {
@@ -528,15 +577,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     corsOrigins: v.CORS_ORIGINS ?? [],
     documentUrlHosts: v.DOCUMENT_URL_HOSTS ?? [],
     trustedProxies: v.TRUSTED_PROXIES ?? [],
-    graphql: {
-      introspection: !production || (v.GRAPHQL_INTROSPECTION ?? false),
-      maxDepth: v.GRAPHQL_MAX_DEPTH ?? 10,
-      maxAliases: v.GRAPHQL_MAX_ALIASES ?? 30,
-      maxCost: v.GRAPHQL_MAX_COST ?? 5000,
-      maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS ?? 10,
-      maxTokens: v.GRAPHQL_MAX_TOKENS ?? 2000,
-      maxDirectives: v.GRAPHQL_MAX_DIRECTIVES ?? 20,
-    },
+    trustedDocuments: trustedDocumentsConfig(v, production),
+    graphql: graphqlLimits(v, production),
     limits: {
       maxBodyBytes: v.HTTP_MAX_BODY_BYTES ?? 102_400,
       headersTimeoutMs: (v.HTTP_HEADERS_TIMEOUT_SECONDS ?? 5) * 1000,

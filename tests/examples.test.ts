@@ -1,18 +1,31 @@
 /**
  * The client examples run as a newcomer runs them (`npm run example:apollo`, `npm run example:urql`), against
  * a real server with the pipeline simulator: each starts a run, follows it to COMPLETED, lists runs and stars
- * a card. The README's client snippets are excerpts of these files, checked here line for line.
+ * a card. Twice: against a development server, which knows no manifest (the clients' ids are unknown, so they
+ * fall back to sending text), and against a production server that runs only the trusted documents of the
+ * examples' manifest (so every operation went by id: text would be refused). The README's client snippets are
+ * excerpts of these files, checked here line for line.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startApi, type ApiFixture } from './helpers/api';
+import { startTestServer, type TestServer } from './helpers/server';
+import { TEST_APP_ORIGIN, TEST_ISSUER } from './helpers/tokens';
 import { PROJECT_ROOT, runScript, startScript, type RunningScript } from './helpers/cli';
 
 let api: ApiFixture;
+let trusted: TestServer;
 let simulator: RunningScript;
 
 beforeAll(async () => {
   api = await startApi();
+  trusted = await startTestServer(api.db.url, {
+    NODE_ENV: 'production',
+    CLERK_JWT_KEY: api.signer.publicKeyPem,
+    CLERK_ISSUER: TEST_ISSUER,
+    CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
+    TRUSTED_DOCUMENTS: 'examples/generated/persisted-documents.json',
+  });
   simulator = startScript('scripts/simulate.ts', ['--only-new', '--delay', '150', '--fail-rate', '0', '--poll', '20'], {
     DATABASE_URL: api.db.url,
   });
@@ -20,12 +33,19 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await simulator.stop();
+  await trusted.close();
   await api.close();
 });
 
-it.each(['apollo', 'urql'])('examples/%s.ts: starts a run, follows it to COMPLETED, lists runs, stars a card', async (example) => {
-  const { token, userId } = await api.signIn(`user_example_${example}`);
-  const result = await runScript(`examples/${example}.ts`, [], { API_URL: `${api.server.url}/graphql`, TOKEN: token });
+it.each([
+  ['apollo', 'development'],
+  ['urql', 'development'],
+  ['apollo', 'trusted documents only'],
+  ['urql', 'trusted documents only'],
+])('examples/%s.ts against a %s server: starts a run, follows it to COMPLETED, lists runs, stars a card', async (example, mode) => {
+  const server = mode === 'development' ? api.server : trusted;
+  const { token, userId } = await api.signIn(`user_example_${example}_${mode.split(' ')[0]}`);
+  const result = await runScript(`examples/${example}.ts`, [], { API_URL: `${server.url}/graphql`, TOKEN: token });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   const lines = result.stdout.trim().split('\n');

@@ -123,6 +123,8 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: strin
       LOG_LEVEL: 'warn',
       CLERK_ISSUER: SCRATCH_ISSUER,
       CLERK_AUTHORIZED_PARTIES: SCRATCH_ORIGIN,
+      // The benchmarks and the soak send their documents as text.
+      ALLOW_ARBITRARY_DOCUMENTS: 'true',
       ...env,
     },
   });

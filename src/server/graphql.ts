@@ -14,6 +14,7 @@ import { logger } from '../logger';
 import { graphiqlOptions, useCompressedPages, useGraphiQLPagePolicy } from './graphiql';
 import { limitPlugins } from './limits';
 import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
+import type { TrustedDocuments } from './trusted-documents';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -68,14 +69,18 @@ const subscribeWithGraphQLJs: Plugin = {
 
 export type GraphQLServer = YogaServerInstance<InitialContext, Context>;
 
-/**
- * `admission` signs requests in before anything is parsed (src/server/admission.ts): right after the CSRF check,
- * whose refusal costs less.
- */
+/** What runs before any document is parsed, in this order after CORS and CSRF. */
+export interface Gates {
+  /** Signs requests in (src/server/admission.ts): the CSRF check's refusal costs less, so it comes first. */
+  admission: Plugin;
+  /** Which documents may run (src/server/trusted-documents.ts). */
+  trustedDocuments: TrustedDocuments;
+}
+
 export function createGraphQLServer(
   config: AppConfig,
   dependencies: ContextDependencies,
-  admission: Plugin,
+  { admission, trustedDocuments }: Gates,
   plugins: Plugin[] = [],
 ): GraphQLServer {
   const production = config.nodeEnv === 'production';
@@ -89,6 +94,7 @@ export function createGraphQLServer(
       subscribeWithGraphQLJs,
       useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
       admission,
+      ...trustedDocuments.plugins(),
       ...limitPlugins(config.graphql),
       ...(production ? [] : [useGraphiQLPagePolicy(), useCompressedPages()]),
       ...plugins,
@@ -96,6 +102,8 @@ export function createGraphQLServer(
     // The body size is checked before yoga sees the request (src/server/http.ts refuses a body over the limit,
     // or of unknown length); yoga's own check would stream every body through a counter.
     maxRequestBodySize: false,
+    // The persisted-documents way of naming a document (GraphQL over HTTP), beside Apollo's extension.
+    extraParamNames: ['documentId'],
     cors: corsFor(config.corsOrigins),
     graphiql: production ? false : graphiqlOptions(config),
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.

@@ -19,6 +19,7 @@ import { DocumentUrlChecker } from '../schema/document-url';
 import { SharedReads } from '../schema/shared-reads';
 import { Admission } from './admission';
 import { ConnectionGuard } from './connections';
+import { TrustedDocuments } from './trusted-documents';
 import type { ContextDependencies } from './context';
 import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql';
 import { checkReadiness, listShippedMigrations, type Readiness } from './health';
@@ -215,10 +216,13 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     httpConnections: () => connections.openConnections,
     sharedExecutions: () => shared.executions,
   });
-  const graphql = createGraphQLServer(config, contextDependencies(config, db, events, revocations, quotas), admission.httpPlugin(), [
-    shared.plugin,
-    metrics.plugin,
-  ]);
+  const trustedDocuments = await TrustedDocuments.load(config.trustedDocuments);
+  const graphql = createGraphQLServer(
+    config,
+    contextDependencies(config, db, events, revocations, quotas),
+    { admission: admission.httpPlugin(), trustedDocuments },
+    [shared.plugin, metrics.plugin],
+  );
   let draining = false;
   const openResponses = new Set<http.ServerResponse>();
   const router: Router = {
@@ -229,16 +233,12 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     metricsAccess: config.metricsAccess,
     maxBodyBytes: config.limits.maxBodyBytes,
   };
-  // Timeouts checked every second (Node's default is every 30 s), so a trickled request is cut on time.
-  const server = http.createServer(
-    { connectionsCheckingInterval: 1_000 },
+  const server = httpServer(
+    config,
     createRequestListener(router, () => draining, openResponses),
   );
-  server.keepAliveTimeout = 5_000;
-  server.headersTimeout = config.limits.headersTimeoutMs;
-  server.requestTimeout = Math.max(config.limits.requestTimeoutMs, config.limits.headersTimeoutMs);
   const connections = new ConnectionGuard(server, config.limits, admission.isTrustedProxy, (action) => metrics.connectionCapped(action));
-  const websocket = attachWebSocketServer({ server, graphql, admission, revocations, config });
+  const websocket = attachWebSocketServer({ server, graphql, admission, trustedDocuments, revocations, config });
 
   return {
     server,
@@ -249,6 +249,15 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
       revocations.stop();
     },
   };
+}
+
+function httpServer(config: AppConfig, listener: http.RequestListener): http.Server {
+  // Timeouts checked every second (Node's default is every 30 s), so a trickled request is cut on time.
+  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, listener);
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = config.limits.headersTimeoutMs;
+  server.requestTimeout = Math.max(config.limits.requestTimeoutMs, config.limits.headersTimeoutMs);
+  return server;
 }
 
 function contextDependencies(

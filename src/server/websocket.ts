@@ -28,6 +28,7 @@ import type { AppConfig } from '../config';
 import { logger, withRequestLogger } from '../logger';
 import { clientError } from '../schema/errors';
 import type { Admission } from './admission';
+import type { TrustedDocuments } from './trusted-documents';
 import type { ConnectionExtra, InitialContext } from './context';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
 
@@ -44,6 +45,7 @@ export interface WebSocketOptions {
   server: http.Server;
   graphql: GraphQLServer;
   admission: Admission;
+  trustedDocuments: TrustedDocuments;
   revocations: Revocations;
   config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'wsStuckSeconds' | 'corsOrigins' | 'limits'>;
 }
@@ -149,7 +151,7 @@ function connectHandler({ admission, revocations, config }: Options) {
  * Each operation through yoga's envelope. The client's mistakes (syntax, limits, variables, sign-in, rate)
  * answer the operation; anything else is the server's and closes the connection (4500), as graphql-ws does.
  */
-function subscribeHandler({ graphql, admission, config }: Options) {
+function subscribeHandler({ graphql, admission, trustedDocuments, config }: Options) {
   const maxPerConnection = config.limits.wsMaxSubscriptionsPerConnection;
   return async (ctx: Context<Record<string, unknown> | undefined, Extra>, id: string, payload: SubscribePayload) => {
     const extra = ctx.extra as ConnectionContext;
@@ -165,10 +167,12 @@ function subscribeHandler({ graphql, admission, config }: Options) {
       // Before the document is parsed: a refused document spends the budget like any other.
       const limited = await admission.operation(session);
       if (limited) return [limited];
+      const query = trustedDocuments.resolve(payload);
+      if (query instanceof GraphQLError) return [query];
       const enveloped = graphql.getEnveloped({ ...ctx, req: extra.request, socket: extra.socket, params: payload } as InitialContext);
       try {
         const schema = enveloped.schema as GraphQLSchema;
-        const document = enveloped.parse(payload.query) as DocumentNode;
+        const document = enveloped.parse(query) as DocumentNode;
         const errors = enveloped.validate(schema, document) as readonly GraphQLError[];
         if (errors.length) return errors;
         const contextValue = (await enveloped.contextFactory()) as unknown;

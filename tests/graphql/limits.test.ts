@@ -195,6 +195,7 @@ describe('production surface', () => {
       CLERK_JWT_KEY: api.signer.publicKeyPem,
       CLERK_ISSUER: TEST_ISSUER,
       CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
+      ALLOW_ARBITRARY_DOCUMENTS: 'true',
       GRAPHQL_INTROSPECTION: 'true',
     });
     try {

@@ -29,6 +29,8 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiFixture>
     CLERK_JWT_KEY: signer.publicKeyPem,
     CLERK_ISSUER: TEST_ISSUER,
     CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
+    // Tests send their documents as text; tests/graphql/trusted-documents.test.ts turns this off.
+    ALLOW_ARBITRARY_DOCUMENTS: 'true',
     ...env,
   });
   const signIn = async (clerkId?: string) => {

@@ -37,7 +37,15 @@ export async function startTestServer(
   // Each test server is one "instance": its own pool and its own LISTEN connection.
   const events = new RunEventListener(config.directUrl ?? databaseUrl, listener);
   await events.start();
-  const app = await createApp({ config, db, events, verifyToken: await createTokenVerifier(config.auth, config.dataDir) });
+  let app: App;
+  try {
+    app = await createApp({ config, db, events, verifyToken: await createTokenVerifier(config.auth, config.dataDir) });
+  } catch (error) {
+    // A server that refuses to start leaves nothing running behind it.
+    await events.stop();
+    await db.$disconnect();
+    throw error;
+  }
   const port = await app.listen(0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,

@@ -149,7 +149,13 @@ it('in production without CLERK_ISSUER: refuses to start and says what to set', 
 it('in production without CLERK_AUTHORIZED_PARTIES: refuses to start naming it, unless opted out', async () => {
   const db = await createEmptyDatabase();
   const signer = await createSigner();
-  const production = { NODE_ENV: 'production', DATABASE_URL: db.url, CLERK_JWT_KEY: signer.publicKeyPem, CLERK_ISSUER: TEST_ISSUER };
+  const production = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    CLERK_JWT_KEY: signer.publicKeyPem,
+    CLERK_ISSUER: TEST_ISSUER,
+    ALLOW_ARBITRARY_DOCUMENTS: 'true',
+  };
   try {
     const failure = await startMain({ ...production, CLERK_AUTHORIZED_PARTIES: '' }).catch((error: Error) => error);
     expect(failure).toBeInstanceOf(Error);
@@ -209,6 +215,7 @@ it('the production build: compiled migrations, then the compiled server in produ
     CLERK_JWT_KEY: signer.publicKeyPem,
     CLERK_ISSUER: TEST_ISSUER,
     CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
+    ALLOW_ARBITRARY_DOCUMENTS: 'true',
   };
   try {
     const migrated = spawnSync(process.execPath, ['dist/scripts/migrate.js', 'deploy'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });

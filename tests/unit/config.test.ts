@@ -102,6 +102,12 @@ describe('loadConfig', () => {
       maxDirectives: 20,
     });
     expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: 'true' }).graphql.introspection).toBe(true);
+    expect(loadConfig(production).trustedDocuments).toEqual({ manifests: [], allowArbitrary: false });
+    expect(loadConfig({}).trustedDocuments.allowArbitrary).toBe(true);
+    expect(loadConfig({ ...production, TRUSTED_DOCUMENTS: 'a.json, /b/c.json' }).trustedDocuments.manifests).toEqual([
+      expect.stringMatching(/[/\\]a\.json$/),
+      '/b/c.json',
+    ]);
     expect(loadConfig({}).graphql.introspection).toBe(true);
     expect(loadConfig(production)).toMatchObject({ shutdownTimeoutMs: 10_000, shutdownDrainMs: 2000, corsOrigins: [] });
     expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/' }).corsOrigins).toEqual([

@@ -168,7 +168,7 @@ export const CreateRunDocument = new TypedDocumentString(`
     opportunityCardCount
   }
 }
-    `) as unknown as TypedDocumentString<CreateRunMutation, CreateRunMutationVariables>;
+    `, {"hash":"sha256:536da923418fd8fdc45e0e63d5f93872b1abaf872fbfe1af1f1cbfb1611dda3a"}) as unknown as TypedDocumentString<CreateRunMutation, CreateRunMutationVariables>;
 export const SetCardStarredDocument = new TypedDocumentString(`
     mutation SetCardStarred($id: ID!, $starred: Boolean!) {
   setCardStarred(id: $id, starred: $starred) {
@@ -177,14 +177,14 @@ export const SetCardStarredDocument = new TypedDocumentString(`
     updatedAt
   }
 }
-    `) as unknown as TypedDocumentString<SetCardStarredMutation, SetCardStarredMutationVariables>;
+    `, {"hash":"sha256:1681198fa820f40b0d0f36d1f726be2211060da00fa81910467f14851f7f36d0"}) as unknown as TypedDocumentString<SetCardStarredMutation, SetCardStarredMutationVariables>;
 export const DeleteRunDocument = new TypedDocumentString(`
     mutation DeleteRun($id: ID!) {
   deleteRun(id: $id) {
     deletedRunId
   }
 }
-    `) as unknown as TypedDocumentString<DeleteRunMutation, DeleteRunMutationVariables>;
+    `, {"hash":"sha256:9ff4576541f1da6e31abc6e20437c03f7eda1c8524f403167880c44e853fc5da"}) as unknown as TypedDocumentString<DeleteRunMutation, DeleteRunMutationVariables>;
 export const RetryRunDocument = new TypedDocumentString(`
     mutation RetryRun($id: ID!) {
   retryRun(id: $id) {
@@ -204,7 +204,7 @@ export const RetryRunDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<RetryRunMutation, RetryRunMutationVariables>;
+    `, {"hash":"sha256:6bb91a3bf40045ec3e31c09b61e1934e558a33773cc48856ed8c949047ac2e14"}) as unknown as TypedDocumentString<RetryRunMutation, RetryRunMutationVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
@@ -216,7 +216,7 @@ export const MeDocument = new TypedDocumentString(`
     starredCardCount
   }
 }
-    `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+    `, {"hash":"sha256:dbef5f48ad8c1452efb213d44b1cef67c1cb0156c2dd399686d9b8529becefdc"}) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
 export const MyRunsDocument = new TypedDocumentString(`
     query MyRuns($first: Int, $after: String, $status: RunStatus, $companyId: String) {
   me {
@@ -238,7 +238,7 @@ export const MyRunsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<MyRunsQuery, MyRunsQueryVariables>;
+    `, {"hash":"sha256:ec39b415a585a4a2d3ea6bbed343155964e42ced439ba4499b86643602aca352"}) as unknown as TypedDocumentString<MyRunsQuery, MyRunsQueryVariables>;
 export const RunsDocument = new TypedDocumentString(`
     query Runs($first: Int, $after: String, $last: Int, $before: String, $status: RunStatus, $companyId: String) {
   runs(
@@ -269,7 +269,7 @@ export const RunsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
+    `, {"hash":"sha256:55d5c3be22d5b864f1e2770d166707bb31c879f7d92fd7ccfa8175b766557f76"}) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
 export const RunDetailDocument = new TypedDocumentString(`
     query RunDetail($id: ID!, $stageNumber: Int) {
   run(id: $id) {
@@ -321,7 +321,7 @@ export const RunDetailDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<RunDetailQuery, RunDetailQueryVariables>;
+    `, {"hash":"sha256:2385a523c765bb9389d041a144da1e325f097e9d5114a4905f1e88083e45f297"}) as unknown as TypedDocumentString<RunDetailQuery, RunDetailQueryVariables>;
 export const OpportunityCardsDocument = new TypedDocumentString(`
     query OpportunityCards($first: Int, $after: String, $starred: Boolean, $runId: ID) {
   opportunityCards(first: $first, after: $after, starred: $starred, runId: $runId) {
@@ -343,7 +343,7 @@ export const OpportunityCardsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<OpportunityCardsQuery, OpportunityCardsQueryVariables>;
+    `, {"hash":"sha256:c1d23f5c9ac9d12bb54c4324ebe0bd7b5927aee9c8d470a6dc6711476714bae2"}) as unknown as TypedDocumentString<OpportunityCardsQuery, OpportunityCardsQueryVariables>;
 export const RunsWithEverythingDocument = new TypedDocumentString(`
     query RunsWithEverything($first: Int) {
   runs(first: $first) {
@@ -363,7 +363,7 @@ export const RunsWithEverythingDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<RunsWithEverythingQuery, RunsWithEverythingQueryVariables>;
+    `, {"hash":"sha256:417ad231bfb75c215f9f18df67674c8a40be9c9a199593756014eb370014380a"}) as unknown as TypedDocumentString<RunsWithEverythingQuery, RunsWithEverythingQueryVariables>;
 export const MeCountsDocument = new TypedDocumentString(`
     query MeCounts {
   me {
@@ -373,7 +373,7 @@ export const MeCountsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<MeCountsQuery, MeCountsQueryVariables>;
+    `, {"hash":"sha256:e99abbffd8bfcb114510c8b79a8fb8c51aed9bdeb6a7a58523ea84989d1ab4f1"}) as unknown as TypedDocumentString<MeCountsQuery, MeCountsQueryVariables>;
 export const RunProgressDocument = new TypedDocumentString(`
     subscription RunProgress($id: ID!) {
   runUpdated(id: $id) {
@@ -384,7 +384,7 @@ export const RunProgressDocument = new TypedDocumentString(`
     completedAt
   }
 }
-    `) as unknown as TypedDocumentString<RunProgressSubscription, RunProgressSubscriptionVariables>;
+    `, {"hash":"sha256:621551e3c7b95d6c06b71c97e309aa6cee5ddfc9b56214a764eb5e7ab20afd8f"}) as unknown as TypedDocumentString<RunProgressSubscription, RunProgressSubscriptionVariables>;
 export const RunProgressWithOutputsDocument = new TypedDocumentString(`
     subscription RunProgressWithOutputs($id: ID!) {
   runUpdated(id: $id) {
@@ -404,7 +404,7 @@ export const RunProgressWithOutputsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<RunProgressWithOutputsSubscription, RunProgressWithOutputsSubscriptionVariables>;
+    `, {"hash":"sha256:62b96836e0b68043fb63c07a0a4badf7f01fc86441dd5fddb7a2611dd9d1f5f3"}) as unknown as TypedDocumentString<RunProgressWithOutputsSubscription, RunProgressWithOutputsSubscriptionVariables>;
 export const DashboardDocument = new TypedDocumentString(`
     subscription Dashboard($status: [RunStatus!]) {
   runsUpdated(status: $status) {
@@ -414,4 +414,4 @@ export const DashboardDocument = new TypedDocumentString(`
     companyName
   }
 }
-    `) as unknown as TypedDocumentString<DashboardSubscription, DashboardSubscriptionVariables>;
+    `, {"hash":"sha256:b04f1d4a71e3191e58dd0c4d52b5cf9a4604a770ae89e1440b6c3c5cdfe58c80"}) as unknown as TypedDocumentString<DashboardSubscription, DashboardSubscriptionVariables>;
