@@ -5,7 +5,7 @@
  */
 const layer = (name, path) => ({ name, path });
 const LAYERS = [
-  layer('config', '^src/(config|logger)\\.ts$'),
+  layer('config', '^src/(config|logger|spans)\\.ts$'),
   layer('db', '^src/db/'),
   layer('auth', '^src/auth/'),
   layer('schema', '^src/schema/'),
@@ -57,7 +57,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^src/generated/' },
+    exclude: { path: '^(src|examples)/generated/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },

@@ -386,6 +386,40 @@ export const SETTINGS = {
     schema: z.string().min(16),
     secret: true,
   },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    expects: 'an http(s) URL like http://collector:4318',
+    default: '',
+    description:
+      'OpenTelemetry collector (OTLP over HTTP, JSON): traces go to <URL>/v1/traces. Unset, and no traces endpoint: tracing is off.',
+    schema: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')),
+  },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: {
+    expects: 'an http(s) URL like http://collector:4318/v1/traces',
+    default: 'OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces',
+    description: 'Where traces are sent (overrides OTEL_EXPORTER_OTLP_ENDPOINT).',
+    schema: z.url({ protocol: /^https?$/ }),
+  },
+  OTEL_SERVICE_NAME: {
+    expects: 'a name',
+    default: 'opportunity-api',
+    description: "The traces' service.name.",
+    schema: z.string().min(1),
+  },
+  OTEL_TRACES_SAMPLER_ARG: {
+    expects: 'a number from 0 to 1',
+    default: '1',
+    description: 'Share of new traces recorded; a caller’s sampled traceparent is always followed.',
+    schema: z
+      .string()
+      .regex(/^(0(\.\d+)?|1(\.0+)?)$/)
+      .transform(Number),
+  },
+  OTEL_SDK_DISABLED: {
+    expects: 'a flag (1/0, true/false)',
+    default: 'false',
+    description: 'true: no tracing whatever the endpoints say.',
+    schema: flag,
+  },
   SHUTDOWN_TIMEOUT_MS: {
     expects: 'an integer from 1000 to 600000',
     default: '10000',
@@ -436,6 +470,14 @@ export interface TrustedDocumentsConfig {
   manifests: string[];
   /** Documents sent as text are executed too (development, or reopened in production). */
   allowArbitrary: boolean;
+}
+
+export interface TracingConfig {
+  /** Where spans are exported (OTLP/HTTP JSON); undefined: tracing is off. */
+  tracesEndpoint: string | undefined;
+  serviceName: string;
+  /** Share of new traces recorded. */
+  sampleRatio: number;
 }
 
 export interface GraphQLLimits {
@@ -491,6 +533,7 @@ export interface AppConfig {
   documentUrlHosts: string[];
   graphql: GraphQLLimits;
   trustedDocuments: TrustedDocumentsConfig;
+  tracing: TracingConfig;
   limits: TrafficLimits;
   /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
   wsTokenGraceSeconds: number;
@@ -523,6 +566,15 @@ function graphqlLimits(v: Parsed, production: boolean): GraphQLLimits {
     maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS ?? 10,
     maxTokens: v.GRAPHQL_MAX_TOKENS ?? 2000,
     maxDirectives: v.GRAPHQL_MAX_DIRECTIVES ?? 20,
+  };
+}
+
+function tracingConfig(v: Parsed): TracingConfig {
+  const endpoint = v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (v.OTEL_EXPORTER_OTLP_ENDPOINT && `${v.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`);
+  return {
+    tracesEndpoint: v.OTEL_SDK_DISABLED ? undefined : endpoint,
+    serviceName: v.OTEL_SERVICE_NAME ?? 'opportunity-api',
+    sampleRatio: v.OTEL_TRACES_SAMPLER_ARG ?? 1,
   };
 }
 
@@ -578,6 +630,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     documentUrlHosts: v.DOCUMENT_URL_HOSTS ?? [],
     trustedProxies: v.TRUSTED_PROXIES ?? [],
     trustedDocuments: trustedDocumentsConfig(v, production),
+    tracing: tracingConfig(v),
     graphql: graphqlLimits(v, production),
     limits: {
       maxBodyBytes: v.HTTP_MAX_BODY_BYTES ?? 102_400,

@@ -4,6 +4,8 @@
  * SIGINT/SIGTERM shut it all down in reverse; with `--keep-database-on-restart` (npm run dev) a SIGTERM, which
  * is how tsx watch restarts the server, leaves the embedded PostgreSQL running for the next start to reuse.
  */
+// First: the tracing instrumentations must patch http and pg before anything requires them.
+import { tracing } from './tracing';
 import { commandLine } from './args';
 import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { createTokenVerifier } from './auth/tokens';
@@ -43,6 +45,7 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   } else {
     await target?.close().catch((err: unknown) => logger.error('stopping embedded PostgreSQL failed', { err }));
   }
+  await tracing?.shutdown().catch((err: unknown) => logger.error('exporting the last traces failed', { err }));
   logger.info('stopped');
   process.exit(exitCode);
 }

@@ -4,6 +4,7 @@
  * runs with the same selection in the same tick (many subscriptions starting at once, a reconnect storm)
  * are batched into one query, each run still matched to its own user in the SQL. One instance per server.
  */
+import { inSpan } from '../spans';
 import DataLoader from 'dataloader';
 import type { Database } from '../db/client';
 import type { Prisma, Run } from '../generated/prisma/client';
@@ -65,7 +66,11 @@ export class SharedReads {
  * one list placeholder, and the groups are padded to a power of two with groups that match nothing, each
  * with values of its own (a repeated group would reuse placeholders and make a shape of its own again).
  */
-async function readBatch(db: Database, query: Selection, reads: readonly Read[]): Promise<Array<Run | null>> {
+function readBatch(db: Database, query: Selection, reads: readonly Read[]): Promise<Array<Run | null>> {
+  return inSpan('subscription.refetch', { 'opportunity.reads': reads.length }, () => readRuns(db, query, reads));
+}
+
+async function readRuns(db: Database, query: Selection, reads: readonly Read[]): Promise<Array<Run | null>> {
   if (reads.length === 1) {
     const [{ owner, runId }] = reads as [Read];
     const row: unknown = await db.run.findFirst({ ...query, where: owner.run(runId) });

@@ -20,6 +20,7 @@ import { AuthenticationError, credentialsFrom, type Authenticator, type Credenti
 import type { TokenVerifier } from '../auth/tokens';
 import { RateLimitExceeded, type UserQuotas } from '../db/rate-limits';
 import { clientError, rateLimited, toGraphQLError, unauthenticated } from '../schema/errors';
+import { inSpan } from '../spans';
 
 export interface AdmissionOptions {
   authenticate: Authenticator;
@@ -129,7 +130,7 @@ export class Admission {
         const context = serverContext as Admitted & { req?: http.IncomingMessage };
         const address = context.req ? this.addresses.address(context.req) : '';
         try {
-          const outcome = await this.signIn(address, credentialsFrom(request.headers));
+          const outcome = await inSpan('graphql.admission', {}, () => this.signIn(address, credentialsFrom(request.headers)));
           if (outcome instanceof GraphQLError) return hook.endResponse(refusalResponse(outcome, fetchAPI.Response));
           context.session = outcome;
         } catch (error) {

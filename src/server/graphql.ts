@@ -14,6 +14,7 @@ import { logger } from '../logger';
 import { graphiqlOptions, useCompressedPages, useGraphiQLPagePolicy } from './graphiql';
 import { limitPlugins } from './limits';
 import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
+import { tracingPlugin } from './tracing';
 import type { TrustedDocuments } from './trusted-documents';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -92,6 +93,8 @@ export function createGraphQLServer(
     plugins: [
       privateAnswers,
       subscribeWithGraphQLJs,
+      // After the subscribe function is chosen, so its span wraps graphql-js's.
+      ...(config.tracing.tracesEndpoint ? [tracingPlugin()] : []),
       useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
       admission,
       ...trustedDocuments.plugins(),

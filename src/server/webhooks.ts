@@ -13,6 +13,7 @@ import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import { toClientError } from '../db/errors';
 import { logger } from '../logger';
+import { inSpan } from '../spans';
 import type { Metrics } from './metrics';
 import { sendJson } from './respond';
 
@@ -142,7 +143,7 @@ export function clerkWebhookHandler({ db, config, metrics }: WebhookDependencies
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     let reply: Reply;
     try {
-      reply = await receive(req);
+      reply = await inSpan('clerk.webhook', {}, () => receive(req));
     } catch (err) {
       logger.error('clerk webhook failed', { err });
       metrics.webhookReceived('unknown', 'failed');
