@@ -3,11 +3,18 @@
 // of DATA_DIR, which `npm start` runs), so `npx prisma studio` opens what the server serves. This project's
 // migrations run through `npm run db:*` (scripts/migrate.ts), which needs no native engine download.
 import { defineConfig } from '@prisma/config';
-import { loadConfig, loadDotEnv } from './src/config';
+import { loadConfig, loadDotEnv, type AppConfig } from './src/config';
 import { embeddedDatabaseUrl } from './src/db/embedded-state';
 
 loadDotEnv();
-const config = loadConfig();
+// `prisma generate` (npm ci's postinstall) needs no database: a build whose environment the server would
+// refuse (NODE_ENV=production without DATABASE_URL, say) still generates.
+let config: AppConfig | undefined;
+try {
+  config = loadConfig();
+} catch {
+  config = undefined;
+}
 
 export default defineConfig({
   schema: 'prisma/schema.prisma',
@@ -16,6 +23,6 @@ export default defineConfig({
     seed: 'tsx prisma/seed.ts',
   },
   datasource: {
-    url: config.directUrl ?? config.databaseUrl ?? embeddedDatabaseUrl(config.dataDir),
+    url: config && (config.directUrl ?? config.databaseUrl ?? embeddedDatabaseUrl(config.dataDir)),
   },
 });

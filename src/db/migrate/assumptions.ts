@@ -27,22 +27,18 @@ export interface PrismaModules {
   engineWanted: string;
 }
 
+const packageDir = (name: string) => path.join(PROJECT_ROOT, 'node_modules', name);
 const packageJson = (name: string) =>
-  JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+  JSON.parse(readFileSync(path.join(packageDir(name), 'package.json'), 'utf8')) as {
     version: string;
     dependencies?: Record<string, string>;
   };
 
 export function installedPrismaModules(): PrismaModules {
   const runtimePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
-  const lockstep = [
-    'prisma',
-    '@prisma/client',
-    '@prisma/adapter-pg',
-    '@prisma/migrate',
-    '@prisma/internals',
-    '@prisma/driver-adapter-utils',
-  ];
+  // The CLI generates the client, so it must match it; a production install runs migrations without it.
+  const cli = existsSync(packageDir('prisma')) ? ['prisma'] : [];
+  const lockstep = [...cli, '@prisma/client', '@prisma/adapter-pg', '@prisma/migrate', '@prisma/internals', '@prisma/driver-adapter-utils'];
   return {
     wasmRuntime: wasmRuntime,
     wasmFile: path.join(path.dirname(runtimePath), 'schema_engine_bg.wasm'),
