@@ -23,10 +23,12 @@ import { runCli } from './cli';
 import { ask, load, startBaseline, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
 import { summariseNewestProfile } from './bench/profile';
+import { measureVariants, prepareRevision, renderVariants, startOtlpSink, writeManifest, type Variant } from './bench/variants';
 import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
 const { values } = commandLine({
-  usage: 'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL]',
+  usage:
+    'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL --variants --versus REV]',
   help: `Throughput of the API (compiled, production mode, its own process) against a raw-SQL baseline, in one run: the
 design's five query patterns and the fixed cost of a request, at 1 and 16 connections. Tables go to bench/results/.
   --runs N             demo runs to seed (default 10000)
@@ -35,7 +37,9 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
   --profile            a CPU profile of the API, summarised by package
   --only a,b           only the patterns whose names start with these words
   --keep               keep the seeded database (on BENCH_DATABASE_URL's server)
-  --database URL       measure this seeded database instead`,
+  --database URL       measure this seeded database instead
+  --variants           also measure, side by side: documents by id to a trusted-documents server, tracing on
+                       (exported to a local OTLP sink), and with --versus REV that commit's build`,
   options: {
     runs: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '5' },
@@ -49,6 +53,9 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
     keep: { type: 'boolean', default: false },
     /** Measure this already seeded and migrated database instead of seeding one (`--runs` then only labels). */
     database: { type: 'string' },
+    /** Delivery settings side by side: trusted documents, tracing, another commit (scripts/bench/variants.ts). */
+    variants: { type: 'boolean', default: false },
+    versus: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
@@ -201,6 +208,41 @@ function render(patterns: Pattern[], baseline: Measured, api: ApiResults, contex
   return `${context}\n\n${table(header, rows)}\n\n${memory}\n`;
 }
 
+/** The variants table: this build as measured above first, then the delivery settings (and `--versus`). */
+async function variantsReport(url: string, token: string, publicKeyPem: string, patterns: Pattern[]): Promise<string> {
+  const [manifest, sink] = await Promise.all([writeManifest(patterns), startOtlpSink()]);
+  const revision = values.versus ? prepareRevision(values.versus) : undefined;
+  try {
+    const variants: Variant[] = [
+      { label: 'this build: text, tracing off', env: {}, root: PROJECT_ROOT, byId: false },
+      {
+        label: 'trusted documents, by id',
+        env: { TRUSTED_DOCUMENTS: manifest.file, ALLOW_ARBITRARY_DOCUMENTS: 'false' },
+        root: PROJECT_ROOT,
+        byId: true,
+      },
+      { label: 'tracing on (all sampled)', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint }, root: PROJECT_ROOT, byId: false },
+      ...(revision ? [{ label: `${revision.label}: text`, env: {}, root: revision.root, byId: false }] : []),
+    ];
+    const sums = await measureVariants(variants, patterns, {
+      env: apiEnvironment(url, publicKeyPem),
+      headers: { authorization: `Bearer ${token}` },
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      warmup: WARMUP,
+    });
+    const drift = revision?.drift.length ? ` Packages at other versions in ${revision.label}'s lock: ${revision.drift.join(', ')}.` : '';
+    return (
+      `\nDelivery settings side by side (one server each, cells alternated forwards then backwards, means of the two; ` +
+      `the tracing server exported ${sink.spans().toLocaleString('en')} spans).${drift}\n\n` +
+      `${renderVariants(variants, patterns, CONNECTIONS, sums)}\n`
+    );
+  } finally {
+    revision?.remove();
+    await Promise.all([manifest.remove(), sink.close()]);
+  }
+}
+
 /** The database to measure: a new scratch one, seeded; or (`--database`) one a previous `--keep` run left. */
 async function benchDatabase(): Promise<{ url: string; serverVersion: string; seeded: string; done: () => Promise<void> }> {
   if (values.database) {
@@ -246,6 +288,7 @@ async function main(): Promise<void> {
       const { file, rows } = await summariseNewestProfile(PROFILES);
       report += `\nWhere the API server's CPU went (self time of its busy time, ${path.relative(PROJECT_ROOT, file)}):\n\n${table(['Package or folder', 'Self time'], rows)}\n`;
     }
+    if (values.variants) report += await variantsReport(database.url, token, key.publicKeyPem, patterns);
     console.log(`\n${report}`);
     const file = path.join(PROJECT_ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-runs-${RUNS}.md`);
     await mkdir(path.dirname(file), { recursive: true });

@@ -1,5 +1,6 @@
 /** Load generation (autocannon) and process accounting (/proc) for the benchmark. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { PROJECT_ROOT } from '../../src/config';
@@ -30,7 +31,19 @@ export interface Target {
   url: string;
   pid: number;
   headers: Record<string, string>;
+  /** Send each document by its id (a trusted-documents server) instead of its text. */
+  byId?: boolean;
 }
+
+/** The id a manifest gives a document: its SHA-256, as GraphQL Code Generator's client preset writes it. */
+export const documentIdFor = (query: string) => createHash('sha256').update(query).digest('hex');
+
+const requestBody = (target: Pick<Target, 'byId'>, pattern: Pattern) =>
+  JSON.stringify(
+    target.byId
+      ? { documentId: documentIdFor(pattern.query), variables: pattern.variables }
+      : { query: pattern.query, variables: pattern.variables },
+  );
 
 /** `connections` clients sending `pattern` for `seconds` after a warm-up; latency in ms, throughput in req/s. */
 export async function load(target: Target, pattern: Pattern, connections: number, seconds: number, warmupSeconds: number): Promise<Cell> {
@@ -38,7 +51,7 @@ export async function load(target: Target, pattern: Pattern, connections: number
     url: `${target.url}/graphql`,
     method: 'POST' as const,
     headers: { 'content-type': 'application/json', ...target.headers },
-    body: JSON.stringify({ query: pattern.query, variables: pattern.variables }),
+    body: requestBody(target, pattern),
     connections,
   };
   await autocannon({ ...options, duration: warmupSeconds });
@@ -88,13 +101,13 @@ export function startBaseline(databaseUrl: string, port: number, user: BenchUser
 
 /** One request, answered with its parsed body and response headers. */
 export async function ask(
-  target: Pick<Target, 'url' | 'headers'>,
+  target: Pick<Target, 'url' | 'headers' | 'byId'>,
   pattern: Pattern,
 ): Promise<{ body: { data?: unknown; errors?: unknown }; headers: Headers }> {
   const res = await fetch(`${target.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
-    body: JSON.stringify({ query: pattern.query, variables: pattern.variables }),
+    body: requestBody(target, pattern),
   });
   return { body: (await res.json()) as { data?: unknown; errors?: unknown }, headers: res.headers };
 }

@@ -94,13 +94,13 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Compiles the project (`npm run build`, into dist/) as production runs it. */
-export function build(): void {
+/** Compiles the project (`npm run build`, into dist/) as production runs it; `root`: another checkout of it. */
+export function build(root = PROJECT_ROOT): void {
   const result = spawnSync(
     process.execPath,
     [path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
     {
-      cwd: PROJECT_ROOT,
+      cwd: root,
       encoding: 'utf8',
     },
   );
@@ -111,10 +111,10 @@ export function build(): void {
  * The server in production mode, as deployed (the compiled dist/src/main.js: call `build()` first), in its own
  * process, on a free port; resolves once /ready answers 200.
  */
-export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: string[] = [], root = PROJECT_ROOT): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
-    cwd: PROJECT_ROOT,
+    cwd: root,
     env: {
       ...process.env,
       NODE_ENV: 'production',
