@@ -8,12 +8,13 @@ import { embeddedDatabaseUrl } from './src/db/embedded-state';
 
 loadDotEnv();
 // `prisma generate` (npm ci's postinstall) needs no database: a build whose environment the server would
-// refuse (NODE_ENV=production without DATABASE_URL, say) still generates.
+// refuse (NODE_ENV=production without DATABASE_URL, say) still generates. The reason is still printed, so a
+// command that needs the database (studio) says why it has none.
 let config: AppConfig | undefined;
 try {
   config = loadConfig();
-} catch {
-  config = undefined;
+} catch (error) {
+  process.stderr.write(`prisma.config.ts: no database for Prisma's commands: ${(error as Error).message}\n`);
 }
 
 export default defineConfig({
