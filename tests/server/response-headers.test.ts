@@ -78,11 +78,14 @@ it('/ready asks the database at most about once a second, however often it is pr
   server.statements.length = 0;
   const started = Date.now();
   const answers = await Promise.all(Array.from({ length: 200 }, () => fetch(`${server.url}/ready`).then((res) => res.status)));
-  for (let i = 0; i < 100; i++) answers.push((await fetch(`${server.url}/ready`)).status);
+  // Probed for longer than two periods: whenever the answer cached before the test was computed, at least one
+  // more check has to ask the database (a burst alone may be answered entirely from a check made just before).
+  while (Date.now() - started < 2_200) answers.push((await fetch(`${server.url}/ready`)).status);
   expect(answers.every((status) => status === 200)).toBe(true);
   const periods = Math.ceil((Date.now() - started) / 1000) + 1;
-  // Two statements per check (the database, then the migrations table).
-  const checks = server.statements.filter((sql) => /^SELECT 1\b|_prisma_migrations/.test(sql.trim()));
+  // Each check asks the database, then the migrations table.
+  const checks = server.statements.filter((sql) => /_prisma_migrations/.test(sql));
   expect(checks.length).toBeGreaterThanOrEqual(2);
-  expect(checks.length).toBeLessThanOrEqual(2 * periods);
+  expect(checks.length).toBeLessThanOrEqual(periods);
+  expect(server.statements.filter((sql) => /^SELECT 1\b/.test(sql.trim()))).toHaveLength(checks.length);
 });
