@@ -22,10 +22,13 @@ export interface ConnectionLimits {
 export class ConnectionGuard {
   /** Connections without a request in progress, oldest first (a Set keeps insertion order). */
   private readonly idle = new Set<Socket>();
+  /** When each idle connection became idle (accepted, or its last response finished). */
+  private readonly idleSince = new WeakMap<Socket, number>();
   private readonly inFlight = new WeakMap<Socket, number>();
   private readonly perAddress = new Map<string, number>();
   private readonly upgraded = new WeakSet<Socket>();
   private open = 0;
+  private lastAccepted = 0;
 
   constructor(
     server: http.Server,
@@ -42,7 +45,7 @@ export class ConnectionGuard {
         const left = (this.inFlight.get(socket) ?? 1) - 1;
         this.inFlight.set(socket, left);
         // Re-inserted last: idle from now on.
-        if (left === 0 && !socket.destroyed && !this.upgraded.has(socket)) this.idle.add(socket);
+        if (left === 0 && !socket.destroyed && !this.upgraded.has(socket)) this.markIdle(socket);
       });
     });
     // A WebSocket is busy for as long as it lives.
@@ -54,6 +57,32 @@ export class ConnectionGuard {
 
   get openConnections(): number {
     return this.open;
+  }
+
+  /** When the newest connection was accepted (ms since the epoch). */
+  get lastAcceptedAt(): number {
+    return this.lastAccepted;
+  }
+
+  /**
+   * Closes the connections that have had no request in progress for at least `quietMs`; the number of
+   * connections still open. A connection accepted or answered more recently may have a request on its way,
+   * and closing it then would reset that request.
+   */
+  closeIdle(quietMs: number): number {
+    const before = Date.now() - quietMs;
+    for (const socket of this.idle) {
+      // Oldest first: the rest became idle later.
+      if ((this.idleSince.get(socket) ?? 0) > before) break;
+      this.idle.delete(socket);
+      socket.destroy();
+    }
+    return this.open;
+  }
+
+  private markIdle(socket: Socket): void {
+    this.idle.add(socket);
+    this.idleSince.set(socket, Date.now());
   }
 
   private admit(socket: Socket): void {
@@ -76,8 +105,9 @@ export class ConnectionGuard {
       oldestIdle.destroy();
     }
     this.open += 1;
+    this.lastAccepted = Date.now();
     this.perAddress.set(address, fromAddress + 1);
-    this.idle.add(socket);
+    this.markIdle(socket);
     socket.once('close', () => {
       this.open -= 1;
       this.idle.delete(socket);

@@ -5,7 +5,7 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import helmet from 'helmet';
 import { bearerToken, createAuthenticator } from '../auth/authenticate';
 import { Revocations } from '../auth/revocations';
@@ -44,9 +44,10 @@ export interface App {
   listen(port?: number, host?: string): Promise<number>;
   /**
    * Graceful stop, finished within `config.shutdownTimeoutMs` whatever the clients do: /ready turns 503 and
-   * responses carry `Connection: close` at once; after `config.shutdownDrainMs` no new connections are
-   * taken, idle ones are closed, WebSockets get 1001 (and are cut if they do not answer), SSE streams end,
-   * in-flight requests finish; whatever is still open at the deadline is closed.
+   * responses carry `Connection: close` at once; after `config.shutdownDrainMs`, once new connections have
+   * stopped arriving, no new connections are taken, quiet idle ones are closed, WebSockets get 1001 (and are cut
+   * if they do not answer), SSE streams end, in-flight requests finish; whatever is still open at the deadline
+   * is closed.
    */
   close(): Promise<void>;
 }
@@ -60,6 +61,13 @@ const LISTEN_BACKLOG = 4096;
 
 /** A WebSocket that has not answered our close frame by then is cut. */
 const WEBSOCKET_CLOSE_WAIT_MS = 3_000;
+/** During shutdown, a connection with nothing in progress is closed once it has been quiet this long. */
+const IDLE_QUIET_MS = 250;
+const IDLE_CHECK_MS = 50;
+/** The listening socket closes once no connection has arrived for this long after the drain. */
+const LISTENER_QUIET_MS = 500;
+/** Time left for answering the requests already received after the listening socket is closed at the latest. */
+const LAST_REQUESTS_MS = 1_000;
 /** Time kept back from the shutdown budget for the pool and the database after HTTP has stopped. */
 const AFTER_HTTP_RESERVE_MS = 1_500;
 
@@ -257,7 +265,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     listen: (port = config.port, host = config.host) => listenOn(server, port, host),
     async close() {
       draining = true;
-      await shutDown(server, openResponses, (waitMs) => websocket.close(waitMs), config);
+      await shutDown(server, connections, openResponses, (waitMs) => websocket.close(waitMs), config);
       revocations.stop();
     },
   };
@@ -305,30 +313,58 @@ function listenOn(server: http.Server, port: number, host: string): Promise<numb
 /** The graceful stop behind `App.close()`. */
 async function shutDown(
   server: http.Server,
+  connections: ConnectionGuard,
   openResponses: Set<http.ServerResponse>,
   closeWebSockets: (waitMs: number) => Promise<void>,
   { shutdownTimeoutMs, shutdownDrainMs }: Pick<AppConfig, 'shutdownTimeoutMs' | 'shutdownDrainMs'>,
 ): Promise<void> {
   const deadline = Date.now() + Math.max(1_000, shutdownTimeoutMs - AFTER_HTTP_RESERVE_MS);
   for (const res of openResponses) if (!res.headersSent) res.setHeader('connection', 'close');
-  if (shutdownDrainMs > 0) await delay(Math.min(shutdownDrainMs, deadline - Date.now()));
-
+  if (shutdownDrainMs > 0) await drain(connections, shutdownDrainMs, deadline);
+  await new Promise((resolve) => setImmediate(resolve));
+  // Right after the event loop's poll phase, which has just accepted what the kernel had queued.
   const stopped = new Promise<void>((resolve) => {
     if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeIdleConnections();
+    // net.Server's close stops accepting and resolves once every connection has closed; http.Server's would
+    // also cut every idle connection at once, resetting any request a client had just written to one.
+    net.Server.prototype.close.call(server, () => resolve());
   });
+  const closingIdle = closeIdleWhenQuiet(connections, stopped, deadline);
   // Live streams never finish on their own: SSE ends now (clients reconnect elsewhere and start from the
   // current state), WebSockets are asked to close and cut if they do not answer.
   for (const res of openResponses) {
     if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) res.socket?.destroy();
   }
   await closeWebSockets(Math.min(WEBSOCKET_CLOSE_WAIT_MS, deadline - Date.now()));
-  // In-flight requests finish, up to the deadline.
+  // In-flight requests finish, up to the deadline; so do requests just sent on idle connections.
   const finished = await Promise.race([stopped.then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
   if (!finished) {
     logger.warn('requests still open at the shutdown deadline; closing them', { open: openResponses.size });
     server.closeAllConnections();
     await stopped;
   }
+  await closingIdle;
+}
+
+/**
+ * The drain: answering for `drainMs` (with /ready 503 and `Connection: close`), then for as long as new
+ * connections keep arriving (the load balancer has not yet seen /ready 503), up to the time needed to answer the
+ * last requests. Closing the listening socket resets every connection the kernel has completed and the server
+ * not yet accepted, whose clients have already sent their request.
+ */
+async function drain(connections: ConnectionGuard, drainMs: number, deadline: number): Promise<void> {
+  await delay(Math.min(drainMs, deadline - Date.now()));
+  const listenUntil = Math.max(Date.now(), deadline - LAST_REQUESTS_MS);
+  while (Date.now() - connections.lastAcceptedAt < LISTENER_QUIET_MS && Date.now() < listenUntil) await delay(IDLE_CHECK_MS);
+}
+
+/**
+ * After the listening socket is closed: every response carries `Connection: close`, so each connection closes
+ * after its next answer; connections with nothing in progress are closed once they have been quiet for
+ * IDLE_QUIET_MS (one just accepted or just answered may have a request on its way).
+ */
+async function closeIdleWhenQuiet(connections: ConnectionGuard, stopped: Promise<void>, deadline: number): Promise<void> {
+  let done = false;
+  void stopped.then(() => (done = true));
+  while (!done && Date.now() < deadline && connections.closeIdle(IDLE_QUIET_MS) > 0) await delay(IDLE_CHECK_MS);
 }

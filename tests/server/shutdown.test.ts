@@ -111,3 +111,73 @@ it('turns /ready 503 at once, answers kept-alive and in-flight requests with Con
     agent.destroy();
   }
 }, 30_000);
+
+/**
+ * A load balancer in front: it keeps routing requests here until its probe sees /ready 503, then routes none.
+ * The clients follow `Connection: close` (Node's http.Agent never reuses such a socket), so each request after
+ * the signal opens a new connection. None of them may fail: the listening socket stays open until connections
+ * have stopped arriving, even when the drain is shorter than the balancer takes to notice.
+ */
+it('answers every request routed to it until the load balancer has seen /ready 503, none reset or refused', async () => {
+  const server = await start({ SHUTDOWN_DRAIN_MS: '1', RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000' });
+  const token = await signer.sign({ sub: 'user_shutdown_load' });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const body = JSON.stringify({ query: '{ __typename }' });
+  const send = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        `${server.url}/graphql`,
+        {
+          agent,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (error) => reject(Object.assign(error, { reused: req.reusedSocket })));
+      req.end(body);
+    });
+  let routing = true;
+  const answered: number[] = [];
+  const failures: string[] = [];
+  const client = async () => {
+    while (routing) {
+      try {
+        answered.push(await send());
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        failures.push(`${code} on a ${(error as { reused?: boolean }).reused ? 'kept-alive' : 'new'} connection`);
+      }
+    }
+  };
+  const probe = () =>
+    new Promise<number>((resolve) => {
+      http
+        .get(`${server.url}/ready`, { agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+        .on('error', () => resolve(0));
+    });
+  const balancer = async () => {
+    while ((await probe()) === 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    routing = false;
+  };
+  try {
+    const clients = Array.from({ length: 16 }, client);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const sentBefore = answered.length;
+    const exited = server.stop();
+    await Promise.all([balancer(), ...clients]);
+    expect(await exited).toBe(0);
+    expect(failures).toEqual([]);
+    expect(new Set(answered)).toEqual(new Set([200]));
+    expect(answered.length).toBeGreaterThan(sentBefore); // requests after the signal were answered too
+  } finally {
+    agent.destroy();
+  }
+}, 30_000);
