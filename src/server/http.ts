@@ -25,7 +25,7 @@ import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql
 import { checkReadiness, listShippedMigrations, type Readiness } from './health';
 import { limitExceeded } from './limits';
 import { createMetrics, type Metrics } from './metrics';
-import { sendJson } from './respond';
+import { refuseUnread, sendJson } from './respond';
 import { sharedSubscriptions } from './shared-subscriptions';
 import { CLERK_WEBHOOK_PATH, clerkWebhookHandler } from './webhooks';
 import { attachWebSocketServer } from './websocket';
@@ -72,21 +72,22 @@ const LAST_REQUESTS_MS = 1_000;
 const AFTER_HTTP_RESERVE_MS = 1_500;
 
 /**
- * Refuses a GraphQL request body over the limit before it is read (413), and a body of unknown length (411):
- * every GraphQL client sends Content-Length, and counting a chunked body would mean reading it first.
+ * Refuses a GraphQL request body over the limit before it is parsed (413), and a body of unknown length (411):
+ * every GraphQL client sends Content-Length, and counting a chunked body would mean reading it first. The rest
+ * of the body is discarded, so the client reads the refusal (src/server/respond.ts).
  */
 function refusedBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number): boolean {
   if (req.method !== 'POST') return false;
   const length = req.headers['content-length'];
   if (length === undefined) {
     if (req.headers['transfer-encoding'] === undefined) return false; // no body at all
-    sendJson(res, 411, { errors: [{ message: 'Send the request body with a Content-Length header' }] }, { connection: 'close' });
+    refuseUnread(req, res, 411, { errors: [{ message: 'Send the request body with a Content-Length header' }] });
     return true;
   }
   const bytes = Number(length);
   if (!Number.isFinite(bytes) || bytes <= maxBytes) return false;
   const error = limitExceeded('bodySize', `Request body is ${bytes} bytes; the limit is ${maxBytes}`, maxBytes, 413);
-  sendJson(res, 413, { errors: [error.toJSON()] }, { connection: 'close' });
+  refuseUnread(req, res, 413, { errors: [error.toJSON()] });
   return true;
 }
 

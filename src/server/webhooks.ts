@@ -15,7 +15,7 @@ import { toClientError } from '../db/errors';
 import { logger } from '../logger';
 import { inSpan } from '../spans';
 import type { Metrics } from './metrics';
-import { sendJson } from './respond';
+import { refuseUnread, sendJson } from './respond';
 
 export const CLERK_WEBHOOK_PATH = '/webhooks/clerk';
 
@@ -29,18 +29,29 @@ interface Reply {
 
 const refuse = (status: number, error: string): Reply => ({ status, body: { error } });
 
-/** The body, or a refusal when it is larger than `maxBytes` (413, decided before reading when Content-Length says so). */
-async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string | Reply> {
+/**
+ * The body, or a refusal when it is larger than `maxBytes` (413, decided before reading when Content-Length says
+ * so). Over the limit, reading stops with the stream paused, not destroyed: the refusal discards the rest.
+ */
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string | Reply> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (declared > maxBytes) return refuse(413, `Body is ${declared} bytes; the limit is ${maxBytes} (WEBHOOK_MAX_BODY_BYTES)`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) return refuse(413, `Body is over ${maxBytes} bytes (WEBHOOK_MAX_BODY_BYTES)`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (declared > maxBytes)
+    return Promise.resolve(refuse(413, `Body is ${declared} bytes; the limit is ${maxBytes} (WEBHOOK_MAX_BODY_BYTES)`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd).pause();
+      resolve(refuse(413, `Body is over ${maxBytes} bytes (WEBHOOK_MAX_BODY_BYTES)`));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before sending the whole body'));
+    });
+  });
 }
 
 /** Clerk's verification messages, without its package prefix: "No matching signature found", "Message timestamp too old". */
@@ -149,7 +160,8 @@ export function clerkWebhookHandler({ db, config, metrics }: WebhookDependencies
       metrics.webhookReceived('unknown', 'failed');
       reply = refuse(500, FAILED);
     }
-    // An unread body over the limit: do not read the rest to keep the connection.
-    sendJson(res, reply.status, reply.body, reply.status === 413 ? { connection: 'close' } : {});
+    // A body over the limit is not kept: the rest is discarded and the connection closed.
+    if (reply.status === 413) refuseUnread(req, res, reply.status, reply.body);
+    else sendJson(res, reply.status, reply.body);
   };
 }
