@@ -18,7 +18,8 @@ const RATE_LIMITS = '20261125173556_rate_limits';
 const RUN_LIST_INDEXES = '20261125190943_run_list_indexes';
 const CLERK_WEBHOOKS = '20261129151324_clerk_webhooks';
 const RUN_RETRIES = '20261202132641_run_retries';
-const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES, CLERK_WEBHOOKS, RUN_RETRIES];
+const UPDATED_AT_TRIGGERS = '20261203080000_updated_at_triggers';
+const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES, CLERK_WEBHOOKS, RUN_RETRIES, UPDATED_AT_TRIGGERS];
 /** The tables of a fully migrated database. */
 const MIGRATED_TABLES = [
   'ClerkUserState',

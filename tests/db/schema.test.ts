@@ -131,3 +131,53 @@ describe('defaults', () => {
     expect(run.updatedAt.getTime()).toBeGreaterThanOrEqual(run.createdAt.getTime());
   });
 });
+
+describe('updatedAt', () => {
+  /** A writer that is not Prisma (the pipeline's SQL), in a session whose time zone is not UTC. */
+  async function updateWithoutUpdatedAt(sql: string, params: unknown[]) {
+    const client = await db.sql.connect();
+    try {
+      await client.query("SET TIME ZONE 'America/New_York'");
+      await client.query(sql, params);
+    } finally {
+      client.release();
+    }
+  }
+
+  it('is set by the database when an UPDATE leaves it as it was, in UTC like the values Prisma writes', async () => {
+    const user = await createUser(db.prisma);
+    const run = await createCompletedRun(db.prisma, user.id);
+    const [card] = await db.prisma.opportunityCard.findMany({ where: { runId: run.id }, take: 1 });
+    const report = await db.prisma.inspirationReport.findUniqueOrThrow({ where: { runId: run.id } });
+    const past = new Date('2020-01-01T00:00:00.000Z');
+    await db.sql.query(`UPDATE "Run" SET "updatedAt" = $1 WHERE id = $2`, [past, run.id]);
+    await db.sql.query(`UPDATE "User" SET "updatedAt" = $1 WHERE id = $2`, [past, user.id]);
+    await db.sql.query(`UPDATE "OpportunityCard" SET "updatedAt" = $1 WHERE id = $2`, [past, card!.id]);
+    await db.sql.query(`UPDATE "InspirationReport" SET "updatedAt" = $1 WHERE id = $2`, [past, report.id]);
+
+    const before = Date.now();
+    await updateWithoutUpdatedAt(`UPDATE "Run" SET "errorMessage" = 'noted' WHERE id = $1`, [run.id]);
+    await updateWithoutUpdatedAt(`UPDATE "User" SET email = $2 WHERE id = $1`, [user.id, `moved-${user.id}@example.com`]);
+    await updateWithoutUpdatedAt(`UPDATE "OpportunityCard" SET starred = true WHERE id = $1`, [card!.id]);
+    await updateWithoutUpdatedAt(`UPDATE "InspirationReport" SET "inspiration1Title" = 'revised' WHERE id = $1`, [report.id]);
+
+    const updated = [
+      (await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).updatedAt,
+      (await db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).updatedAt,
+      (await db.prisma.opportunityCard.findUniqueOrThrow({ where: { id: card!.id } })).updatedAt,
+      (await db.prisma.inspirationReport.findUniqueOrThrow({ where: { id: report.id } })).updatedAt,
+    ];
+    for (const updatedAt of updated) {
+      // The clocks of this process and the database's may differ a little; a time zone mistake would be hours.
+      expect(Math.abs(updatedAt.getTime() - before)).toBeLessThan(60_000);
+    }
+  });
+
+  it('keeps the value an UPDATE sets itself (Prisma sets it on the client)', async () => {
+    const user = await createUser(db.prisma);
+    const run = await createCompletedRun(db.prisma, user.id);
+    const chosen = new Date('2021-06-01T12:00:00.000Z');
+    await db.prisma.run.update({ where: { id: run.id }, data: { errorMessage: 'x', updatedAt: chosen } });
+    expect((await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).updatedAt).toEqual(chosen);
+  });
+});
