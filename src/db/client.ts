@@ -41,7 +41,9 @@ export function createPrismaClient(databaseUrl: string, options: PrismaOptions):
   const adapter = new PrismaPg(pool, {
     ...(settings.schema ? { schema: settings.schema } : {}),
     disposeExternalPool: true,
-    onPoolError: (err) => logger.error('idle database connection failed', { err }),
+    // The message and code only: node-postgres attaches its whole client to the error (kilobytes of driver
+    // state per lost connection). Expected while the database restarts, so a warning.
+    onPoolError: (err) => logger.warn('idle database connection failed', { reason: err.message, code: (err as { code?: unknown }).code }),
   });
   const client = new PrismaClient({
     adapter,

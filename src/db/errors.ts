@@ -1,12 +1,14 @@
 /**
- * The one table from database errors to client errors: not found (P2025), duplicate (P2002), invalid reference (P2003), missing table (P2021), anything else internal. The GraphQL layer turns a `ClientError`
+ * The one table from database errors to client errors: not found (P2025), duplicate (P2002), invalid reference
+ * (P2003), missing table (P2021), the database unreachable or going away (SERVICE_UNAVAILABLE: clients and load
+ * balancers retry it), anything else internal. The GraphQL layer turns a `ClientError`
  * into a GraphQL error with `extensions.code`; nothing else decides what a client sees of a database failure.
  * Details of unexpected failures are logged here and never sent to the client.
  */
 import { Prisma } from '../generated/prisma/client';
 import { logger } from '../logger';
 
-export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'INTERNAL_SERVER_ERROR';
+export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'SERVICE_UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
 
 export interface ClientError {
   code: ClientErrorCode;
@@ -19,6 +21,42 @@ const INTERNAL: ClientError = {
   code: 'INTERNAL_SERVER_ERROR',
   message: 'Internal server error',
 };
+
+const UNAVAILABLE: ClientError = {
+  code: 'SERVICE_UNAVAILABLE',
+  message: 'The database is unavailable for a moment: retry the request shortly',
+};
+
+/**
+ * Signs that the database could not be reached or went away (a restart, a failover, a cut network), however
+ * deep they sit: Prisma's connection codes, the driver adapter's kinds, SQLSTATE classes 08 (connection
+ * exception) and 57P (shutting down, starting up), too many connections, the socket's errno. node-postgres
+ * reports a connection lost mid-query only in words, without a code.
+ */
+const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037', '53300', '57P01', '57P02', '57P03']);
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [error];
+  while (pending.length) {
+    const candidate = pending.pop();
+    if (typeof candidate !== 'object' || candidate === null || seen.has(candidate)) continue;
+    seen.add(candidate);
+    const { code, kind, originalCode, message, cause, meta } = candidate as Record<string, unknown>;
+    for (const value of [code, originalCode]) {
+      if (typeof value !== 'string') continue;
+      if (UNAVAILABLE_CODES.has(value) || SOCKET_CODES.has(value) || /^08[0-9A-Z]{3}$/.test(value)) return true;
+    }
+    if (typeof kind === 'string' && UNAVAILABLE_KINDS.has(kind)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    const adapter = (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
+    pending.push(cause, adapter);
+  }
+  return false;
+}
 
 const SCALAR_FIELDS: Record<string, readonly string[]> = {
   User: Object.values(Prisma.UserScalarFieldEnum),
@@ -69,6 +107,10 @@ function modelName(error: Prisma.PrismaClientKnownRequestError): string | undefi
 }
 
 export function toClientError(error: unknown): ClientError {
+  if (isDatabaseUnavailable(error)) {
+    logger.warn('database unavailable', { reason: error instanceof Error ? error.message.split('\n').at(-1) : String(error) });
+    return UNAVAILABLE;
+  }
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     switch (error.code) {
       case 'P2025': {

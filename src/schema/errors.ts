@@ -13,7 +13,9 @@ import { RateLimitExceeded } from '../db/rate-limits';
 export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED';
 
 /** Codes that decide the HTTP status of the whole response; other errors may sit beside partial data. */
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
+/** Seconds a client should wait before retrying after SERVICE_UNAVAILABLE: a restart or failover takes about that. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 
 export function clientError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, cause?: unknown): GraphQLError {
   return new GraphQLError(message, {
@@ -22,9 +24,13 @@ export function clientError(code: ErrorCode, message: string, extra: Record<stri
     extensions: {
       code,
       ...extra,
-      ...(HTTP_STATUS[code] ? { http: { status: HTTP_STATUS[code] } } : {}),
+      ...(HTTP_STATUS[code] ? { http: { status: HTTP_STATUS[code], ...retryAfterHeader(code) } } : {}),
     },
   });
+}
+
+function retryAfterHeader(code: ErrorCode) {
+  return code === 'SERVICE_UNAVAILABLE' ? { headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } } : {};
 }
 
 export const notFound = (what: string) => clientError('NOT_FOUND', `${what} not found`);

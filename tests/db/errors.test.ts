@@ -1,6 +1,7 @@
 /** The Prisma → client error table , against real constraint failures and as plain logic. */
 import { Prisma } from '../../src/generated/prisma/client';
-import { fieldsFromIndexName, toClientError } from '../../src/db/errors';
+import { createPrismaClient } from '../../src/db/client';
+import { fieldsFromIndexName, isDatabaseUnavailable, toClientError } from '../../src/db/errors';
 import { logger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createRun, createUser } from '../helpers/fixtures';
@@ -115,5 +116,44 @@ describe('the table as logic', () => {
       expect(JSON.stringify(mapped)).not.toMatch(/secret|10\.0\.0\.5|app\.ts/);
     }
     expect(logger.error).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('the database unavailable → SERVICE_UNAVAILABLE', () => {
+  it('a server that refuses connections', async () => {
+    const unreachable = createPrismaClient('postgresql://postgres@127.0.0.1:1/nowhere', { logQueries: false, production: false });
+    try {
+      const error = await failure(unreachable.user.count());
+      expect(toClientError(error)).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/retry/) as unknown });
+    } finally {
+      await unreachable.$disconnect();
+    }
+  });
+
+  it('a connection terminated mid-query (the server shutting down, a failover)', async () => {
+    const client = createPrismaClient(db.url, { logQueries: false, production: false });
+    try {
+      const sleeping = failure(client.$queryRaw`SELECT pg_sleep(30), 'terminated by the test' AS marker`);
+      // Terminated as soon as it is running: the statement's own text finds its backend.
+      for (;;) {
+        const { rowCount } = await db.sql.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%terminated by the test%' AND pid <> pg_backend_pid()`,
+        );
+        if (rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(toClientError(await sleeping).code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      await client.$disconnect();
+    }
+  });
+
+  it('is not claimed for other failures', () => {
+    expect(isDatabaseUnavailable(new Error('boom'))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(new Error('admin shutdown'), { code: '57P01' }))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('wrapped', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }))).toBe(
+      true,
+    );
   });
 });
