@@ -19,7 +19,7 @@ import { startMain } from '../helpers/cli';
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createCompletedRun, createRun } from '../helpers/fixtures';
 import { codesOf, dataOf, execute } from '../helpers/graphql';
-import { findPgBouncer, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer';
+import { findPgBouncer, startPgBouncer, type PgBouncer } from '../../scripts/support/pgbouncer';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { subscribeWs, wsClient } from '../helpers/subscriptions';
 import { createSigner, type TestSigner } from '../helpers/tokens';
