@@ -111,8 +111,14 @@ export function build(root = PROJECT_ROOT): void {
  * The server in production mode, as deployed (the compiled dist/src/main.js: call `build()` first), in its own
  * process, on a free port; resolves once /ready answers 200.
  */
-export async function startServerProcess(env: NodeJS.ProcessEnv, nodeArgs: string[] = [], root = PROJECT_ROOT): Promise<ServerProcess> {
-  const port = await freePort();
+export async function startServerProcess(
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+  root = PROJECT_ROOT,
+  /** The port to listen on (an instance restarted behind a load balancer keeps its own); a free one by default. */
+  fixedPort?: number,
+): Promise<ServerProcess> {
+  const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     cwd: root,
     env: {
