@@ -23,6 +23,8 @@ export interface ClusterOptions {
   serverUrl?: string;
   /** Compile first (npm run build); off when the caller just did. */
   build?: boolean;
+  /** More settings for every instance (say, rate limits for a load test). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Instance {
@@ -36,6 +38,8 @@ export interface Cluster {
   database: ScratchDatabase;
   instances: Instance[];
   key: SessionKey;
+  /** nginx's error log so far: what it could not pass to an instance, and why. */
+  balancerErrors(): Promise<string>;
   /** Stops instance `index` (SIGTERM: gracefully; SIGKILL: a crash) and starts it again on its port, ready. */
   restart(index: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   stop(): Promise<void>;
@@ -68,6 +72,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       CLERK_JWT_KEY: key.publicKeyPem,
       // nginx is the hop that names the client (X-Forwarded-For).
       TRUSTED_PROXIES: 'loopback',
+      ...options.env,
     };
     const start = async (port: number): Promise<Instance> => ({ port, process: await startServerProcess(env, [], undefined, port) });
     const ports = await Promise.all(Array.from({ length: options.instances }, () => freePort()));
@@ -79,6 +84,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       database,
       instances: started.instances,
       key,
+      balancerErrors: () => nginx.errors(),
       async restart(index, signal) {
         const instance = started.instances[index]!;
         if (signal === 'SIGKILL') process.kill(instance.process.pid, 'SIGKILL');

@@ -1,7 +1,7 @@
 /** nginx (Debian's package) as the load balancer of the reference deployment, configured from deploy/nginx.conf. */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/db/free-port';
@@ -9,6 +9,8 @@ import { fillTemplate, stopProcess, waitForPort } from './processes';
 
 export interface Nginx {
   url: string;
+  /** nginx's error log so far. */
+  errors(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export async function startNginx(binary: string, upstreamPorts: readonly number[
   const config = await fillTemplate('nginx.conf', {
     DIR: dir,
     LISTEN: `127.0.0.1:${port}`,
-    UPSTREAMS: upstreamPorts.map((upstream) => `    server 127.0.0.1:${upstream};`).join('\n'),
+    UPSTREAMS: upstreamPorts.map((upstream) => `    server 127.0.0.1:${upstream} max_fails=0;`).join('\n'),
   });
   const file = path.join(dir, 'nginx.conf');
   await writeFile(file, config);
@@ -42,6 +44,7 @@ export async function startNginx(binary: string, upstreamPorts: readonly number[
   await waitForPort('nginx', port, child, () => output);
   return {
     url: `http://127.0.0.1:${port}`,
+    errors: () => readFile(path.join(dir, 'error.log'), 'utf8').catch(() => ''),
     async stop() {
       // SIGQUIT: a graceful stop (open requests finish); SIGTERM would be nginx's fast one.
       await stopProcess(child, 'SIGQUIT');
