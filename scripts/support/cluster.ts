@@ -87,9 +87,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       balancerErrors: () => nginx.errors(),
       async restart(index, signal) {
         const instance = started.instances[index]!;
-        if (signal === 'SIGKILL') process.kill(instance.process.pid, 'SIGKILL');
+        const everyPort = started.instances.map((each) => each.port);
+        if (signal === 'SIGKILL') {
+          process.kill(instance.process.pid, 'SIGKILL');
+          await instance.process.stop();
+          started.instances[index] = await start(instance.port);
+          return;
+        }
+        // What a deploy does in front of a static nginx: take the instance out of the balancer first, so no new
+        // connection is on its way when its listening socket closes; then stop it, start the new one, put it back.
+        await nginx.setUpstreams(everyPort.filter((port) => port !== instance.port));
         await instance.process.stop();
         started.instances[index] = await start(instance.port);
+        await nginx.setUpstreams(everyPort);
       },
       stop: stopAll,
     };

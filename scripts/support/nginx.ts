@@ -11,6 +11,11 @@ export interface Nginx {
   url: string;
   /** nginx's error log so far. */
   errors(): Promise<string>;
+  /**
+   * Balances over these instances from now on: the configuration is rewritten and reloaded (SIGHUP). Resolves
+   * once new workers run it; the old ones finish what they are serving and exit on their own.
+   */
+  setUpstreams(ports: readonly number[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,6 +28,12 @@ export function findNginx(): string | undefined {
   return which.status === 0 ? which.stdout.trim() : undefined;
 }
 
+/** The worker processes of nginx's master process `pid`. */
+function workersOf(pid: number): number[] {
+  const listed = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  return listed.stdout.split('\n').filter(Boolean).map(Number);
+}
+
 /** Starts nginx on a free port balancing over the instances listening on `upstreamPorts` (127.0.0.1). */
 export async function startNginx(binary: string, upstreamPorts: readonly number[]): Promise<Nginx> {
   const port = await freePort();
@@ -30,13 +41,17 @@ export async function startNginx(binary: string, upstreamPorts: readonly number[
   // As root, nginx's workers run as nobody, and write their temporary files here.
   await chmod(dir, 0o777);
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(path.join(dir, sub), { mode: 0o777 });
-  const config = await fillTemplate('nginx.conf', {
-    DIR: dir,
-    LISTEN: `127.0.0.1:${port}`,
-    UPSTREAMS: upstreamPorts.map((upstream) => `    server 127.0.0.1:${upstream} max_fails=0;`).join('\n'),
-  });
   const file = path.join(dir, 'nginx.conf');
-  await writeFile(file, config);
+  const configure = async (ports: readonly number[]) =>
+    writeFile(
+      file,
+      await fillTemplate('nginx.conf', {
+        DIR: dir,
+        LISTEN: `127.0.0.1:${port}`,
+        UPSTREAMS: ports.map((upstream) => `    server 127.0.0.1:${upstream} max_fails=0;`).join('\n'),
+      }),
+    );
+  await configure(upstreamPorts);
   const child = spawn(binary, ['-c', file, '-p', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -45,6 +60,12 @@ export async function startNginx(binary: string, upstreamPorts: readonly number[
   return {
     url: `http://127.0.0.1:${port}`,
     errors: () => readFile(path.join(dir, 'error.log'), 'utf8').catch(() => ''),
+    async setUpstreams(ports) {
+      const before = new Set(workersOf(child.pid!));
+      await configure(ports);
+      child.kill('SIGHUP');
+      while (!workersOf(child.pid!).some((pid) => !before.has(pid))) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     async stop() {
       // SIGQUIT: a graceful stop (open requests finish); SIGTERM would be nginx's fast one.
       await stopProcess(child, 'SIGQUIT');
