@@ -1,11 +1,10 @@
 /** nginx (Debian's package) as the load balancer of the reference deployment, configured from deploy/nginx.conf. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/db/free-port';
-import { fillTemplate, stopProcess, waitForPort } from './processes';
+import { fillTemplate, findBinary, stopProcess, waitForPort } from './processes';
 
 export interface Nginx {
   url: string;
@@ -20,13 +19,7 @@ export interface Nginx {
 }
 
 /** The nginx binary, or undefined when the package is not installed. */
-export function findNginx(): string | undefined {
-  for (const candidate of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  const which = spawnSync('which', ['nginx'], { encoding: 'utf8' });
-  return which.status === 0 ? which.stdout.trim() : undefined;
-}
+export const findNginx = (): string | undefined => findBinary('nginx');
 
 /** The worker processes of nginx's master process `pid`. */
 function workersOf(pid: number): number[] {

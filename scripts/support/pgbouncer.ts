@@ -2,13 +2,12 @@
  * A real PgBouncer (Debian's `pgbouncer` package) in transaction-pooling mode, configured from
  * deploy/pgbouncer.ini, on a free port in front of whichever PostgreSQL it is given.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/db/free-port';
-import { fillTemplate, stopProcess, waitForPort } from './processes';
+import { fillTemplate, findBinary, stopProcess, waitForPort } from './processes';
 
 export interface PgBouncer {
   /** A URL for `database` through PgBouncer. */
@@ -17,13 +16,7 @@ export interface PgBouncer {
 }
 
 /** The pgbouncer binary, or undefined when the package is not installed. */
-export function findPgBouncer(): string | undefined {
-  for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin/pgbouncer']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  const which = spawnSync('which', ['pgbouncer'], { encoding: 'utf8' });
-  return which.status === 0 ? which.stdout.trim() : undefined;
-}
+export const findPgBouncer = (): string | undefined => findBinary('pgbouncer');
 
 /** Starts PgBouncer in front of the server of `adminUrl` (same user and password). */
 export async function startPgBouncer(binary: string, adminUrl: string): Promise<PgBouncer> {

@@ -1,9 +1,20 @@
 /** What the reference deployment's helper processes (PgBouncer, nginx) share: their config templates, ports, lifetimes. */
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
+
+/** A Debian package's binary (`name` in /usr/sbin, /usr/bin, /usr/local/*, or on PATH); undefined when not installed. */
+export function findBinary(name: string): string | undefined {
+  const found = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']
+    .map((dir) => `${dir}/${name}`)
+    .find((file) => existsSync(file));
+  if (found) return found;
+  const which = spawnSync('which', [name], { encoding: 'utf8' });
+  return which.status === 0 ? which.stdout.trim() : undefined;
+}
 
 /** deploy/<name> with its `{{KEY}}` placeholders filled; a placeholder left unfilled is an error, not a silent gap. */
 export async function fillTemplate(name: string, values: Record<string, string>): Promise<string> {

@@ -4,28 +4,22 @@
  * INTERNAL_SERVER_ERROR, which reads as a bug; once the database is back, the same request succeeds. What is
  * logged about the lost connections carries no connection parameters (the password among them).
  */
-import { PassThrough } from 'node:stream';
-import { configureLogger, type LogLevel } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { postQuery } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { captureLogs } from '../helpers/logs';
 import { createSigner, TEST_APP_ORIGIN, TEST_ISSUER, type TestSigner } from '../helpers/tokens';
 
 let db: TestDatabase;
 let proxy: TcpProxy;
 let signer: TestSigner;
 let server: TestServer;
-const lines: Array<Record<string, unknown>> = [];
+const lines = captureLogs();
 /** The database password (one of the test's own where the server trusts local connections): never logged. */
 let password = 'outage-secret-password';
 
 beforeAll(async () => {
-  const sink = new PassThrough();
-  sink.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  configureLogger({ logLevel: 'debug', nodeEnv: 'test' }, sink);
   db = await createTestDatabase();
   proxy = await startTcpProxy(db.url);
   const withPassword = new URL(proxy.url);
@@ -46,7 +40,6 @@ afterAll(async () => {
   await server.close();
   await proxy.close();
   await db.drop();
-  configureLogger({ logLevel: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'silent', nodeEnv: 'test' });
 });
 
 const RUNS = '{ me { id } runs(first: 1) { totalCount } }';

@@ -2,25 +2,17 @@
  * Every log line caused by a request carries its request id (the caller's x-request-id, else a new one, sent
  * back either way), and no token, cookie or password reaches the log.
  */
-import { PassThrough } from 'node:stream';
-import { configureLogger, logger, withRequestLogger, type LogLevel } from '../../src/logger';
+import { logger, withRequestLogger } from '../../src/logger';
 import { startApi, type ApiFixture } from '../helpers/api';
+import { captureLogs } from '../helpers/logs';
 
 let api: ApiFixture;
-const lines: Array<Record<string, unknown>> = [];
+const lines = captureLogs();
 
 beforeAll(async () => {
-  const sink = new PassThrough();
-  sink.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  configureLogger({ logLevel: 'debug', nodeEnv: 'test' }, sink);
   api = await startApi();
 });
-afterAll(async () => {
-  await api.close();
-  configureLogger({ logLevel: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'silent', nodeEnv: 'test' });
-});
+afterAll(() => api.close());
 
 const post = (headers: Record<string, string>) =>
   fetch(`${api.server.url}/graphql`, {
