@@ -1,7 +1,8 @@
 /** JSON answers outside GraphQL (health, readiness, refusals, webhooks): never cached. */
 import type http from 'node:http';
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+/** Writes the status and headers of a JSON answer; the serialised body to send. */
+function jsonHead(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders): string {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -9,7 +10,11 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
     'cache-control': 'no-store',
     ...headers,
   });
-  res.end(payload);
+  return payload;
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+  res.end(jsonHead(res, status, body, headers));
 }
 
 /** After a refusal, the rest of a request's body is read and discarded at most this much, for at most this long. */
@@ -23,14 +28,7 @@ const DISCARD_MAX_MS = 5_000;
  * body is read and discarded, within DISCARD_MAX_BYTES and DISCARD_MAX_MS; a client sending more or longer is cut.
  */
 export function refuseUnread(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    'cache-control': 'no-store',
-    connection: 'close',
-  });
-  res.write(payload);
+  res.write(jsonHead(res, status, body, { connection: 'close' }));
   if (req.complete) return void res.end();
   let discarded = 0;
   const cut = () => req.socket.destroy();
