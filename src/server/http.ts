@@ -322,8 +322,9 @@ async function shutDown(
   const deadline = Date.now() + Math.max(1_000, shutdownTimeoutMs - AFTER_HTTP_RESERVE_MS);
   for (const res of openResponses) if (!res.headersSent) res.setHeader('connection', 'close');
   if (shutdownDrainMs > 0) await drain(connections, shutdownDrainMs, deadline);
+  // The listening socket closes right after the event loop's poll phase, which has just accepted what the
+  // kernel had queued.
   await new Promise((resolve) => setImmediate(resolve));
-  // Right after the event loop's poll phase, which has just accepted what the kernel had queued.
   const stopped = new Promise<void>((resolve) => {
     if (!server.listening) return resolve();
     // net.Server's close stops accepting and resolves once every connection has closed; http.Server's would
