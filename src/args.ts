@@ -33,9 +33,14 @@ export function commandLine<const O extends ParseArgsOptionsConfig = Record<neve
   } catch (error) {
     if (!String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw error;
     // node:util's messages go on with advice about `--`; the first sentence says what was wrong.
-    process.stderr.write(`${(error as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '')}; usage: ${usage}\n`);
-    process.exit(2);
+    refuseArguments((error as Error).message.split(/\.\s/)[0]!.replace(/\.$/, ''), usage);
   }
+}
+
+/** Arguments that parse but do not go together: one line, the mistake and the usage, and exit 2. */
+export function refuseArguments(message: string, usage: string): never {
+  process.stderr.write(`${message}; usage: ${usage}\n`);
+  process.exit(2);
 }
 
 const mistake = (message: string) => Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });

@@ -284,6 +284,13 @@ export const SETTINGS = {
     description: 'A request (headers and body) not received in full within this time is answered 408 and closed: a trickled body is cut.',
     schema: integer(1, 3600),
   },
+  HTTP_REUSE_PORT: {
+    expects: 'a flag (1/0, true/false)',
+    default: 'false',
+    description:
+      'true: listen with SO_REUSEPORT, so a new process can share PORT while the old one drains (deploys in place); set net.ipv4.tcp_migrate_req=1 too.',
+    schema: flag,
+  },
   HTTP_MAX_CONNECTIONS: {
     expects: 'an integer from 10 to 1000000',
     default: '10000',
@@ -514,6 +521,8 @@ export interface AppConfig {
   nodeEnv: NodeEnv;
   host: string;
   port: number;
+  /** SO_REUSEPORT: other processes may listen on the same port (a replacement started before this one stops). */
+  reusePort: boolean;
   /** Application connection (may be a PgBouncer URL). Undefined: use the embedded PostgreSQL. */
   databaseUrl: string | undefined;
   /** Direct connection for migrations and LISTEN; falls back to `databaseUrl`. */
@@ -615,6 +624,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     nodeEnv,
     host: v.HOST ?? '0.0.0.0',
     port: v.PORT ?? 4000,
+    reusePort: v.HTTP_REUSE_PORT ?? false,
     databaseUrl: v.DATABASE_URL,
     directUrl: v.DIRECT_URL,
     dataDir: path.resolve(PROJECT_ROOT, v.DATA_DIR ?? '.data'),

@@ -32,6 +32,13 @@ export interface Instance {
   process: ServerProcess;
 }
 
+export interface RestartTiming {
+  /** From the restart's start until the replacement was serving. */
+  replacementReadyMs: number;
+  /** From the signal until the old process had exited. */
+  stoppedMs: number;
+}
+
 export interface Cluster {
   /** nginx's address: what clients use. */
   url: string;
@@ -40,8 +47,11 @@ export interface Cluster {
   key: SessionKey;
   /** nginx's error log so far: what it could not pass to an instance, and why. */
   balancerErrors(): Promise<string>;
-  /** Stops instance `index` (SIGTERM: gracefully; SIGKILL: a crash) and starts it again on its port, ready. */
-  restart(index: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /**
+   * Replaces instance `index` on its port. SIGTERM, a deploy: the replacement starts first, then the old process
+   * drains and exits. SIGKILL, a crash: the old process dies at once, then the replacement starts.
+   */
+  restart(index: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<RestartTiming>;
   stop(): Promise<void>;
 }
 
@@ -72,6 +82,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       CLERK_JWT_KEY: key.publicKeyPem,
       // nginx is the hop that names the client (X-Forwarded-For).
       TRUSTED_PROXIES: 'loopback',
+      // A restart starts the replacement on the instance's port while the old process drains.
+      HTTP_REUSE_PORT: 'true',
       ...options.env,
     };
     const start = async (port: number): Promise<Instance> => ({ port, process: await startServerProcess(env, [], undefined, port) });
@@ -86,20 +98,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       key,
       balancerErrors: () => nginx.errors(),
       async restart(index, signal) {
-        const instance = started.instances[index]!;
-        const everyPort = started.instances.map((each) => each.port);
-        if (signal === 'SIGKILL') {
-          process.kill(instance.process.pid, 'SIGKILL');
-          await instance.process.stop();
-          started.instances[index] = await start(instance.port);
-          return;
-        }
-        // What a deploy does in front of a static nginx: take the instance out of the balancer first, so no new
-        // connection is on its way when its listening socket closes; then stop it, start the new one, put it back.
-        await nginx.setUpstreams(everyPort.filter((port) => port !== instance.port));
-        await instance.process.stop();
-        started.instances[index] = await start(instance.port);
-        await nginx.setUpstreams(everyPort);
+        const old = started.instances[index]!;
+        const replaced = await replaceInstance(old, signal, () => start(old.port));
+        started.instances[index] = replaced.instance;
+        return replaced.timing;
       },
       stop: stopAll,
     };
@@ -107,4 +109,27 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await stopAll();
     throw error;
   }
+}
+
+async function replaceInstance(
+  old: Instance,
+  signal: 'SIGTERM' | 'SIGKILL',
+  startReplacement: () => Promise<Instance>,
+): Promise<{ instance: Instance; timing: RestartTiming }> {
+  const began = performance.now();
+  if (signal === 'SIGKILL') {
+    process.kill(old.process.pid, 'SIGKILL');
+    await old.process.stop();
+    const stoppedMs = performance.now() - began;
+    const instance = await startReplacement();
+    return { instance, timing: { stoppedMs, replacementReadyMs: performance.now() - began } };
+  }
+  // A deploy in place: the replacement listens on the same port (HTTP_REUSE_PORT) before the old process is asked
+  // to stop, so nginx's upstream list never changes; the kernel spreads new connections over both, then hands the
+  // old listener's queue to the new one when it closes (net.ipv4.tcp_migrate_req).
+  const instance = await startReplacement();
+  const replacementReadyMs = performance.now() - began;
+  const signalled = performance.now();
+  await old.process.stop();
+  return { instance, timing: { replacementReadyMs, stoppedMs: performance.now() - signalled } };
 }

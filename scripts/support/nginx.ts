@@ -1,5 +1,5 @@
 /** nginx (Debian's package) as the load balancer of the reference deployment, configured from deploy/nginx.conf. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,22 +10,11 @@ export interface Nginx {
   url: string;
   /** nginx's error log so far. */
   errors(): Promise<string>;
-  /**
-   * Balances over these instances from now on: the configuration is rewritten and reloaded (SIGHUP). Resolves
-   * once new workers run it; the old ones finish what they are serving and exit on their own.
-   */
-  setUpstreams(ports: readonly number[]): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** The nginx binary, or undefined when the package is not installed. */
 export const findNginx = (): string | undefined => findBinary('nginx');
-
-/** The worker processes of nginx's master process `pid`. */
-function workersOf(pid: number): number[] {
-  const listed = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  return listed.stdout.split('\n').filter(Boolean).map(Number);
-}
 
 /** Starts nginx on a free port balancing over the instances listening on `upstreamPorts` (127.0.0.1). */
 export async function startNginx(binary: string, upstreamPorts: readonly number[]): Promise<Nginx> {
@@ -35,16 +24,14 @@ export async function startNginx(binary: string, upstreamPorts: readonly number[
   await chmod(dir, 0o777);
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(path.join(dir, sub), { mode: 0o777 });
   const file = path.join(dir, 'nginx.conf');
-  const configure = async (ports: readonly number[]) =>
-    writeFile(
-      file,
-      await fillTemplate('nginx.conf', {
-        DIR: dir,
-        LISTEN: `127.0.0.1:${port}`,
-        UPSTREAMS: ports.map((upstream) => `    server 127.0.0.1:${upstream} max_fails=0;`).join('\n'),
-      }),
-    );
-  await configure(upstreamPorts);
+  await writeFile(
+    file,
+    await fillTemplate('nginx.conf', {
+      DIR: dir,
+      LISTEN: `127.0.0.1:${port}`,
+      UPSTREAMS: upstreamPorts.map((upstream) => `    server 127.0.0.1:${upstream} max_fails=0;`).join('\n'),
+    }),
+  );
   const child = spawn(binary, ['-c', file, '-p', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -53,12 +40,6 @@ export async function startNginx(binary: string, upstreamPorts: readonly number[
   return {
     url: `http://127.0.0.1:${port}`,
     errors: () => readFile(path.join(dir, 'error.log'), 'utf8').catch(() => ''),
-    async setUpstreams(ports) {
-      const before = new Set(workersOf(child.pid!));
-      await configure(ports);
-      child.kill('SIGHUP');
-      while (!workersOf(child.pid!).some((pid) => !before.has(pid))) await new Promise((resolve) => setTimeout(resolve, 20));
-    },
     async stop() {
       // SIGQUIT: a graceful stop (open requests finish); SIGTERM would be nginx's fast one.
       await stopProcess(child, 'SIGQUIT');

@@ -4,7 +4,7 @@
  * session tokens signed with a key made for the run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,10 +141,14 @@ export async function startServerProcess(
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode} before it was ready:\n${output}`);
-    const ready = await fetch(`${url}/ready`).then(
-      (res) => res.ok,
-      () => false,
-    );
+    // On a port it shares (HTTP_REUSE_PORT) the process it replaces answers /ready too; this one listens only once
+    // it is ready to serve.
+    const ready =
+      listensOn(child.pid!, port) !== false &&
+      (await fetch(`${url}/ready`).then(
+        (res) => res.ok,
+        () => false,
+      ));
     if (ready) break;
     if (attempt > 600) {
       child.kill('SIGKILL');
@@ -169,6 +173,35 @@ export async function startServerProcess(
       return exited;
     },
   };
+}
+
+/** Whether process `pid` has a TCP socket listening on `port` (Linux's /proc); undefined where that cannot be read. */
+export function listensOn(pid: number, port: number): boolean | undefined {
+  const listening = new Set<string>();
+  try {
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      // Columns: sl local_address rem_address st ... inode; st 0A is LISTEN, the port is hex after the colon.
+      for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+        const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
+        if (state === '0A' && parseInt(local!.split(':')[1]!, 16) === port) listening.add(inode!);
+      }
+    }
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSafe(`/proc/${pid}/fd/${fd}`))?.[1];
+      return inode !== undefined && listening.has(inode);
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A descriptor may close between listing and reading it. */
+function readlinkSafe(file: string): string {
+  try {
+    return readlinkSync(file);
+  } catch {
+    return '';
+  }
 }
 
 /** Percentiles of a list of samples. */

@@ -5,6 +5,7 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import helmet from 'helmet';
 import { bearerToken, createAuthenticator } from '../auth/authenticate';
@@ -263,7 +264,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
 
   return {
     server,
-    listen: (port = config.port, host = config.host) => listenOn(server, port, host),
+    listen: (port = config.port, host = config.host) => listenOn(server, { port, host, reusePort: config.reusePort }),
     async close() {
       draining = true;
       await shutDown(server, connections, openResponses, (waitMs) => websocket.close(waitMs), config);
@@ -301,14 +302,31 @@ function contextDependencies(
   };
 }
 
-function listenOn(server: http.Server, port: number, host: string): Promise<number> {
+function listenOn(server: http.Server, { port, host, reusePort }: { port: number; host: string; reusePort: boolean }): Promise<number> {
+  if (reusePort && migratesQueuedConnections() === false) {
+    logger.warn(
+      'HTTP_REUSE_PORT is on but net.ipv4.tcp_migrate_req is 0: connections queued on this listener when it closes are reset instead of passed to the process sharing the port',
+    );
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG, reusePort }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * Whether the kernel hands the connections queued on a closing SO_REUSEPORT listener to another listener of the
+ * same port (Linux 5.14+); undefined where that cannot be read.
+ */
+function migratesQueuedConnections(): boolean | undefined {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() !== '0';
+  } catch {
+    return undefined;
+  }
 }
 
 /** The graceful stop behind `App.close()`. */
@@ -317,11 +335,13 @@ async function shutDown(
   connections: ConnectionGuard,
   openResponses: Set<http.ServerResponse>,
   closeWebSockets: (waitMs: number) => Promise<void>,
-  { shutdownTimeoutMs, shutdownDrainMs }: Pick<AppConfig, 'shutdownTimeoutMs' | 'shutdownDrainMs'>,
+  { shutdownTimeoutMs, shutdownDrainMs, reusePort }: Pick<AppConfig, 'shutdownTimeoutMs' | 'shutdownDrainMs' | 'reusePort'>,
 ): Promise<void> {
   const deadline = Date.now() + Math.max(1_000, shutdownTimeoutMs - AFTER_HTTP_RESERVE_MS);
   for (const res of openResponses) if (!res.headersSent) res.setHeader('connection', 'close');
-  if (shutdownDrainMs > 0) await drain(connections, shutdownDrainMs, deadline);
+  // Sharing the port, the listener closes after the drain at once: new connections keep arriving (the kernel
+  // spreads them over every listener of the port), and the process sharing it takes them from then on.
+  if (shutdownDrainMs > 0) await drain(connections, shutdownDrainMs, deadline, !reusePort);
   // The listening socket closes right after the event loop's poll phase, which has just accepted what the
   // kernel had queued.
   await new Promise((resolve) => setImmediate(resolve));
@@ -354,8 +374,9 @@ async function shutDown(
  * last requests. Closing the listening socket resets every connection the kernel has completed and the server
  * not yet accepted, whose clients have already sent their request.
  */
-async function drain(connections: ConnectionGuard, drainMs: number, deadline: number): Promise<void> {
+async function drain(connections: ConnectionGuard, drainMs: number, deadline: number, untilQuiet: boolean): Promise<void> {
   await delay(Math.min(drainMs, deadline - Date.now()));
+  if (!untilQuiet) return;
   const listenUntil = Math.max(Date.now(), deadline - LAST_REQUESTS_MS);
   while (Date.now() - connections.lastAcceptedAt < LISTENER_QUIET_MS && Date.now() < listenUntil) await delay(IDLE_CHECK_MS);
 }
