@@ -75,8 +75,13 @@ const publicKeyPem = z
 interface Setting {
   /** What the variable holds, shown in errors: `PORT must be <expects> (got "…")`. */
   expects: string;
-  /** Default as written in the README ('' when unset means "not set"; a sentence for derived defaults). */
+  /**
+   * The default, as the README shows it: the value used when the variable is unset ('' for none), parsed by
+   * `schema` like a value from the environment, so it is stated only here.
+   */
   default: string;
+  /** The default depends on other settings: `default` says how in words, and `loadConfig` computes it. */
+  derived?: true;
   description: string;
   schema: z.ZodType;
   /** Never echoed in an error message (it may hold a password or key). */
@@ -103,6 +108,7 @@ export const SETTINGS = {
   DIRECT_URL: {
     expects: 'a postgresql:// URL',
     default: 'DATABASE_URL',
+    derived: true,
     description: 'Direct connection for migrations and LISTEN (not through PgBouncer).',
     schema: postgresUrl,
     secret: true,
@@ -116,12 +122,14 @@ export const SETTINGS = {
   LOG_LEVEL: {
     expects: 'debug, info, warn, error or silent',
     default: 'info (silent in test)',
+    derived: true,
     description: 'Lowest level logged.',
     schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
   },
   LOG_QUERIES: {
     expects: 'a flag (1/0, true/false)',
     default: 'on in development',
+    derived: true,
     description: 'Log every SQL statement with its duration.',
     schema: flag,
   },
@@ -204,6 +212,7 @@ export const SETTINGS = {
   GRAPHQL_INTROSPECTION: {
     expects: 'a flag (1/0, true/false)',
     default: 'off in production',
+    derived: true,
     description: 'Answer introspection queries (always on outside production).',
     schema: flag,
   },
@@ -225,6 +234,7 @@ export const SETTINGS = {
   ALLOW_ARBITRARY_DOCUMENTS: {
     expects: 'a flag (1/0, true/false)',
     default: 'on outside production',
+    derived: true,
     description:
       'Execute documents sent as text, not only those of TRUSTED_DOCUMENTS by id. Off in production unless set; production then requires TRUSTED_DOCUMENTS.',
     schema: flag,
@@ -403,6 +413,7 @@ export const SETTINGS = {
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: {
     expects: 'an http(s) URL like http://collector:4318/v1/traces',
     default: 'OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces',
+    derived: true,
     description: 'Where traces are sent (overrides OTEL_EXPORTER_OTLP_ENDPOINT).',
     schema: z.url({ protocol: /^https?$/ }),
   },
@@ -436,13 +447,20 @@ export const SETTINGS = {
   SHUTDOWN_DRAIN_MS: {
     expects: 'an integer from 0 to 600000',
     default: '2000 in production, else 0',
+    derived: true,
     description: 'After SIGTERM, keep answering (with /ready 503 and Connection: close) this long so load balancers stop routing here.',
     schema: integer(0, 600_000),
   },
 } as const satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
-type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> | undefined };
+/** Whether a setting always has a value: set, or its default. */
+type Defaulted<K extends SettingName> = (typeof SETTINGS)[K] extends { derived: true }
+  ? false
+  : (typeof SETTINGS)[K]['default'] extends ''
+    ? false
+    : true;
+type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> | (Defaulted<K> extends true ? never : undefined) };
 
 export interface AuthConfig {
   /** PEM public key: networkless verification of Clerk session tokens. */
@@ -557,8 +575,8 @@ export interface AppConfig {
 function parseAll(env: NodeJS.ProcessEnv): Parsed {
   const parsed: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') continue;
+    const raw = env[name]?.trim() || (setting.derived ? '' : setting.default);
+    if (raw === '') continue;
     const result = setting.schema.safeParse(raw);
     if (!result.success) throw new ConfigError(`${name} must be ${setting.expects}${setting.secret ? '' : ` (got "${raw}")`}`);
     parsed[name] = result.data;
@@ -569,12 +587,12 @@ function parseAll(env: NodeJS.ProcessEnv): Parsed {
 function graphqlLimits(v: Parsed, production: boolean): GraphQLLimits {
   return {
     introspection: !production || (v.GRAPHQL_INTROSPECTION ?? false),
-    maxDepth: v.GRAPHQL_MAX_DEPTH ?? 10,
-    maxAliases: v.GRAPHQL_MAX_ALIASES ?? 30,
-    maxCost: v.GRAPHQL_MAX_COST ?? 5000,
-    maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS ?? 10,
-    maxTokens: v.GRAPHQL_MAX_TOKENS ?? 2000,
-    maxDirectives: v.GRAPHQL_MAX_DIRECTIVES ?? 20,
+    maxDepth: v.GRAPHQL_MAX_DEPTH,
+    maxAliases: v.GRAPHQL_MAX_ALIASES,
+    maxCost: v.GRAPHQL_MAX_COST,
+    maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS,
+    maxTokens: v.GRAPHQL_MAX_TOKENS,
+    maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
   };
 }
 
@@ -582,8 +600,8 @@ function tracingConfig(v: Parsed): TracingConfig {
   const endpoint = v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (v.OTEL_EXPORTER_OTLP_ENDPOINT && `${v.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`);
   return {
     tracesEndpoint: v.OTEL_SDK_DISABLED ? undefined : endpoint,
-    serviceName: v.OTEL_SERVICE_NAME ?? 'opportunity-api',
-    sampleRatio: v.OTEL_TRACES_SAMPLER_ARG ?? 1,
+    serviceName: v.OTEL_SERVICE_NAME,
+    sampleRatio: v.OTEL_TRACES_SAMPLER_ARG,
   };
 }
 
@@ -600,19 +618,19 @@ function authConfig(v: Parsed, production: boolean): AuthConfig {
   return {
     clerkJwtKey,
     clerkSecretKey,
-    clerkApiUrl: v.CLERK_API_URL ?? 'https://api.clerk.com',
+    clerkApiUrl: v.CLERK_API_URL,
     issuer: v.CLERK_ISSUER,
     issuerRequired: production,
-    authorizedPartiesRequired: production && !(v.CLERK_AUTHORIZED_PARTIES_OPT_OUT ?? false),
+    authorizedPartiesRequired: production && !v.CLERK_AUTHORIZED_PARTIES_OPT_OUT,
     authorizedParties: v.CLERK_AUTHORIZED_PARTIES ?? [],
     devTokens: !production && !clerkJwtKey && !clerkSecretKey,
-    maxTokenLifetimeSeconds: v.SESSION_TOKEN_MAX_LIFETIME_SECONDS ?? 86_400,
+    maxTokenLifetimeSeconds: v.SESSION_TOKEN_MAX_LIFETIME_SECONDS,
   };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const v = parseAll(env);
-  const nodeEnv = v.NODE_ENV ?? 'development';
+  const nodeEnv = v.NODE_ENV;
   const production = nodeEnv === 'production';
   if (production && !v.DATABASE_URL) {
     throw new ConfigError('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
@@ -622,19 +640,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   return {
     nodeEnv,
-    host: v.HOST ?? '0.0.0.0',
-    port: v.PORT ?? 4000,
-    reusePort: v.HTTP_REUSE_PORT ?? false,
+    host: v.HOST,
+    port: v.PORT,
+    reusePort: v.HTTP_REUSE_PORT,
     databaseUrl: v.DATABASE_URL,
     directUrl: v.DIRECT_URL,
-    dataDir: path.resolve(PROJECT_ROOT, v.DATA_DIR ?? '.data'),
+    dataDir: path.resolve(PROJECT_ROOT, v.DATA_DIR),
     logLevel: v.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     logQueries: v.LOG_QUERIES ?? nodeEnv === 'development',
     auth: authConfig(v, production),
     webhooks: {
       clerkSigningSecret: v.CLERK_WEBHOOK_SIGNING_SECRET,
-      maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES ?? 262_144,
-      retentionDays: v.WEBHOOK_RETENTION_DAYS ?? 7,
+      maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES,
+      retentionDays: v.WEBHOOK_RETENTION_DAYS,
     },
     corsOrigins: v.CORS_ORIGINS ?? [],
     documentUrlHosts: v.DOCUMENT_URL_HOSTS ?? [],
@@ -643,25 +661,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     tracing: tracingConfig(v),
     graphql: graphqlLimits(v, production),
     limits: {
-      maxBodyBytes: v.HTTP_MAX_BODY_BYTES ?? 102_400,
-      headersTimeoutMs: (v.HTTP_HEADERS_TIMEOUT_SECONDS ?? 5) * 1000,
-      requestTimeoutMs: (v.HTTP_REQUEST_TIMEOUT_SECONDS ?? 10) * 1000,
-      maxConnections: v.HTTP_MAX_CONNECTIONS ?? 10_000,
-      maxConnectionsPerAddress: v.HTTP_MAX_CONNECTIONS_PER_IP ?? 256,
-      wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES ?? 65_536,
-      wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION ?? 50,
-      maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER ?? 200,
-      requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE ?? 600,
-      anonymousRequestsPerMinute: v.ANONYMOUS_REQUESTS_PER_MINUTE ?? 120,
-      wsMaxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER ?? 20,
-      createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE ?? 10,
-      createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY ?? 200,
-      maxRetriesPerRun: v.RUN_MAX_RETRIES ?? 3,
+      maxBodyBytes: v.HTTP_MAX_BODY_BYTES,
+      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      maxConnections: v.HTTP_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: v.HTTP_MAX_CONNECTIONS_PER_IP,
+      wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
+      wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER,
+      requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
+      anonymousRequestsPerMinute: v.ANONYMOUS_REQUESTS_PER_MINUTE,
+      wsMaxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER,
+      createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE,
+      createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY,
+      maxRetriesPerRun: v.RUN_MAX_RETRIES,
     },
-    wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS ?? 300,
-    wsStuckSeconds: v.WS_STUCK_SECONDS ?? 30,
+    wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS,
+    wsStuckSeconds: v.WS_STUCK_SECONDS,
     metricsAccess: v.METRICS_TOKEN ? { token: v.METRICS_TOKEN } : production ? 'off' : 'open',
-    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainMs: v.SHUTDOWN_DRAIN_MS ?? (production ? 2000 : 0),
   };
 }

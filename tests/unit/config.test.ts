@@ -188,6 +188,27 @@ describe('where a session token is found', () => {
   });
 });
 
+describe('defaults', () => {
+  // Each default is stated once, in SETTINGS (which the README table mirrors): leaving a variable unset must give
+  // exactly what setting it to that stated default gives, in development and in production.
+  const plain = Object.entries(SETTINGS).filter(([, setting]) => setting.default !== '' && !('derived' in setting));
+  const production = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgresql://db.example/app',
+    CLERK_SECRET_KEY: 'sk_test_x',
+    CLERK_ISSUER: 'https://clerk.example',
+    CLERK_AUTHORIZED_PARTIES: 'https://app.example',
+  };
+  it.each(plain.map(([name, setting]) => [name, setting.default]))('%s unset is %s', (name, fallback) => {
+    expect(loadConfig({ [name]: fallback })).toEqual(loadConfig({}));
+    if (!(name in production)) expect(loadConfig({ ...production, [name]: fallback })).toEqual(loadConfig(production));
+  });
+
+  it('changes with a value other than the default (the comparison above can tell)', () => {
+    expect(loadConfig({ PORT: '4001' })).not.toEqual(loadConfig({}));
+  });
+});
+
 describe('the README’s configuration table', () => {
   it('lists every variable of SETTINGS, with the same default and meaning, and nothing else', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
