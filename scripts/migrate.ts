@@ -1,6 +1,6 @@
 /**
  * `npm run db:migrate | db:status | db:diff | db:new NAME | db:reset`: Prisma Migrate without the Prisma CLI's
- * native-engine download (see src/db/migrations.ts). Uses DIRECT_URL, then DATABASE_URL, else the embedded
+ * native-engine download (see src/db/migrate/). Uses DIRECT_URL, then DATABASE_URL, else the embedded
  * PostgreSQL in .data/.
  */
 import { loadConfig } from '../src/config';

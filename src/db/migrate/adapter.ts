@@ -1,6 +1,6 @@
 /**
  * The driver adapter the schema engine runs on: @prisma/adapter-pg, with the fixes migrations need from its
- * 7.10 release (each explained where it is made). Used only by src/db/migrations.ts; the application's own
+ * 7.10 release (each explained where it is made). Used only by the migration engine (src/db/migrate/); the application's own
  * client uses the adapter as it is.
  */
 import { randomUUID } from 'node:crypto';
