@@ -49,7 +49,7 @@ export class Revocations {
    * retried before the first authentication instead (see `ensureLoaded`).
    */
   async start(events: EventSource): Promise<void> {
-    this.unwatch = events.watchAuth((signal) => {
+    this.unwatch = events.onAuthSignal((signal) => {
       if (signal.kind === 'event') return this.apply(signal.event);
       this.load().catch((err: unknown) => logger.error('could not reload revoked sessions', { err }));
     });

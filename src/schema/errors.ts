@@ -9,6 +9,7 @@ import { GraphQLError } from 'graphql';
 import { AuthenticationError, SIGN_IN_REQUIRED } from '../auth/authenticate';
 import { toClientError, type ClientErrorCode } from '../db/errors';
 import { RateLimitExceeded } from '../db/rate-limits';
+import { SubscriptionLimitReached } from '../live/quota';
 
 export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED';
 
@@ -66,6 +67,9 @@ export function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError && error.originalError) return toGraphQLError(error.originalError);
   if (error instanceof PothosValidationError) return clientError('BAD_USER_INPUT', error.message);
   if (error instanceof RateLimitExceeded) return rateLimited(error);
+  if (error instanceof SubscriptionLimitReached) {
+    return clientError('RATE_LIMITED', error.message, { limit: 'subscriptionsPerUser', max: error.max });
+  }
   if (error instanceof AuthenticationError) return unauthenticated(error.message);
   const mapped = toClientError(error);
   return clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {}, error);

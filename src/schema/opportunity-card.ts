@@ -1,7 +1,7 @@
 /** OpportunityCard: one of the five opportunities of a completed run; its owner can star it. */
 import { builder } from './builder';
 import { notFound } from './errors';
-import { ownerOf, type Owner } from './owner';
+import { ownerOf, type Owner } from '../auth/owner';
 import { Run } from './run';
 
 export const OpportunityCard = builder.prismaObject('OpportunityCard', {

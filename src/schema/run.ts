@@ -6,7 +6,7 @@ import type { Prisma } from '../generated/prisma/client';
 import { builder } from './builder';
 import type { Context } from './context';
 import { badInput, clientError, notFound } from './errors';
-import { ownerOf, type Owner } from './owner';
+import { ownerOf, type Owner } from '../auth/owner';
 
 export const RunStatusEnum = builder.enumType('RunStatus', {
   description: 'Where a run is in the pipeline',

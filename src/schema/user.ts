@@ -1,6 +1,6 @@
 /** User: the signed-in person, reached only as `me`; its lists are the signed-in user's own. */
 import { builder } from './builder';
-import { ownerOf } from './owner';
+import { ownerOf } from '../auth/owner';
 import { ownRuns, RunConnection } from './run';
 
 export const User = builder.prismaObject('User', {

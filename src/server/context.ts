@@ -9,23 +9,24 @@ import type { GraphQLParams } from 'graphql-yoga';
 import type { Session } from '../auth/authenticate';
 import type { Revocations } from '../auth/revocations';
 import type { Database } from '../db/client';
-import type { EventSource } from '../db/events';
 import type { UserQuotas } from '../db/rate-limits';
 import type { Context } from '../schema/context';
 import { toGraphQLError, unauthenticated } from '../schema/errors';
 import type { DocumentUrlChecker } from '../schema/document-url';
-import type { SharedReads } from '../schema/shared-reads';
+import type { SubscriptionQuota } from '../live/quota';
+import type { SharedReads } from '../live/shared-reads';
+import type { Watchers } from '../live/watchers';
 import type { Admitted } from './admission';
 
 export interface ContextDependencies {
   db: Database;
-  events: EventSource;
+  watchers: Watchers;
+  subscriptionQuota: SubscriptionQuota;
   revocations: Revocations;
   quotas: UserQuotas;
   sharedReads: SharedReads;
   documentUrls: DocumentUrlChecker;
   maxRetriesPerRun: number;
-  maxSubscriptionsPerUser: number;
   /** An SSE stream outlives its session token by this much (a WebSocket is closed with 4401 as much later). */
   tokenGraceSeconds: number;
 }
@@ -46,13 +47,13 @@ export interface InitialContext extends Admitted {
 
 export function createContextFactory({
   db,
-  events,
+  watchers,
+  subscriptionQuota,
   revocations,
   quotas,
   sharedReads,
   documentUrls,
   maxRetriesPerRun,
-  maxSubscriptionsPerUser,
   tokenGraceSeconds,
 }: ContextDependencies) {
   return (initial: InitialContext): Context => {
@@ -68,13 +69,13 @@ export function createContextFactory({
       user,
       sessionId,
       liveUntil,
-      events,
+      watchers,
+      subscriptionQuota,
       revocations,
       sharedReads,
       quotas,
       documentUrls,
       maxRetriesPerRun,
-      maxSubscriptionsPerUser,
     };
   };
 }

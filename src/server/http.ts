@@ -17,7 +17,8 @@ import type { EventSource } from '../db/events';
 import { RateLimiter, UserQuotas } from '../db/rate-limits';
 import { logger, withRequestLogger } from '../logger';
 import { DocumentUrlChecker } from '../schema/document-url';
-import { SharedReads } from '../schema/shared-reads';
+import { createLive, type Live } from '../live';
+import type { WatchersOptions } from '../live/watchers';
 import { Admission } from './admission';
 import { ConnectionGuard } from './connections';
 import { TrustedDocuments } from './trusted-documents';
@@ -27,7 +28,6 @@ import { checkReadiness, listShippedMigrations, type Readiness } from './health'
 import { limitExceeded } from './limits';
 import { createMetrics, type Metrics } from './metrics';
 import { refuseUnread, sendJson } from './respond';
-import { sharedSubscriptions } from './shared-subscriptions';
 import { CLERK_WEBHOOK_PATH, clerkWebhookHandler } from './webhooks';
 import { attachWebSocketServer } from './websocket';
 
@@ -37,10 +37,14 @@ export interface AppOptions {
   /** The process's run event listener (already started). */
   events: EventSource;
   verifyToken: TokenVerifier;
+  /** Live-update settings tests shorten (the backstop's period). */
+  liveOptions?: WatchersOptions;
 }
 
 export interface App {
   server: http.Server;
+  /** This instance's live updates: its watchers and open subscriptions (metrics, tests). */
+  live: Live;
   /** Starts listening; resolves with the bound port (0 picks a free one). */
   listen(port?: number, host?: string): Promise<number>;
   /**
@@ -212,38 +216,27 @@ function createRequestListener(
   };
 }
 
-export async function createApp({ config, db, events, verifyToken }: AppOptions): Promise<App> {
+export async function createApp({ config, db, events, verifyToken, liveOptions }: AppOptions): Promise<App> {
   const shippedMigrations = await listShippedMigrations();
   const revocations = new Revocations(db, config.auth.maxTokenLifetimeSeconds * 1000);
   await revocations.start(events);
   const quotas = new UserQuotas(new RateLimiter(db), config.limits);
-  const admission = new Admission({
-    authenticate: createAuthenticator({
-      verifyToken,
-      db,
-      clerk: { secretKey: config.auth.clerkSecretKey, apiUrl: config.auth.clerkApiUrl },
-      revocations,
-    }),
-    verifyToken,
-    quotas,
-    anonymousPerMinute: config.limits.anonymousRequestsPerMinute,
-    trustedProxies: config.trustedProxies,
-    wsMaxConnectionsPerUser: config.limits.wsMaxConnectionsPerUser,
-  });
-  const shared = sharedSubscriptions();
+  const admission = admissionFor(config, { db, verifyToken, revocations, quotas });
+  const live = createLive(events, { maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser, ...liveOptions });
   const metrics = createMetrics({
     events,
+    openSubscriptions: () => live.subscriptionQuota.open,
     db,
     webSocketConnections: () => websocket.wss.clients.size,
     httpConnections: () => connections.openConnections,
-    sharedExecutions: () => shared.executions,
+    sharedExecutions: () => live.sharedExecutions.executions,
   });
   const trustedDocuments = await TrustedDocuments.load(config.trustedDocuments);
   const graphql = createGraphQLServer(
     config,
-    contextDependencies(config, db, events, revocations, quotas),
+    contextDependencies(config, db, live, revocations, quotas),
     { admission: admission.httpPlugin(), trustedDocuments },
-    [shared.plugin, metrics.plugin],
+    [live.sharedExecutions.plugin, metrics.plugin],
   );
   let draining = false;
   const openResponses = new Set<http.ServerResponse>();
@@ -264,13 +257,35 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
 
   return {
     server,
+    live,
     listen: (port = config.port, host = config.host) => listenOn(server, { port, host, reusePort: config.reusePort }),
     async close() {
       draining = true;
       await shutDown(server, connections, openResponses, (waitMs) => websocket.close(waitMs), config);
       revocations.stop();
+      live.stop();
     },
   };
+}
+
+/** Who gets in, before anything is parsed: the one authentication path, request budgets, connection limits. */
+function admissionFor(
+  config: AppConfig,
+  { db, verifyToken, revocations, quotas }: { db: Database; verifyToken: TokenVerifier; revocations: Revocations; quotas: UserQuotas },
+): Admission {
+  return new Admission({
+    authenticate: createAuthenticator({
+      verifyToken,
+      db,
+      clerk: { secretKey: config.auth.clerkSecretKey, apiUrl: config.auth.clerkApiUrl },
+      revocations,
+    }),
+    verifyToken,
+    quotas,
+    anonymousPerMinute: config.limits.anonymousRequestsPerMinute,
+    trustedProxies: config.trustedProxies,
+    wsMaxConnectionsPerUser: config.limits.wsMaxConnectionsPerUser,
+  });
 }
 
 function httpServer(config: AppConfig, listener: http.RequestListener): http.Server {
@@ -285,19 +300,19 @@ function httpServer(config: AppConfig, listener: http.RequestListener): http.Ser
 function contextDependencies(
   config: AppConfig,
   db: Database,
-  events: EventSource,
+  live: Live,
   revocations: Revocations,
   quotas: UserQuotas,
 ): ContextDependencies {
   return {
     db,
-    events,
+    watchers: live.watchers,
+    subscriptionQuota: live.subscriptionQuota,
     revocations,
     quotas,
-    sharedReads: new SharedReads(),
+    sharedReads: live.sharedReads,
     documentUrls: new DocumentUrlChecker({ httpsOnly: config.nodeEnv === 'production', allowedHosts: config.documentUrlHosts }),
     maxRetriesPerRun: config.limits.maxRetriesPerRun,
-    maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser,
     tokenGraceSeconds: config.wsTokenGraceSeconds,
   };
 }

@@ -28,6 +28,8 @@ export interface Metrics {
 
 export interface LiveState {
   events: EventSource;
+  /** Subscriptions open on this instance. */
+  openSubscriptions: () => number;
   db: Database;
   webSocketConnections: () => number;
   /** Open TCP connections (src/server/connections.ts). */
@@ -81,7 +83,14 @@ function prometheusPlugin(registry: Registry): Plugin {
   });
 }
 
-export function createMetrics({ events, db, webSocketConnections, httpConnections, sharedExecutions }: LiveState): Metrics {
+export function createMetrics({
+  events,
+  openSubscriptions,
+  db,
+  webSocketConnections,
+  httpConnections,
+  sharedExecutions,
+}: LiveState): Metrics {
   // One registry per app: tests run several servers in one process.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -115,7 +124,7 @@ export function createMetrics({ events, db, webSocketConnections, httpConnection
     labelNames: ['action'],
     registers: [registry],
   });
-  gauge('opportunity_subscription_watchers', 'Active subscriptions waiting for run events', () => events.watcherCount);
+  gauge('opportunity_subscription_watchers', 'Active subscriptions waiting for run events', openSubscriptions);
   gauge(
     'opportunity_shared_subscription_executions',
     'Executions serving runUpdated subscriptions (identical subscribers share one)',

@@ -1,9 +1,11 @@
 /**
- * The run_events triggers and the listener: what is announced (and what is not), payload size, routing by
- * user, and the resync signal after the listening connection is lost.
+ * The run_events triggers, the listener and the watchers (src/live/watchers.ts): what is announced (and what is
+ * not), payload size, routing by run and by user, the resync signal after the listening connection is lost,
+ * and the backstop.
  */
 import pg from 'pg';
-import { RunEventListener, RUN_EVENTS_CHANNEL, type Signal } from '../../src/db/events';
+import { RunEventListener, RUN_EVENTS_CHANNEL } from '../../src/db/events';
+import { Watchers, type Signal } from '../../src/live/watchers';
 import { createTestDatabase, terminateListener, type TestDatabase } from '../helpers/database';
 import { createRun, createUser } from '../helpers/fixtures';
 
@@ -80,16 +82,17 @@ it('announces outputs; five cards written in one transaction arrive as one event
   expect(events.every((e) => e.runId === run.id && e.userId === user.id)).toBe(true);
 });
 
-describe('RunEventListener', () => {
+describe('RunEventListener and Watchers', () => {
   it('routes each event only to watchers of that user, and resyncs them after a lost connection', async () => {
     const [alice, bob] = [await createUser(db.prisma), await createUser(db.prisma)];
     const events = new RunEventListener(db.url, { minBackoffMs: 20, maxBackoffMs: 100 });
     await events.start();
+    const watchers = new Watchers(events);
     try {
       expect(events.state).toBe('listening');
       const seen: Record<string, Signal[]> = { alice: [], bob: [] };
-      const stopAlice = events.watch(alice.id, (s) => seen.alice!.push(s));
-      events.watch(bob.id, (s) => seen.bob!.push(s));
+      const stopAlice = watchers.watchUser(alice.id, (s) => seen.alice!.push(s));
+      watchers.watchUser(bob.id, (s) => seen.bob!.push(s));
       const run = await createRun(db.prisma, alice.id);
       for (let i = 0; i < 500 && seen.alice!.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(seen.alice).toHaveLength(1);
@@ -97,41 +100,50 @@ describe('RunEventListener', () => {
       expect(seen.bob).toEqual([]);
 
       const pid = events.pid;
+      const listeningBefore = events.listeningSince!;
       await terminateListener(db.sql, pid);
       for (let i = 0; i < 500 && !seen.bob!.some((s) => s.kind === 'resync'); i++) await new Promise((r) => setTimeout(r, 10));
-      expect(seen.bob).toEqual([{ kind: 'resync' }]);
-      expect(seen.alice!.at(-1)).toEqual({ kind: 'resync' });
+      expect(seen.bob).toEqual([{ kind: 'resync', since: events.listeningSince }]);
+      expect(events.listeningSince!.getTime()).toBeGreaterThan(listeningBefore.getTime());
+      expect(seen.alice!.at(-1)).toMatchObject({ kind: 'resync' });
       expect(events.pid).not.toBe(pid);
       expect(events.state).toBe('listening');
 
       stopAlice();
-      expect(events.watcherCount).toBe(1);
+      await createRun(db.prisma, alice.id);
+      await createRun(db.prisma, bob.id);
+      for (let i = 0; i < 500 && seen.bob!.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen.alice!.at(-1)).toMatchObject({ kind: 'resync' }); // unwatched: nothing more
     } finally {
+      watchers.stop();
       await events.stop();
     }
     expect(events.state).toBe('stopped');
   });
 
-  it("a run's watchers get only that run's events; the user's watchers get all; counts are per user", async () => {
+  it("a run's watchers get only that run's events; the user's watchers get all", async () => {
     const alice = await createUser(db.prisma);
     const [runA, runB] = [await createRun(db.prisma, alice.id), await createRun(db.prisma, alice.id)];
     const events = new RunEventListener(db.url);
     await events.start();
+    const watchers = new Watchers(events);
     try {
       const seen: Record<string, string[]> = { a: [], b: [], all: [] };
       const record = (name: string) => (signal: Signal) => seen[name]!.push(signal.kind === 'event' ? signal.event.runId : 'resync');
-      const stopA = events.watchRun(alice.id, runA.id, record('a'));
-      events.watchRun(alice.id, runB.id, record('b'));
-      events.watch(alice.id, record('all'));
-      expect([events.watcherCount, events.watcherCountOf(alice.id)]).toEqual([3, 3]);
+      const stopA = watchers.watchRun(runA.id, record('a'));
+      watchers.watchRun(runB.id, record('b'));
+      watchers.watchUser(alice.id, record('all'));
       await db.sql.query(`UPDATE "Run" SET "currentStage" = 1 WHERE id = $1`, [runA.id]);
       await db.sql.query(`UPDATE "Run" SET "currentStage" = 1 WHERE id = $1`, [runB.id]);
       for (let i = 0; i < 500 && seen.all!.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
       expect(seen).toEqual({ a: [runA.id], b: [runB.id], all: [runA.id, runB.id] });
       stopA();
-      stopA(); // twice: counted once
-      expect([events.watcherCount, events.watcherCountOf(alice.id)]).toEqual([2, 2]);
+      stopA(); // twice: harmless
+      await db.sql.query(`UPDATE "Run" SET "currentStage" = 2 WHERE id = $1`, [runA.id]);
+      for (let i = 0; i < 500 && seen.all!.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen).toEqual({ a: [runA.id], b: [runB.id], all: [runA.id, runB.id, runA.id] });
     } finally {
+      watchers.stop();
       await events.stop();
     }
   });
@@ -139,13 +151,14 @@ describe('RunEventListener', () => {
   it('a change whose notification never came is found by the backstop check and routed, once', async () => {
     const alice = await createUser(db.prisma);
     const run = await createRun(db.prisma, alice.id);
-    const events = new RunEventListener(db.url, { backstopMs: 100 });
+    const events = new RunEventListener(db.url);
     await events.start();
+    const watchers = new Watchers(events, { backstopMs: 100 });
     const quiet = new pg.Client({ connectionString: db.url });
     await quiet.connect();
     try {
       const seen: Signal[] = [];
-      events.watchRun(alice.id, run.id, (signal) => seen.push(signal));
+      watchers.watchRun(run.id, (signal) => seen.push(signal));
       await db.sql.query(`UPDATE "Run" SET "currentStage" = 1, "updatedAt" = now() WHERE id = $1`, [run.id]); // announced
       for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
       // Written with triggers off: no notification, as if it had been lost.
@@ -159,6 +172,7 @@ describe('RunEventListener', () => {
       ]);
     } finally {
       await quiet.end();
+      watchers.stop();
       await events.stop();
     }
   });

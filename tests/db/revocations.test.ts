@@ -19,7 +19,7 @@ afterAll(async () => {
 function controlledEvents() {
   let send: ((signal: AuthSignal) => void) | undefined;
   const events = {
-    watchAuth: (onSignal: (signal: AuthSignal) => void) => {
+    onAuthSignal: (onSignal: (signal: AuthSignal) => void) => {
       send = onSignal;
       return () => (send = undefined);
     },

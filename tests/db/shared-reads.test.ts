@@ -5,8 +5,8 @@
  * compiled anew for almost every batch of a reconnect storm (12% of the server's time).
  */
 import { createPrismaClient, type Database } from '../../src/db/client';
-import { Owner } from '../../src/schema/owner';
-import { SharedReads } from '../../src/schema/shared-reads';
+import { Owner } from '../../src/auth/owner';
+import { SharedReads } from '../../src/live/shared-reads';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createRun, createUser } from '../helpers/fixtures';
 

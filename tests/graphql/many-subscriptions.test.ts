@@ -40,7 +40,7 @@ it('1,000 subscriptions over 10 connections each end with COMPLETED', async () =
   }
   expect(subscriptions).toHaveLength(1_000);
   await Promise.all(subscriptions.map(({ sub }) => sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING', 60_000)));
-  expect(api.server.events.watcherCount).toBe(1_000);
+  expect(api.server.subscriptions.open).toBe(1_000);
 
   // The pipeline moves every run, in a few big statements, as a busy worker pool would.
   await api.db.sql.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = 3, "updatedAt" = now() WHERE "companyId" = 'load'`);
@@ -53,5 +53,5 @@ it('1,000 subscriptions over 10 connections each end with COMPLETED', async () =
   const last = subscriptions.map(({ sub }) => sub.messages.at(-1)?.data?.runUpdated);
   expect(last.filter((state) => state?.status !== 'COMPLETED' || state.currentStage !== 5)).toEqual([]);
   // Every finished subscription let go of its watcher.
-  expect(api.server.events.watcherCount).toBe(0);
+  expect(api.server.subscriptions.open).toBe(0);
 }, 120_000);

@@ -208,11 +208,11 @@ describe('subscriptions', () => {
         limit: 'subscriptionsPerUser',
         max: 5,
       });
-      expect(a.events.watcherCountOf(userId)).toBe(5);
+      expect(a.subscriptions.openOf(userId)).toBe(5);
 
       // Closing one frees its place.
       onFirst[0]!.unsubscribe();
-      for (let i = 0; i < 100 && a.events.watcherCountOf(userId) !== 4; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && a.subscriptions.openOf(userId) !== 4; i++) await new Promise((r) => setTimeout(r, 20));
       const again = subscribeWs(second, RunProgressDocument, { id: runs[6]!.id });
       await again.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
     } finally {

@@ -57,9 +57,9 @@ async function pipeline(runId: string, status: string, stage: number, extra = ''
  * Waits until a server's listener holds exactly `count` watchers: a new subscription is registered once the count
  * has gone up, an ended one released once it has come back down.
  */
-async function watchersReach(events: { watcherCount: number }, count: number): Promise<void> {
-  for (let i = 0; i < 500 && events.watcherCount !== count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(events.watcherCount).toBe(count);
+async function watchersReach(subscriptions: { open: number }, count: number): Promise<void> {
+  for (let i = 0; i < 500 && subscriptions.open !== count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(subscriptions.open).toBe(count);
 }
 
 type Progress = { runUpdated: { status: string; currentStage: number } };
@@ -96,12 +96,12 @@ describe('runUpdated', () => {
   });
 
   it('a database failure while refetching ends that subscription with an error and releases its watch; the connection stays usable', async () => {
-    const before = api.server.events.watcherCount;
+    const before = api.server.subscriptions.open;
     const run = await createRun(api.db.prisma, alice.userId);
     const connection = client(alice.token);
     const sub = subscribeWs(connection, RunProgressDocument, { id: run.id });
     await sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
-    await watchersReach(api.server.events, before + 1);
+    await watchersReach(api.server.subscriptions, before + 1);
     // The refetch after this notification reads a column that is gone for a moment.
     await api.db.sql.query('ALTER TABLE "Run" RENAME COLUMN "completedAt" TO "completedAtAway"');
     try {
@@ -113,7 +113,7 @@ describe('runUpdated', () => {
       await api.db.sql.query('ALTER TABLE "Run" RENAME COLUMN "completedAtAway" TO "completedAt"');
     }
     expect(states(sub.messages)).toEqual(['PENDING:0']);
-    await watchersReach(api.server.events, before);
+    await watchersReach(api.server.subscriptions, before);
     const again = subscribeWs(connection, RunProgressDocument, { id: run.id });
     await again.waitFor((m) => m.data?.runUpdated.status === 'PENDING');
     again.unsubscribe();
@@ -191,9 +191,9 @@ describe('runsUpdated', () => {
   type Dash = { runsUpdated: { id: string; status: string; companyName: string } };
 
   it('sees runs created by SQL and by createRun, changes to them, and deletions', async () => {
-    const before = api.server.events.watcherCount;
+    const before = api.server.subscriptions.open;
     const sub = subscribeWs(client(alice.token), DashboardDocument, {});
-    await watchersReach(api.server.events, before + 1); // the subscription is listening
+    await watchersReach(api.server.subscriptions, before + 1); // the subscription is listening
     const { rows } = await api.db.sql.query<{ id: string }>(
       `INSERT INTO "Run" (id, "userId", "companyId", "companyName", "documentName", "documentUrl", "updatedAt")
        VALUES (gen_random_uuid(), $1, 'acme', 'Acme by SQL', 'a.pdf', 'https://x.test/a.pdf', now()) RETURNING id`,
@@ -210,13 +210,13 @@ describe('runsUpdated', () => {
     expect(gone.data).toBeNull();
     expect(gone.errors![0]!.extensions).toEqual({ code: 'NOT_FOUND', deleted: true, runId: sqlRun });
     sub.unsubscribe();
-    await watchersReach(api.server.events, before);
+    await watchersReach(api.server.subscriptions, before);
   });
 
   it('with a status filter, reports only runs now in one of those statuses, and never another user’s runs', async () => {
-    const before = api.server.events.watcherCount;
+    const before = api.server.subscriptions.open;
     const sub = subscribeWs(client(alice.token), DashboardDocument, { status: ['FAILED'] });
-    await watchersReach(api.server.events, before + 1);
+    await watchersReach(api.server.subscriptions, before + 1);
     const mine = await createRun(api.db.prisma, alice.userId, { companyName: 'Mine' });
     const theirs = await createRun(api.db.prisma, bob.userId, { companyName: 'Theirs' });
     await pipeline(theirs.id, 'FAILED', 1, `, "errorMessage" = 'x'`);
@@ -227,20 +227,20 @@ describe('runsUpdated', () => {
     const seen = sub.messages.map((m) => (m.data as Dash).runsUpdated);
     expect(seen.every((r) => r.status === 'FAILED' && r.companyName === 'Mine')).toBe(true);
     sub.unsubscribe();
-    await watchersReach(api.server.events, before);
+    await watchersReach(api.server.subscriptions, before);
   });
 });
 
 describe('only changes to what a subscriber selected are sent', () => {
   it('a stage output or an updatedAt-only write sends nothing to runUpdated or runsUpdated subscribers that do not read it', async () => {
     type Dash = { runsUpdated: { id: string; status: string; currentStage: number } };
-    const before = api.server.events.watcherCount;
+    const before = api.server.subscriptions.open;
     const run = await createRun(api.db.prisma, alice.userId);
     const progress = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
     const dashboard = subscribeWs(client(alice.token), DashboardDocument, {});
     // Selects the outputs: it shows when the server has processed the write the other two do not read.
     const witness = subscribeWs(client(alice.token), RunProgressWithOutputsDocument, { id: run.id });
-    await watchersReach(api.server.events, before + 3);
+    await watchersReach(api.server.subscriptions, before + 3);
     await pipeline(run.id, 'RUNNING', 1);
     await progress.waitFor((m) => m.data?.runUpdated.currentStage === 1);
     await dashboard.waitFor((m) => (m.data as Dash | undefined)?.runsUpdated.currentStage === 1);
@@ -298,7 +298,7 @@ describe('across instances and connection loss', () => {
     const second = await startTestServer(api.db.url, { CLERK_JWT_KEY: api.signer.publicKeyPem });
     try {
       const dash = subscribeWs(client(alice.token, second.wsUrl), DashboardDocument, {});
-      await watchersReach(second.events, 1);
+      await watchersReach(second.subscriptions, 1);
       const created = await createRunThroughApi(api.server.url, 'Via instance 1');
       await dash.waitFor((m) => (m.data as { runsUpdated: { id: string } } | undefined)?.runsUpdated.id === created.id);
       const progress = subscribeWs(client(alice.token, second.wsUrl), RunProgressDocument, { id: created.id });

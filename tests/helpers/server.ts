@@ -5,6 +5,7 @@ import { createTokenVerifier } from '../../src/auth/tokens';
 import { loadConfig } from '../../src/config';
 import { createPrismaClient, type Database } from '../../src/db/client';
 import { RunEventListener, type ListenerOptions } from '../../src/db/events';
+import type { SubscriptionQuota } from '../../src/live/quota';
 import { createApp, type App } from '../../src/server/http';
 
 export interface TestServer {
@@ -14,6 +15,8 @@ export interface TestServer {
   app: App;
   db: Database;
   events: RunEventListener;
+  /** The subscriptions open on this server, by user. */
+  subscriptions: SubscriptionQuota;
   /** SQL statements the server's Prisma client sent, in order (reset it freely). */
   statements: string[];
   close(): Promise<void>;
@@ -53,6 +56,7 @@ export async function startTestServer(
     app,
     db,
     events,
+    subscriptions: app.live.subscriptionQuota,
     statements,
     async close() {
       await app.close();

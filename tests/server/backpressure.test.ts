@@ -50,14 +50,14 @@ it('cuts a connection whose client stopped reading and releases its subscription
   const stuck = await subscribeToBigRun();
   // The stuck client stops reading from its TCP socket; the server's writes back up.
   (stuck.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-  expect(api.server.events.watcherCount).toBe(2);
+  expect(api.server.subscriptions.open).toBe(2);
   for (let stage = 2; stage <= 5; stage++) {
     for (const { runId } of [reader, stuck]) await api.db.prisma.run.update({ where: { id: runId }, data: { currentStage: stage } });
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const memoryWhileStuck = process.memoryUsage().heapUsed;
 
-  expect(await until(() => api.server.events.watcherCount === 1, 5000)).toBe(true);
+  expect(await until(() => api.server.subscriptions.open === 1, 5000)).toBe(true);
   expect(api.server.app.server.listening).toBe(true);
   expect(reader.socket.readyState).toBe(WebSocket.OPEN);
   expect(reader.received()).toBeGreaterThanOrEqual(2);

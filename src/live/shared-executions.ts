@@ -12,12 +12,11 @@
  *
  * Hand-written because no envelop or yoga plugin shares live executions between subscribers.
  */
-import { getOperationAST, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { isAsyncIterable } from '@graphql-tools/utils';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../schema/context';
-import { NewestValue } from '../schema/newest-value';
-import { subscriptionQuotaError } from '../schema/subscriptions';
+import type { LiveContext } from './context';
+import { NewestValue } from './newest-value';
 
 const SHARED_FIELD = 'runUpdated';
 
@@ -108,7 +107,7 @@ function sharingKey(args: ExecutionArgs): string | undefined {
   const operation = getOperationAST(args.document, args.operationName);
   const [field, ...others] = operation?.selectionSet.selections ?? [];
   if (others.length || field?.kind !== Kind.FIELD || field.name.value !== SHARED_FIELD) return undefined;
-  const ctx = args.contextValue as Context;
+  const ctx = args.contextValue as LiveContext;
   return JSON.stringify([
     ctx.user.id,
     ctx.sessionId,
@@ -162,14 +161,19 @@ export function sharedSubscriptions(): SharedSubscriptions {
       const key = sharingKey(args);
       if (!key) return;
       setSubscribeFn(async (subscribeArgs) => {
-        const ctx = subscribeArgs.contextValue as Context;
+        const ctx = subscribeArgs.contextValue as LiveContext;
         const shared = await broadcasts.get(key);
         // Nothing to join (none yet, or the first subscriber was refused): this one executes, and is shared.
         if (!shared || shared.done) return start(key, () => Promise.resolve(subscribeFn(subscribeArgs) as unknown));
-        // A member counts against the user's limit like a subscription of its own.
-        const refused = subscriptionQuotaError(ctx);
-        if (refused) return { errors: [refused] };
-        return new Releasing(shared.join(), ctx.events.hold(ctx.user.id));
+        // A member counts against the user's limit like a subscription of its own; a refusal is reported as
+        // the field's own would be (the error table gives it its code).
+        let release: () => void;
+        try {
+          release = ctx.subscriptionQuota.claim(ctx.user.id);
+        } catch (error) {
+          return { errors: [new GraphQLError((error as Error).message, { originalError: error as Error })] };
+        }
+        return new Releasing(shared.join(), release);
       });
     },
   };

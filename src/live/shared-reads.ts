@@ -8,7 +8,7 @@ import { inSpan } from '../spans';
 import DataLoader from 'dataloader';
 import type { Database } from '../db/client';
 import type { Prisma, Run } from '../generated/prisma/client';
-import type { Owner } from './owner';
+import type { Owner } from '../auth/owner';
 
 /** Runs per batched query: the statement stays modest. */
 const MAX_BATCH = 500;

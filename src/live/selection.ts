@@ -1,0 +1,69 @@
+/**
+ * What a subscription reads on each change, and what it has already been sent: a change the subscriber did
+ * not select (a stage output it does not read, say) refetches the same message, which is then not sent again.
+ */
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { collectSubFields } from '@graphql-tools/utils';
+import { getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import type { Run } from '../generated/prisma/client';
+
+export interface RunSelection {
+  /** What each refetch reads: the subscription's own selection, plus what the stream itself needs. */
+  query: object;
+  /** The state of a run as this subscriber sees it: only the fields it selected. */
+  seen(run: Run): string;
+}
+
+/** The names of the fields selected directly under the subscription's field (fragments, @skip and @include resolved). */
+function selectedFieldNames(info: GraphQLResolveInfo): Set<string> {
+  const type = getNamedType(info.returnType);
+  if (!isObjectType(type)) return new Set();
+  // Memoised per field nodes by graphql-tools: a cached document pays for this once.
+  const { fields } = collectSubFields(info.schema, info.fragments, info.variableValues, type, [...info.fieldNodes]);
+  return new Set([...fields.values()].flatMap((nodes) => nodes.map((node) => node.name.value)));
+}
+
+/** The subscription's own selection, plus what the stream itself needs (id and status). */
+export function runSelectionOf(context: object, info: GraphQLResolveInfo): RunSelection {
+  const query = queryFromInfo({ context, info, select: { id: true, status: true } });
+  const selected = selectedFieldNames(info);
+  const hidden = ['id', 'status'].filter((field) => !selected.has(field));
+  return {
+    query,
+    seen: (run) => {
+      const visible: Record<string, unknown> = { ...run };
+      for (const field of hidden) delete visible[field];
+      return JSON.stringify(visible);
+    },
+  };
+}
+
+/**
+ * What each run last looked like to one `runsUpdated` subscriber. Bounded: a run not seen among the last
+ * thousand is at worst sent once more.
+ */
+export class LastSent {
+  // A Map, not lru-cache: an LRUCache allocates its arrays for `max` entries up front (~24 KB per subscription),
+  // while a dashboard's subscription usually remembers a few runs.
+  private readonly states = new Map<string, string>();
+
+  constructor(
+    private readonly selection: RunSelection,
+    private readonly max = 1000,
+  ) {}
+
+  /** True, and remembered, when `run` differs from what this subscriber was last sent for it. */
+  changed(run: Run): boolean {
+    const state = this.selection.seen(run);
+    if (this.states.get(run.id) === state) return false;
+    // Re-inserted last: the Map's first key is then the run whose state was sent longest ago.
+    this.states.delete(run.id);
+    this.states.set(run.id, state);
+    if (this.states.size > this.max) this.states.delete(this.states.keys().next().value!);
+    return true;
+  }
+
+  forget(runId: string): void {
+    this.states.delete(runId);
+  }
+}
