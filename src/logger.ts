@@ -56,7 +56,8 @@ function current(): Logger {
 
 /**
  * A line below the configured level returns before the request's child logger is made: yoga reports each phase
- * of every request at debug level, and making that child for each of them was about 4% of a cheap request's CPU.
+ * of every request at debug level, and making that child for each of them would cost every cheap request
+ * (bench/results/2026-12-03-runs-10000.md).
  */
 function at(level: Exclude<LogLevel, 'silent'>) {
   return (message: string, fields: Fields = {}) => {

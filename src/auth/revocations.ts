@@ -12,13 +12,13 @@ import { logger } from '../logger';
 export type EndedAccess = { kind: 'session'; sessionId: string; clerkId: string } | { kind: 'user'; clerkId: string };
 
 /** Whose access an operation runs with. */
-export interface AccessHolder {
+export interface OperationSession {
   clerkId: string;
   sessionId: string | undefined;
 }
 
-export function endsAccessOf(ended: EndedAccess, holder: AccessHolder): boolean {
-  return ended.kind === 'session' ? ended.sessionId === holder.sessionId : ended.clerkId === holder.clerkId;
+export function endsAccessOf(ended: EndedAccess, session: OperationSession): boolean {
+  return ended.kind === 'session' ? ended.sessionId === session.sessionId : ended.clerkId === session.clerkId;
 }
 
 /** The one-line reason given to a client whose access ended (WebSocket close reason, error message). */

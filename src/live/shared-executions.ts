@@ -65,7 +65,7 @@ class Broadcast {
 
   /**
    * Takes the source's next result and hands it to every member, until the source ends or nobody is left.
-   * Promise callbacks rather than an async loop: that loop's suspended frame was held by every open execution.
+   * Promise callbacks rather than an async loop: a suspended loop's frame would be kept alive by every open execution.
    */
   private pump(): void {
     this.source.next().then(

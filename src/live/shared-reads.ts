@@ -18,7 +18,7 @@ interface Read {
   runId: string;
 }
 
-type Selection = { select?: Record<string, unknown> } & Record<string, unknown>;
+type RunQuery = { select?: Record<string, unknown> } & Record<string, unknown>;
 
 export class SharedReads {
   private readonly inFlight = new Map<string, Promise<Run | null>>();
@@ -30,7 +30,7 @@ export class SharedReads {
     const key = `${owner.userId}|${runId}|${selection}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.loaderFor(db, selection, query as Selection)
+      pending = this.loaderFor(db, selection, query as RunQuery)
         .load({ owner, runId })
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
@@ -38,7 +38,7 @@ export class SharedReads {
     return pending;
   }
 
-  private loaderFor(db: Database, selection: string, query: Selection): DataLoader<Read, Run | null> {
+  private loaderFor(db: Database, selection: string, query: RunQuery): DataLoader<Read, Run | null> {
     let loader = this.loaders.get(selection);
     if (!loader) {
       const created = new DataLoader<Read, Run | null>(
@@ -61,16 +61,16 @@ export class SharedReads {
  * own user in the SQL); each read gets its own row or null.
  *
  * Shaped so Prisma's plan cache serves it. Prisma compiles a plan per query shape, and its shape counts one
- * placeholder per distinct value: an OR of (id, user) pairs was a new shape for every pattern of repeated
- * users, compiled anew each time (12% of the server's time in a reconnect storm). Here each user's ids are
+ * placeholder per distinct value: an OR of (id, user) pairs would be a new shape for every pattern of repeated
+ * users, compiled anew each time (bench/results/live-2026-11-29.md measured it in a reconnect storm). Here each user's ids are
  * one list placeholder, and the groups are padded to a power of two with groups that match nothing, each
  * with values of its own (a repeated group would reuse placeholders and make a shape of its own again).
  */
-function readBatch(db: Database, query: Selection, reads: readonly Read[]): Promise<Array<Run | null>> {
+function readBatch(db: Database, query: RunQuery, reads: readonly Read[]): Promise<Array<Run | null>> {
   return inSpan('subscription.refetch', { 'opportunity.reads': reads.length }, () => readRuns(db, query, reads));
 }
 
-async function readRuns(db: Database, query: Selection, reads: readonly Read[]): Promise<Array<Run | null>> {
+async function readRuns(db: Database, query: RunQuery, reads: readonly Read[]): Promise<Array<Run | null>> {
   if (reads.length === 1) {
     const [{ owner, runId }] = reads as [Read];
     const row: unknown = await db.run.findFirst({ ...query, where: owner.run(runId) });

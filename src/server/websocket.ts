@@ -139,9 +139,9 @@ function connectHandler({ admission, revocations, config }: Options) {
       Math.min(closeInMs, 2 ** 31 - 1),
     );
     extra.expiryTimer.unref(); // never what keeps the process alive
-    const holder = { clerkId: extra.session.user.clerkId, sessionId: extra.session.sessionId };
+    const operationSession = { clerkId: extra.session.user.clerkId, sessionId: extra.session.sessionId };
     extra.stopWatchingAccess = revocations.onEnded((ended) => {
-      if (endsAccessOf(ended, holder)) extra.socket.close(CloseCode.Forbidden, `Forbidden: ${describeEnded(ended)}`);
+      if (endsAccessOf(ended, operationSession)) extra.socket.close(CloseCode.Forbidden, `Forbidden: ${describeEnded(ended)}`);
     });
     return true;
   };
