@@ -16,11 +16,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { commandLine } from '../src/args';
-import { PROJECT_ROOT } from '../src/config';
+import { ConfigError, PROJECT_ROOT } from '../src/config';
 import { withClient } from '../src/db/admin';
 import { seedDemoData } from '../src/db/seed';
 import { runCli } from './cli';
-import { ask, load, startBaseline, type Cell, type Target } from './bench/measure';
+import { ask, load, startBaseline, startPostGraphile, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
 import { summariseNewestProfile } from './bench/profile';
 import { measureVariants, prepareRevision, renderVariants, startOtlpSink, writeManifest, type Variant } from './bench/variants';
@@ -28,7 +28,7 @@ import { build, createSessionKey, openScratchDatabase, startServerProcess, table
 
 const { values } = commandLine({
   usage:
-    'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL --variants --versus REV]',
+    'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL --variants --versus REV --peer postgraphile]',
   help: `Throughput of the API (compiled, production mode, its own process) against a raw-SQL baseline, in one run: the
 design's five query patterns and the fixed cost of a request, at 1 and 16 connections. Tables go to bench/results/.
   --runs N             demo runs to seed (default 10000)
@@ -38,6 +38,7 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
   --only a,b           only the patterns whose names start with these words
   --keep               keep the seeded database (on BENCH_DATABASE_URL's server)
   --database URL       measure this seeded database instead
+  --peer postgraphile  also measure PostGraphile 5 (amber preset, no auth) on the same database, answers checked
   --variants           also measure, side by side: documents by id to a trusted-documents server, tracing on
                        (exported to a local OTLP sink), and with --versus REV that commit's build`,
   options: {
@@ -56,6 +57,8 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
     /** Delivery settings side by side: trusted documents, tracing, another commit (scripts/bench/variants.ts). */
     variants: { type: 'boolean', default: false },
     versus: { type: 'string' },
+    /** The peer a team would deploy instead, measured in the same run (scripts/bench/postgraphile-server.ts). */
+    peer: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
@@ -116,6 +119,57 @@ async function compareAnswers(patterns: Pattern[], baseline: Target, api: Target
       );
     }
   }
+}
+
+/**
+ * The peer (`--peer postgraphile`): each pattern as PostGraphile's own query, its answer in the API's shape checked
+ * equal to the baseline's first, then timed like the others.
+ */
+async function measurePeer(url: string, patterns: Pattern[], baseline: Target): Promise<Measured> {
+  const peer = await startPostGraphile(url, 4000 + Math.floor(Math.random() * 20000));
+  try {
+    const target = { url: peer.url, pid: peer.pid, headers: {} };
+    const asked = patterns.map((pattern) => ({ ...pattern, query: pattern.peer!.query, variables: pattern.peer!.variables }));
+    for (const [i, pattern] of patterns.entries()) {
+      const [expected, actual] = await Promise.all([ask(baseline, pattern), ask(target, asked[i]!)]);
+      const shaped = actual.body.data === undefined ? actual.body : { data: pattern.peer!.asApi(actual.body.data) };
+      if (!isDeepStrictEqual(expected.body, shaped)) {
+        throw new Error(
+          `${pattern.name}: PostGraphile's answer differs from the baseline's\nbaseline: ${JSON.stringify(expected.body).slice(0, 500)}\npeer:     ${JSON.stringify(shaped).slice(0, 500)}`,
+        );
+      }
+    }
+    const measured = await measureAll(target, asked, () => Promise.resolve(NaN));
+    return new Map(patterns.map((pattern, i) => [pattern.name, measured.get(asked[i]!.name)!]));
+  } finally {
+    await peer.stop();
+  }
+}
+
+/** This API against the peer, cell by cell (req/s, ratio API / peer). */
+function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults): string {
+  const rows = patterns.map((pattern) => {
+    const p = peer.get(pattern.name)!;
+    const a = api.measured.get(pattern.name)!;
+    return [
+      pattern.name,
+      ...CONNECTIONS.flatMap((c) => [
+        p.cells[c]!.rps.toFixed(0),
+        a.cells[c]!.rps.toFixed(0),
+        (a.cells[c]!.rps / p.cells[c]!.rps).toFixed(2),
+      ]),
+      String(CONNECTIONS.reduce((sum, c) => sum + p.cells[c]!.failures, 0)),
+    ];
+  });
+  const header = [
+    'Pattern',
+    ...CONNECTIONS.flatMap((c) => [`PostGraphile req/s c=${c}`, `API req/s c=${c}`, `API / PostGraphile c=${c}`]),
+    'PostGraphile failed',
+  ];
+  return (
+    `\nAgainst PostGraphile 5 (amber preset, grafserv on node:http, no authentication, the user as a condition argument; ` +
+    `its answers, reshaped, compared equal to the baseline's before timing):\n\n${table(header, rows)}\n`
+  );
 }
 
 async function measureBaseline(
@@ -264,6 +318,8 @@ async function benchDatabase(): Promise<{ url: string; serverVersion: string; se
 }
 
 async function main(): Promise<void> {
+  if (values.peer !== undefined && values.peer !== 'postgraphile')
+    throw new ConfigError(`--peer must be postgraphile (got "${values.peer}")`);
   build();
   const database = await benchDatabase();
   try {
@@ -276,6 +332,11 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`\nbaseline (pg + node:http):\n`);
     const baseline = await measureBaseline(database.url, user, patterns);
+    let peer: Measured | undefined;
+    if (values.peer) {
+      process.stdout.write('PostGraphile 5 (amber, node:http):\n');
+      peer = await measurePeer(database.url, patterns, baseline.target);
+    }
     process.stdout.write('API (production server process):\n');
     const api = await measureApi(database.url, token, key.publicKeyPem, patterns, baseline.target).finally(() => baseline.stop());
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
@@ -284,6 +345,7 @@ async function main(): Promise<void> {
       `a heavy user (at most 1% of all runs) with ${user.runs} runs\n\n${machine}; PostgreSQL ${database.serverVersion}; Node ${process.version}; ` +
       `autocannon ${WARMUP} s warm-up + ${SECONDS} s per cell; answers of the API and the baseline compared equal before timing.`;
     let report = render(patterns, baseline.measured, api, context);
+    if (peer) report += renderPeer(patterns, peer, api);
     if (values.profile) {
       const { file, rows } = await summariseNewestProfile(PROFILES);
       report += `\nWhere the API server's CPU went (self time of its busy time, ${path.relative(PROJECT_ROOT, file)}):\n\n${table(['Package or folder', 'Self time'], rows)}\n`;

@@ -77,16 +77,39 @@ export interface BaselineProcess {
 
 /** scripts/bench/baseline-server.ts in its own process. */
 export function startBaseline(databaseUrl: string, port: number, user: BenchUser): Promise<BaselineProcess> {
+  return startHelperServer(
+    'scripts/bench/baseline-server.ts',
+    ['--url', databaseUrl, '--port', String(port), '--user', JSON.stringify(user)],
+    port,
+    'baseline',
+  );
+}
+
+/** The peer (scripts/bench/postgraphile-server.ts) on the same database, in its own process. */
+export function startPostGraphile(databaseUrl: string, port: number): Promise<BaselineProcess> {
+  return startHelperServer('scripts/bench/postgraphile-server.ts', ['--url', databaseUrl, '--port', String(port)], port, 'postgraphile', {
+    GRAPHILE_ENV: 'production',
+  });
+}
+
+/** A measured server of the benchmark's own (`script`), ready once it prints "<name> listening". */
+function startHelperServer(
+  script: string,
+  args: string[],
+  port: number,
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<BaselineProcess> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/bench/baseline-server.ts', '--url', databaseUrl, '--port', String(port), '--user', JSON.stringify(user)],
-      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    child.once('exit', (code) => reject(new Error(`the baseline server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`the ${name} server exited with ${code}`)));
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (!chunk.toString().includes('baseline listening')) return;
+      if (!chunk.toString().includes(`${name} listening`)) return;
       resolve({
         url: `http://127.0.0.1:${port}`,
         pid: child.pid!,

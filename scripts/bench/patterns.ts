@@ -15,6 +15,14 @@ export interface BenchUser {
   companyId: string;
 }
 
+/** The same question put to the peer (PostGraphile 5, amber preset: its names, the user as a condition). */
+export interface PeerQuery {
+  query: string;
+  variables: Record<string, unknown>;
+  /** The peer's `data` in the API's shape, to compare with the baseline's. */
+  asApi(data: unknown): unknown;
+}
+
 export interface Pattern {
   name: string;
   /** What the design's table expects of the query. */
@@ -23,6 +31,77 @@ export interface Pattern {
   variables: Record<string, unknown>;
   /** The same `data`, from hand-written SQL. */
   baseline(sql: pg.Pool, user: BenchUser): Promise<unknown>;
+  peer?: PeerQuery;
+}
+
+/** PostGraphile's timestamps (without time zone) as the API's ISO strings. */
+const iso = (timestamp: string) => new Date(`${timestamp}Z`).toISOString();
+
+interface PeerRunNode {
+  rowId: string;
+  companyName: string;
+  status: string;
+  currentStage: number;
+  createdAt: string;
+  opportunityCardsByRunId: { totalCount: number };
+}
+
+const PEER_PAGE = 'totalCount edges { node { rowId companyName status currentStage createdAt opportunityCardsByRunId { totalCount } } }';
+
+/** A page of the user's runs from the peer, newest first (the API's order), with `condition` besides the user. */
+function peerRunPage(
+  user: BenchUser,
+  filter: { condition: string; declaration: string; variables: Record<string, unknown> } | undefined = undefined,
+): PeerQuery {
+  const { condition = '', declaration = '', variables = {} } = filter ?? {};
+  return {
+    query: `query ($u: String!${declaration}) { allRuns(first: 20, condition: { userId: $u${condition} }, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { ${PEER_PAGE} } }`,
+    variables: { u: user.id, ...variables },
+    asApi: (data) => {
+      const { totalCount, edges } = (data as { allRuns: { totalCount: number; edges: Array<{ node: PeerRunNode }> } }).allRuns;
+      const node = (run: PeerRunNode) => ({
+        id: run.rowId,
+        companyName: run.companyName,
+        status: run.status,
+        currentStage: run.currentStage,
+        createdAt: iso(run.createdAt),
+        opportunityCardCount: run.opportunityCardsByRunId.totalCount,
+      });
+      return { runs: { totalCount, edges: edges.map((edge) => ({ node: node(edge.node) })) } };
+    },
+  };
+}
+
+interface PeerRunDetail {
+  rowId: string;
+  status: string;
+  opportunityCardsByRunId: { nodes: Array<{ number: number; title: string; tagline: string; whyNow: string; starred: boolean }> };
+  inspirationReportsByRunId: { nodes: Array<{ inspiration1Title: string; inspiration2Title: string }> };
+  stageOutputsByRunId: { nodes: Array<{ stageNumber: number; markdownOutput: string }> };
+}
+
+function peerRunDetail(user: BenchUser): PeerQuery {
+  return {
+    query: `query ($u: String!, $r: String!) { allRuns(condition: { rowId: $r, userId: $u }) { nodes { rowId status
+        opportunityCardsByRunId(orderBy: NUMBER_ASC) { nodes { number title tagline whyNow starred } }
+        inspirationReportsByRunId { nodes { inspiration1Title inspiration2Title } }
+        stageOutputsByRunId { nodes { stageNumber markdownOutput } } } } }`,
+    variables: { u: user.id, r: user.runId },
+    asApi: (data) => {
+      const run = (data as { allRuns: { nodes: PeerRunDetail[] } }).allRuns.nodes[0];
+      if (!run) return { run: null };
+      const report = run.inspirationReportsByRunId.nodes[0];
+      return {
+        run: {
+          id: run.rowId,
+          status: run.status,
+          opportunityCards: run.opportunityCardsByRunId.nodes,
+          inspirationReport: report ? { inspirations: [{ title: report.inspiration1Title }, { title: report.inspiration2Title }] } : null,
+          stageOutputs: [...run.stageOutputsByRunId.nodes].sort((a, b) => a.stageNumber - b.stageNumber),
+        },
+      };
+    },
+  };
 }
 
 const PAGE = 'totalCount edges { node { id companyName status currentStage createdAt opportunityCardCount } }';
@@ -89,6 +168,7 @@ export function benchPatterns(user: BenchUser): Pattern[] {
       query: `{ runs(first: 20) { ${PAGE} } }`,
       variables: {},
       baseline: (sql) => runPage(sql, user.id),
+      peer: peerRunPage(user),
     },
     {
       name: 'Get run with cards',
@@ -97,6 +177,7 @@ export function benchPatterns(user: BenchUser): Pattern[] {
         inspirationReport { inspirations { title } } stageOutputs { stageNumber markdownOutput } } }`,
       variables: { id: user.runId },
       baseline: (sql) => runDetail(sql, user),
+      peer: peerRunDetail(user),
     },
     {
       name: 'Count starred cards',
@@ -110,6 +191,13 @@ export function benchPatterns(user: BenchUser): Pattern[] {
         );
         return { me: { starredCardCount: rows[0]!.n } };
       },
+      peer: {
+        query: 'query ($u: String!) { allOpportunityCards(condition: { userId: $u, starred: true }) { totalCount } }',
+        variables: { u: user.id },
+        asApi: (data) => ({
+          me: { starredCardCount: (data as { allOpportunityCards: { totalCount: number } }).allOpportunityCards.totalCount },
+        }),
+      },
     },
     {
       name: 'Filter by company',
@@ -117,6 +205,7 @@ export function benchPatterns(user: BenchUser): Pattern[] {
       query: `query ($c: String) { runs(first: 20, companyId: $c) { ${PAGE} } }`,
       variables: { c: user.companyId },
       baseline: (sql) => runPage(sql, user.id, { column: 'companyId', value: user.companyId }),
+      peer: peerRunPage(user, { condition: ', companyId: $c', declaration: ', $c: String!', variables: { c: user.companyId } }),
     },
     {
       name: 'Search by status',
@@ -124,6 +213,7 @@ export function benchPatterns(user: BenchUser): Pattern[] {
       query: `{ runs(first: 20, status: FAILED) { ${PAGE} } }`,
       variables: {},
       baseline: (sql) => runPage(sql, user.id, { column: 'status', value: 'FAILED' }),
+      peer: peerRunPage(user, { condition: ', status: FAILED', declaration: '', variables: {} }),
     },
   ];
 }
@@ -135,4 +225,5 @@ export const FIXED_COST: Pattern = {
   query: '{ __typename }',
   variables: {},
   baseline: () => Promise.resolve({ __typename: 'Query' }),
+  peer: { query: '{ __typename }', variables: {}, asApi: (data) => data },
 };
