@@ -146,29 +146,76 @@ async function measurePeer(url: string, patterns: Pattern[], baseline: Target): 
   }
 }
 
-/** This API against the peer, cell by cell (req/s, ratio API / peer). */
-function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults): string {
+/**
+ * This API as production configures it: trusted documents only (sent by id), tracing on (every request sampled,
+ * exported to a local OTLP sink), the rate limiter claiming a permit per request (a budget it never reaches).
+ * Its mean req/s per cell over two rounds.
+ */
+async function measureAsProduction(
+  url: string,
+  token: string,
+  publicKeyPem: string,
+  patterns: Pattern[],
+): Promise<(name: string, c: number) => number> {
+  const [manifest, sink] = await Promise.all([writeManifest(patterns), startOtlpSink()]);
+  try {
+    const variant: Variant = {
+      label: 'as production',
+      env: { TRUSTED_DOCUMENTS: manifest.file, ALLOW_ARBITRARY_DOCUMENTS: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint },
+      root: PROJECT_ROOT,
+      byId: true,
+    };
+    const sums = await measureVariants([variant], patterns, {
+      env: apiEnvironment(url, publicKeyPem),
+      headers: { authorization: `Bearer ${token}` },
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      warmup: WARMUP,
+    });
+    return (name, c) => {
+      const sum = sums.get(`0|${name}|${c}`)!;
+      return sum.rps / sum.rounds;
+    };
+  } finally {
+    await Promise.all([manifest.remove(), sink.close()]);
+  }
+}
+
+/** This API against the peer, cell by cell (req/s, ratio API / peer), as measured and as production configures it. */
+function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProduction: (name: string, c: number) => number): string {
   const rows = patterns.map((pattern) => {
     const p = peer.get(pattern.name)!;
     const a = api.measured.get(pattern.name)!;
     return [
       pattern.name,
-      ...CONNECTIONS.flatMap((c) => [
-        p.cells[c]!.rps.toFixed(0),
-        a.cells[c]!.rps.toFixed(0),
-        (a.cells[c]!.rps / p.cells[c]!.rps).toFixed(2),
-      ]),
+      ...CONNECTIONS.flatMap((c) => {
+        const production = asProduction(pattern.name, c);
+        return [
+          p.cells[c]!.rps.toFixed(0),
+          a.cells[c]!.rps.toFixed(0),
+          (a.cells[c]!.rps / p.cells[c]!.rps).toFixed(2),
+          production.toFixed(0),
+          (production / p.cells[c]!.rps).toFixed(2),
+        ];
+      }),
       String(CONNECTIONS.reduce((sum, c) => sum + p.cells[c]!.failures, 0)),
     ];
   });
   const header = [
     'Pattern',
-    ...CONNECTIONS.flatMap((c) => [`PostGraphile req/s c=${c}`, `API req/s c=${c}`, `API / PostGraphile c=${c}`]),
+    ...CONNECTIONS.flatMap((c) => [
+      `PostGraphile req/s c=${c}`,
+      `API req/s c=${c}`,
+      `API / PostGraphile c=${c}`,
+      `API as production req/s c=${c}`,
+      `as production / PostGraphile c=${c}`,
+    ]),
     'PostGraphile failed',
   ];
   return (
     `\nAgainst PostGraphile 5 (amber preset, grafserv on node:http, no authentication, the user as a condition argument; ` +
-    `its answers, reshaped, compared equal to the baseline's before timing):\n\n${table(header, rows)}\n`
+    `its answers, reshaped, compared equal to the baseline's before timing). "As production": trusted documents by id, ` +
+    `tracing on and exported, the rate limiter claiming a permit per request (mean of two rounds):\n\n${table(header, rows)}\n`
   );
 }
 
@@ -345,7 +392,7 @@ async function main(): Promise<void> {
       `a heavy user (at most 1% of all runs) with ${user.runs} runs\n\n${machine}; PostgreSQL ${database.serverVersion}; Node ${process.version}; ` +
       `autocannon ${WARMUP} s warm-up + ${SECONDS} s per cell; answers of the API and the baseline compared equal before timing.`;
     let report = render(patterns, baseline.measured, api, context);
-    if (peer) report += renderPeer(patterns, peer, api);
+    if (peer) report += renderPeer(patterns, peer, api, await measureAsProduction(database.url, token, key.publicKeyPem, patterns));
     if (values.profile) {
       const { file, rows } = await summariseNewestProfile(PROFILES);
       report += `\nWhere the API server's CPU went (self time of its busy time, ${path.relative(PROJECT_ROOT, file)}):\n\n${table(['Package or folder', 'Self time'], rows)}\n`;
