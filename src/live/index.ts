@@ -6,14 +6,14 @@
 import type { EventSource } from '../db/events';
 import { SubscriptionQuota } from './quota';
 import { SharedReads } from './shared-reads';
-import { sharedSubscriptions, type SharedSubscriptions } from './shared-executions';
+import { sharedExecutions, type SharedExecutions } from './shared-executions';
 import { Watchers, type WatchersOptions } from './watchers';
 
 export interface Live {
   watchers: Watchers;
   subscriptionQuota: SubscriptionQuota;
   sharedReads: SharedReads;
-  sharedExecutions: SharedSubscriptions;
+  sharedExecutions: SharedExecutions;
   stop(): void;
 }
 
@@ -26,7 +26,7 @@ export function createLive(
     watchers,
     subscriptionQuota: new SubscriptionQuota(maxSubscriptionsPerUser),
     sharedReads: new SharedReads(),
-    sharedExecutions: sharedSubscriptions(),
+    sharedExecutions: sharedExecutions(),
     stop: () => watchers.stop(),
   };
 }

@@ -118,13 +118,13 @@ function sharingKey(args: ExecutionArgs): string | undefined {
   ]);
 }
 
-export interface SharedSubscriptions {
+export interface SharedExecutions {
   plugin: Plugin;
   /** Executions running for shared subscriptions (each serving one or more subscribers). */
   readonly executions: number;
 }
 
-export function sharedSubscriptions(): SharedSubscriptions {
+export function sharedExecutions(): SharedExecutions {
   // Registered before the first subscriber's initial read finishes: subscribers arriving meanwhile (a
   // reconnect storm) wait for it and join, instead of each starting an execution of its own.
   const broadcasts = new Map<string, Promise<Broadcast | undefined>>();

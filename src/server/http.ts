@@ -336,7 +336,7 @@ function listenOn(server: http.Server, { port, host, reusePort }: { port: number
  * Whether the kernel hands the connections queued on a closing SO_REUSEPORT listener to another listener of the
  * same port (Linux 5.14+); undefined where that cannot be read.
  */
-function migratesQueuedConnections(): boolean | undefined {
+export function migratesQueuedConnections(): boolean | undefined {
   try {
     return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() !== '0';
   } catch {

@@ -9,22 +9,16 @@
  * Needs Debian's nginx and pgbouncer (which .ci/run installs), and, for the rolling restart,
  * net.ipv4.tcp_migrate_req=1 (which .ci/run sets): without them these tests are reported as skipped.
  */
-import { readFileSync } from 'node:fs';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { missingPackages, startCluster, type Cluster } from '../../scripts/support/cluster';
 import { withClient } from '../../src/db/admin';
+import { migratesQueuedConnections } from '../../src/server/http';
 
 const missing = missingPackages();
-const migratesQueue = (() => {
-  try {
-    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim() !== '0';
-  } catch {
-    return false;
-  }
-})();
 const rollingUnavailable =
-  missing ?? (migratesQueue ? undefined : 'net.ipv4.tcp_migrate_req is 0 (sysctl -w net.ipv4.tcp_migrate_req=1 as root)');
+  missing ??
+  (migratesQueuedConnections() ? undefined : 'net.ipv4.tcp_migrate_req is 0 or unreadable (sysctl -w net.ipv4.tcp_migrate_req=1 as root)');
 if (missing) process.stdout.write(`\nThe deploy tests are SKIPPED: ${missing}\n`);
 else if (rollingUnavailable) process.stdout.write(`\nThe rolling-restart test is SKIPPED: ${rollingUnavailable}\n`);
 
