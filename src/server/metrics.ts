@@ -55,7 +55,13 @@ function poolGauge(registry: Registry, db: Database): void {
   });
 }
 
-/** yoga's Prometheus plugin: the duration, count and errors of queries and mutations, and execution time. */
+/**
+ * yoga's Prometheus plugin: execution time of queries and mutations by operation type (its count is the number
+ * executed) and errors by phase. Its request counter and request-duration histogram measured the same
+ * execution a second and third time, and its HTTP histogram repeats opportunity_http_request_duration_seconds
+ * (and sees only the requests yoga's own handler answers, src/server/plain-http.ts): off, as each observation
+ * costs on every request.
+ */
 function prometheusPlugin(registry: Registry): Plugin {
   return usePrometheus({
     registry,
@@ -70,8 +76,9 @@ function prometheusPlugin(registry: Registry): Plugin {
     // memory per subscription and time per message at tens of thousands of subscriptions.
     metrics: {
       graphql_envelop_phase_subscribe: false,
-      graphql_envelop_request: ['execute'],
-      graphql_envelop_request_duration: ['execute'],
+      graphql_envelop_request: false,
+      graphql_envelop_request_duration: false,
+      graphql_yoga_http_duration: false,
       graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
       graphql_envelop_deprecated_field: false,
       graphql_envelop_schema_change: false,
