@@ -22,7 +22,7 @@ import { seedDemoData } from '../src/db/seed';
 import { runCli } from './cli';
 import { ask, load, startBaseline, startPostGraphile, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
-import { summariseNewestProfile } from './bench/profile';
+import { phasesOfNewestProfile, summariseNewestProfile } from './bench/profile';
 import { measureVariants, prepareRevision, renderVariants, startOtlpSink, writeManifest, type Variant } from './bench/variants';
 import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
@@ -241,6 +241,8 @@ const apiEnvironment = (url: string, publicKeyPem: string) => ({
 
 interface ApiResults {
   measured: Measured;
+  /** Requests the measured server answered, warm-ups and the memory load included. */
+  served: number;
   rss: { idle?: number; afterCells?: number; afterLoad?: number };
 }
 
@@ -264,14 +266,16 @@ async function measureApi(url: string, token: string, publicKeyPem: string, patt
     const target = { url: server.url, pid: server.pid, headers };
     const rss: ApiResults['rss'] = { idle: server.rss() };
     const measured = await measureAll(target, patterns, (pattern) => Promise.resolve(counts.get(pattern.name) ?? NaN));
+    let served = [...measured.values()].reduce((sum, { cells }) => sum + CONNECTIONS.reduce((n, c) => n + cells[c]!.served, 0), 0);
     rss.afterCells = server.rss();
     if (MEMORY_SECONDS > 0) {
       // The memory a production server holds after sustained load: every pattern at once, 16 connections.
       const share = (i: number) => Math.floor(16 / patterns.length) + (i < 16 % patterns.length ? 1 : 0);
-      await Promise.all(patterns.map((pattern, i) => load(target, pattern, share(i), MEMORY_SECONDS, 0)));
+      const loads = await Promise.all(patterns.map((pattern, i) => load(target, pattern, share(i), MEMORY_SECONDS, 0)));
+      served += loads.reduce((sum, cell) => sum + cell.served, 0);
       rss.afterLoad = server.rss();
     }
-    return { measured, rss };
+    return { measured, served, rss };
   } finally {
     await server.stop();
   }
@@ -396,6 +400,8 @@ async function main(): Promise<void> {
     if (values.profile) {
       const { file, rows } = await summariseNewestProfile(PROFILES);
       report += `\nWhere the API server's CPU went (self time of its busy time, ${path.relative(PROJECT_ROOT, file)}):\n\n${table(['Package or folder', 'Self time'], rows)}\n`;
+      const phases = await phasesOfNewestProfile(PROFILES, api.served);
+      report += `\nThe same profile by phase of the request path, over the ${api.served.toLocaleString('en')} requests it answered (sampled busy time of the main thread, start-up excluded):\n\n${table(['Phase', 'µs per request', 'Share'], phases.rows)}\n`;
     }
     if (values.variants) report += await variantsReport(database.url, token, key.publicKeyPem, patterns);
     console.log(`\n${report}`);

@@ -11,6 +11,8 @@ export interface Cell {
   p50: number;
   p99: number;
   requests: number;
+  /** Requests answered in all, the warm-up's included (what a profile of the cell's server saw). */
+  served: number;
   failures: number;
   /** Server CPU per request, in ms (when the server's pid is known). */
   cpuPerRequest: number | undefined;
@@ -54,7 +56,7 @@ export async function load(target: Target, pattern: Pattern, connections: number
     body: requestBody(target, pattern),
     connections,
   };
-  await autocannon({ ...options, duration: warmupSeconds });
+  const warmup = await autocannon({ ...options, duration: warmupSeconds });
   const before = cpuMs(target.pid);
   const result = await autocannon({ ...options, duration: seconds });
   const after = cpuMs(target.pid);
@@ -64,6 +66,7 @@ export async function load(target: Target, pattern: Pattern, connections: number
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests,
+    served: requests + warmup.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
     cpuPerRequest: before !== undefined && after !== undefined && requests ? (after - before) / requests : undefined,
   };

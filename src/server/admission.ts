@@ -11,6 +11,7 @@
  */
 import type http from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import ipaddr from 'ipaddr.js';
@@ -46,25 +47,37 @@ export interface ConnectRefusal {
   reason: string;
 }
 
-/** `X-Forwarded-For` counts only when the peer is a trusted proxy; IPv6 clients are limited by their /64. */
+/**
+ * `X-Forwarded-For` counts only when the peer is a trusted proxy; IPv6 clients are limited by their /64. A
+ * connection from any other peer has one address for all its requests: it is worked out once per connection.
+ */
 export function clientAddressResolver(trustedProxies: readonly string[]) {
   const trust = proxyAddr.compile([...trustedProxies]);
-  const address = (req: IncomingMessage) => {
+  const ofConnection = new WeakMap<Socket, string>();
+  const resolve = (req: IncomingMessage) => {
     const found = proxyAddr(req, trust);
     if (!ipaddr.isValid(found)) return found;
     const parsed = ipaddr.process(found);
     return parsed.kind() === 'ipv6' ? `${(parsed as ipaddr.IPv6).parts.slice(0, 4).join(':')}::/64` : parsed.toString();
   };
+  const address = (req: IncomingMessage) => {
+    const known = ofConnection.get(req.socket);
+    if (known !== undefined) return known;
+    const resolved = resolve(req);
+    if (!trust(req.socket.remoteAddress ?? '', 0)) ofConnection.set(req.socket, resolved);
+    return resolved;
+  };
   return { address, isTrustedProxy: (peer: string) => trust(peer, 0) };
 }
 
-/** A refusal answered by the HTTP hook itself, in GraphQL's error shape. */
-function refusalResponse(error: GraphQLError, ResponseClass: typeof Response): Response {
+/** A refusal answered before any GraphQL work, in GraphQL's error shape: its status, headers and body. */
+export function refusalOf(error: GraphQLError): { status: number; headers: Record<string, string>; body: string } {
   const { http: httpExtension, ...extensions } = error.extensions as { http?: { status?: number; headers?: Record<string, string> } };
-  return new ResponseClass(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
+  return {
     status: httpExtension?.status ?? 401,
     headers: { 'content-type': 'application/json; charset=utf-8', ...httpExtension?.headers },
-  });
+    body: JSON.stringify({ errors: [{ message: error.message, extensions }] }),
+  };
 }
 
 const anonymousLimited = (retryAfterSeconds: number) => {
@@ -93,6 +106,11 @@ export class Admission {
 
   get isTrustedProxy(): (peer: string) => boolean {
     return this.addresses.isTrustedProxy;
+  }
+
+  /** The client's address as the limits count it (X-Forwarded-For only from a trusted proxy). */
+  addressOf(req: IncomingMessage): string {
+    return this.addresses.address(req);
   }
 
   /**
@@ -128,10 +146,15 @@ export class Admission {
         const { request, serverContext, fetchAPI } = hook;
         if (request.method === 'OPTIONS') return;
         const context = serverContext as Admitted & { req?: http.IncomingMessage };
+        // Handed over by src/server/plain-http.ts after it signed the request in.
+        if (context.session) return;
         const address = context.req ? this.addresses.address(context.req) : '';
         try {
           const outcome = await inSpan('graphql.admission', {}, () => this.signIn(address, credentialsFrom(request.headers)));
-          if (outcome instanceof GraphQLError) return hook.endResponse(refusalResponse(outcome, fetchAPI.Response));
+          if (outcome instanceof GraphQLError) {
+            const { body, ...init } = refusalOf(outcome);
+            return hook.endResponse(new fetchAPI.Response(body, init));
+          }
           context.session = outcome;
         } catch (error) {
           context.admissionError = toGraphQLError(error);

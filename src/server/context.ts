@@ -5,6 +5,7 @@
  * and spent a permit of the user's request budget, before their document was parsed (src/server/admission.ts).
  * No context is built without a signed-in user.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLParams } from 'graphql-yoga';
 import type { Session } from '../auth/authenticate';
 import type { Revocations } from '../auth/revocations';
@@ -40,7 +41,11 @@ export interface ConnectionExtra {
 
 /** What the factory receives: yoga's initial context (request, params, what admission left), plus graphql-ws's for a WebSocket. */
 export interface InitialContext extends Admitted {
-  request?: Request;
+  /** yoga's Fetch request; only its method for plain HTTP (src/server/plain-http.ts), whose checks read nothing else. */
+  request?: Pick<Request, 'method'>;
+  /** The node request and response (yoga's server context on node:http). */
+  req?: IncomingMessage;
+  res?: ServerResponse;
   params?: GraphQLParams;
   extra?: ConnectionExtra;
 }

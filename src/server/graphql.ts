@@ -57,12 +57,33 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
  * the browser, and keyed by those headers for any cache that ignores no-store. After yoga's CORS (which may add
  * `Vary: Origin`), for answers refused by admission too.
  */
+export const PRIVATE_ANSWER_HEADERS = { 'cache-control': 'private, no-store', vary: 'Origin, Authorization, Cookie' } as const;
+
 const privateAnswers: Plugin = {
   onResponse: ({ response }) => {
-    response.headers.set('cache-control', 'private, no-store');
-    response.headers.append('vary', 'Origin, Authorization, Cookie');
+    response.headers.set('cache-control', PRIVATE_ANSWER_HEADERS['cache-control']);
+    response.headers.append('vary', PRIVATE_ANSWER_HEADERS.vary);
   },
 };
+
+/**
+ * Every error gets a code from the one table; in production unexpected ones say only "Internal server error".
+ * Development shows the underlying message of an internal error; production never does.
+ */
+export function maskErrorFor(production: boolean) {
+  return (error: unknown): GraphQLError => {
+    const located = error as GraphQLError;
+    const client = toGraphQLError(located.originalError ?? error);
+    const internal = client.extensions.code === 'INTERNAL_SERVER_ERROR';
+    const message = internal && !production ? (client.originalError?.message ?? client.message) : client.message;
+    return new GraphQLError(message, {
+      nodes: located.nodes,
+      positions: located.positions,
+      path: located.path,
+      extensions: client.extensions,
+    });
+  };
+}
 
 const subscribeWithGraphQLJs: Plugin = {
   onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe),
@@ -111,23 +132,7 @@ export function createGraphQLServer(
     graphiql: production ? false : graphiqlOptions(config),
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
     renderGraphiQL: production ? undefined : async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
-    // Every error gets a code from the one table; in production unexpected ones say only "Internal server error".
-    maskedErrors: {
-      isDev: !production,
-      maskError: (error, _message, isDev) => {
-        const located = error as GraphQLError;
-        const client = toGraphQLError(located.originalError ?? error);
-        const internal = client.extensions.code === 'INTERNAL_SERVER_ERROR';
-        // Development shows the underlying message of an internal error; production never does.
-        const message = internal && isDev ? (client.originalError?.message ?? client.message) : client.message;
-        return new GraphQLError(message, {
-          nodes: located.nodes,
-          positions: located.positions,
-          path: located.path,
-          extensions: client.extensions,
-        });
-      },
-    },
+    maskedErrors: { isDev: !production, maskError: maskErrorFor(production) },
     // Yoga reports every error response, client mistakes included; unexpected failures are already logged
     // once with their details by the error table, so its reports are debug-level.
     logging: {

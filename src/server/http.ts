@@ -23,7 +23,8 @@ import { Admission } from './admission';
 import { ConnectionGuard } from './connections';
 import { TrustedDocuments } from './trusted-documents';
 import type { ContextDependencies } from './context';
-import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer } from './graphql';
+import { createGraphQLServer, GRAPHQL_PATH, maskErrorFor, type GraphQLServer } from './graphql';
+import { createPlainHttp, type PlainHttp } from './plain-http';
 import { checkReadiness, listShippedMigrations, type Readiness } from './health';
 import { limitExceeded } from './limits';
 import { createMetrics, type Metrics } from './metrics';
@@ -120,6 +121,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 interface Router {
   graphql: GraphQLServer;
+  plainHttp: PlainHttp;
   clerkWebhook: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
   metrics: Metrics;
   metricsAccess: AppConfig['metricsAccess'];
@@ -162,7 +164,7 @@ function metricsRefusal(req: http.IncomingMessage, access: AppConfig['metricsAcc
 
 /** /graphql (yoga), /health, /ready, /metrics; each request inside its own request-id log scope. */
 function createRequestListener(
-  { graphql, clerkWebhook, metrics, metricsAccess, ready, maxBodyBytes }: Router,
+  { graphql, plainHttp, clerkWebhook, metrics, metricsAccess, ready, maxBodyBytes }: Router,
   isDraining: () => boolean,
   open: Set<http.ServerResponse>,
 ) {
@@ -198,7 +200,10 @@ function createRequestListener(
     const observe = metrics.startRequest(path, req.method ?? 'GET');
     res.once('finish', () => observe(res.statusCode));
     if (path === GRAPHQL_PATH) {
-      if (!refusedBody(req, res, maxBodyBytes)) void graphql(req, res);
+      if (refusedBody(req, res, maxBodyBytes)) return;
+      const plain = plainHttp.takes(req);
+      if (plain) void plainHttp.handle(req, res, plain);
+      else void graphql(req, res);
       return;
     }
     route(req, res, path).catch((error: unknown) => {
@@ -242,6 +247,7 @@ export async function createApp({ config, db, events, verifyToken, liveOptions }
   const openResponses = new Set<http.ServerResponse>();
   const router: Router = {
     graphql,
+    plainHttp: createPlainHttp({ graphql, admission, trustedDocuments, maskError: maskErrorFor(config.nodeEnv === 'production') }),
     clerkWebhook: clerkWebhookHandler({ db, config, metrics }),
     metrics,
     ready: cachedFor(READINESS_CACHE_MS, () => checkReadiness(db, shippedMigrations, events)),

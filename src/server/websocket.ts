@@ -17,7 +17,8 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { isAsyncIterable } from '@graphql-tools/utils';
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { GraphQLParams } from 'graphql-yoga';
 import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { credentialsFrom } from '../auth/authenticate';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
@@ -31,6 +32,7 @@ import type { Admission } from './admission';
 import type { TrustedDocuments } from './trusted-documents';
 import type { ConnectionExtra, InitialContext } from './context';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
+import { prepareOperation } from './operation';
 
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 
@@ -167,25 +169,11 @@ function subscribeHandler({ graphql, admission, trustedDocuments, config }: Opti
       // Before the document is parsed: a refused document spends the budget like any other.
       const limited = await admission.operation(session);
       if (limited) return [limited];
-      const query = trustedDocuments.resolve(payload);
-      if (query instanceof GraphQLError) return [query];
-      const enveloped = graphql.getEnveloped({ ...ctx, req: extra.request, socket: extra.socket, params: payload } as InitialContext);
-      try {
-        const schema = enveloped.schema as GraphQLSchema;
-        const document = enveloped.parse(query) as DocumentNode;
-        const errors = enveloped.validate(schema, document) as readonly GraphQLError[];
-        if (errors.length) return errors;
-        const contextValue = (await enveloped.contextFactory()) as unknown;
-        const rootValue: Enveloped = {
-          execute: enveloped.execute as Enveloped['execute'],
-          subscribe: enveloped.subscribe as Enveloped['subscribe'],
-          requestId,
-        };
-        return { schema, operationName: payload.operationName, document, variableValues: payload.variables, contextValue, rootValue };
-      } catch (error) {
-        if (error instanceof GraphQLError) return [error];
-        throw error;
-      }
+      const initial = { ...ctx, req: extra.request, socket: extra.socket } as InitialContext;
+      const prepared = await prepareOperation(graphql, trustedDocuments, payload as GraphQLParams, initial);
+      if (!('args' in prepared)) return prepared;
+      const rootValue: Enveloped = { execute: prepared.execute, subscribe: prepared.subscribe, requestId };
+      return { ...prepared.args, rootValue };
     });
   };
 }
