@@ -77,7 +77,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   try {
     const bouncer = (started.bouncer = await startPgBouncer(findPgBouncer()!, database.adminUrl));
     const env = {
-      DATABASE_URL: bouncer.urlFor(database.name),
+      // Transaction pooling: no prepared statements (PgBouncer before 1.21 cannot route them).
+      DATABASE_URL: `${bouncer.urlFor(database.name)}?pgbouncer=true`,
       DIRECT_URL: database.url,
       CLERK_JWT_KEY: key.publicKeyPem,
       // nginx is the hop that names the client (X-Forwarded-For).

@@ -35,12 +35,30 @@ export function poolUsage(db: Database): PoolUsage | undefined {
   return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
+/**
+ * Names for the statements Prisma sends, so node-postgres prepares each once per connection and PostgreSQL
+ * parses and plans it once instead of on every request. One name per distinct SQL text, for the first
+ * MAX_PREPARED_STATEMENTS texts a process sends (a connection then holds at most that many); later ones go
+ * unnamed, as all statements do behind PgBouncer (`pgbouncer=true`).
+ */
+const MAX_PREPARED_STATEMENTS = 1_000;
+
+function statementNames(): (query: { sql: string }) => string | undefined {
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) names.set(sql, (name = `prisma_${names.size}`));
+    return name;
+  };
+}
+
 export function createPrismaClient(databaseUrl: string, options: PrismaOptions): Database {
   const settings = parsePoolSettings(databaseUrl);
   const pool = new pg.Pool(poolConfig(settings));
   const adapter = new PrismaPg(pool, {
     ...(settings.schema ? { schema: settings.schema } : {}),
     disposeExternalPool: true,
+    ...(settings.preparedStatements ? { statementNameGenerator: statementNames() as (query: { sql: string }) => string } : {}),
     // The message and code only: node-postgres attaches its whole client to the error (kilobytes of driver
     // state per lost connection). Expected while the database restarts, so a warning.
     onPoolError: (err) => logger.warn('idle database connection failed', { reason: err.message, code: (err as { code?: unknown }).code }),

@@ -2,8 +2,9 @@
  * Connection-string handling shared by the app pool, migrations and the listener.
  * Prisma's URL parameters (`connection_limit`, `pool_timeout`, `pgbouncer`, `schema`) are not understood by
  * node-postgres, so they are translated into pool options and removed from the URL it sees. `pgbouncer=true`
- * needs no translation: node-postgres sends unnamed statements and this server keeps no session state, which
- * is all a transaction-pooling PgBouncer asks (tests/server/pgbouncer.test.ts runs the API through one).
+ * means what it means to Prisma: no prepared statements (a transaction-pooling PgBouncer before 1.21 cannot
+ * route them), so every statement is sent unnamed; this server keeps no other session state
+ * (tests/server/pgbouncer.test.ts runs the API through one).
  */
 import type { PoolConfig } from 'pg';
 
@@ -16,6 +17,8 @@ export interface PoolSettings {
   connectionTimeoutMillis: number;
   /** PostgreSQL schema (`schema` parameter), default `public`. */
   schema: string | undefined;
+  /** Statements prepared once per connection and reused; off with `pgbouncer=true`. */
+  preparedStatements: boolean;
 }
 
 const PRISMA_ONLY_PARAMS = ['connection_limit', 'pool_timeout', 'pgbouncer', 'schema', 'connect_timeout'];
@@ -36,12 +39,14 @@ export function parsePoolSettings(databaseUrl: string): PoolSettings {
   const poolTimeout = positiveInt(url, 'pool_timeout');
   const connectTimeout = positiveInt(url, 'connect_timeout');
   const schema = url.searchParams.get('schema') ?? undefined;
+  const behindPgBouncer = url.searchParams.get('pgbouncer') === 'true';
   for (const name of PRISMA_ONLY_PARAMS) url.searchParams.delete(name);
   return {
     connectionString: url.toString(),
     max: max && max > 0 ? max : 10,
     connectionTimeoutMillis: (poolTimeout ?? connectTimeout ?? 10) * 1000,
     schema,
+    preparedStatements: !behindPgBouncer,
   };
 }
 

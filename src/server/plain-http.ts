@@ -9,9 +9,9 @@
  *
  * Everything else goes to yoga's own handler, which stays the one judge of the protocol's corner cases: SSE and
  * multipart, other content types, requests with an Origin (CORS), preflights, a GET without the CSRF header or
- * credentials, subscriptions, and any request whose parameters are not plainly well-formed. A request handed
- * over after its body was read goes as a Fetch Request with that body; one handed over after sign-in carries
- * its session, so admission runs once.
+ * credentials, subscriptions, and any request whose parameters are not plainly well-formed. Those last two are
+ * known only once the request is signed in and read: they go as a Fetch Request with the body read, carrying
+ * the session, so admission runs once.
  */
 import type http from 'node:http';
 import { OperationTypeNode, type ExecutionResult, type GraphQLError } from 'graphql';
@@ -164,9 +164,7 @@ export function createPlainHttp({ graphql, admission, trustedDocuments, maskErro
   };
 
   const run = async (req: http.IncomingMessage, res: http.ServerResponse, type: ResultType) => {
-    const body = req.method === 'POST' ? await readBody(req) : undefined;
-    const params = body === undefined ? paramsFromUrl(req.url ?? '') : paramsFromBody(body);
-    if (!params) return handOver(req, res, body);
+    // Signed in from the headers alone: a request refused here has its body discarded unread.
     let outcome: Session | GraphQLError;
     try {
       outcome = await inSpan('graphql.admission', {}, () => admission.signIn(admission.addressOf(req), credentialsFrom(req.headers)));
@@ -174,16 +172,15 @@ export function createPlainHttp({ graphql, admission, trustedDocuments, maskErro
       return sendResult(res, { errors: [maskError(error)] }, type);
     }
     if (!('user' in outcome)) {
-      const { status, headers, body: refusal } = refusalOf(outcome);
-      res.writeHead(status, { ...headers, ...PRIVATE_ANSWER_HEADERS, 'content-length': Buffer.byteLength(refusal) });
-      return void res.end(refusal);
+      const { status, headers, body } = refusalOf(outcome);
+      res.writeHead(status, { ...headers, ...PRIVATE_ANSWER_HEADERS, 'content-length': Buffer.byteLength(body) });
+      return void res.end(body);
     }
-    const prepared = await prepareOperation(graphql, trustedDocuments, params, {
-      req,
-      params,
-      session: outcome,
-      request: { method: req.method ?? 'GET' },
-    });
+    const body = req.method === 'POST' ? await readBody(req) : undefined;
+    const params = body === undefined ? paramsFromUrl(req.url ?? '') : paramsFromBody(body);
+    if (!params) return handOver(req, res, body, outcome);
+    const initial = { req, params, session: outcome, request: { method: req.method ?? 'GET' } };
+    const prepared = await prepareOperation(graphql, trustedDocuments, params, initial);
     if (!('args' in prepared)) return sendResult(res, { errors: prepared.map(maskError) }, type);
     if (prepared.type === OperationTypeNode.SUBSCRIPTION) return handOver(req, res, body, outcome);
     sendResult(res, (await prepared.execute(prepared.args)) as ExecutionResult, type);

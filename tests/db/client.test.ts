@@ -1,4 +1,7 @@
-/** The Prisma client honours Prisma's URL parameters: connection_limit sizes its pool. */
+/**
+ * The Prisma client honours Prisma's URL parameters: connection_limit sizes its pool, pgbouncer=true turns
+ * prepared statements off (they are on otherwise).
+ */
 import { createPrismaClient } from '../../src/db/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
@@ -36,4 +39,24 @@ it('connection_limit=3 uses at most three', async () => {
 
 it('a PgBouncer-style URL (pgbouncer=true, schema, connection_limit) works and keeps its pool size', async () => {
   expect(await backendsUsed(`${db.url}?pgbouncer=true&connection_limit=2&schema=public`, 4)).toBeLessThanOrEqual(2);
+});
+
+/** The statements prepared on the client's one connection after it ran the same query three times. */
+async function preparedAfterRepeats(url: string): Promise<string[]> {
+  const client = createPrismaClient(`${url}${url.includes('?') ? '&' : '?'}connection_limit=1`, { logQueries: false, production: true });
+  try {
+    for (let i = 0; i < 3; i++) await client.user.findMany({ where: { clerkId: 'user_prepared' }, take: 1 });
+    const rows = await client.$queryRaw<Array<{ name: string; statement: string }>>`SELECT name, statement FROM pg_prepared_statements`;
+    return rows.filter((row) => row.statement.includes('"User"')).map((row) => row.name);
+  } finally {
+    await client.$disconnect();
+  }
+}
+
+it('a statement is prepared once per connection and reused', async () => {
+  expect(await preparedAfterRepeats(db.url)).toHaveLength(1);
+});
+
+it('pgbouncer=true sends every statement unnamed', async () => {
+  expect(await preparedAfterRepeats(`${db.url}?pgbouncer=true`)).toEqual([]);
 });

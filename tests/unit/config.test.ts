@@ -124,6 +124,7 @@ describe('database URLs', () => {
       max: 1,
       connectionTimeoutMillis: 20_000,
       schema: undefined,
+      preparedStatements: false,
     });
     expect(parsePoolSettings('postgresql://u@h/db?schema=tenant')).toMatchObject({
       max: 10,
