@@ -151,9 +151,10 @@ export interface PlainHttpOptions {
 }
 
 export function createPlainHttp({ graphql, admission, trustedDocuments, maskError }: PlainHttpOptions) {
-  /** yoga's own handler for a request already read (and perhaps signed in). */
-  const handOver = async (req: http.IncomingMessage, res: http.ServerResponse, body: string | undefined, session?: Session) => {
-    const request = new graphql.fetchAPI.Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+  /** yoga's own handler for a request already signed in and read; yoga's admission sees the session and lets it be. */
+  const handOver = async (req: http.IncomingMessage, res: http.ServerResponse, body: string | undefined, session: Session) => {
+    // The path and query as src/server/http.ts routed them (the Host header is not trusted to form a URL).
+    const request = new graphql.fetchAPI.Request(new URL(req.url ?? '/', 'http://localhost'), {
       method: req.method,
       headers: req.headers as Record<string, string>,
       body,
