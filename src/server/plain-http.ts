@@ -136,10 +136,15 @@ class RecordedResponse {
 }
 const recordingFetchAPI = { Response: RecordedResponse } as unknown as Parameters<typeof processRegularResult>[1];
 
+/** Every answer of this path: private (as yoga's plugin makes its answers), with its length. */
+function writeAnswer(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, ...PRIVATE_ANSWER_HEADERS, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 function sendResult(res: http.ServerResponse, result: ExecutionResult, type: ResultType): void {
   const { body, init } = processRegularResult(result, recordingFetchAPI, type) as unknown as RecordedResponse;
-  res.writeHead(init.status, { ...init.headers, ...PRIVATE_ANSWER_HEADERS, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  writeAnswer(res, init.status, init.headers, body);
 }
 
 export interface PlainHttpOptions {
@@ -174,8 +179,7 @@ export function createPlainHttp({ graphql, admission, trustedDocuments, maskErro
     }
     if (!('user' in outcome)) {
       const { status, headers, body } = refusalOf(outcome);
-      res.writeHead(status, { ...headers, ...PRIVATE_ANSWER_HEADERS, 'content-length': Buffer.byteLength(body) });
-      return void res.end(body);
+      return writeAnswer(res, status, headers, body);
     }
     const body = req.method === 'POST' ? await readBody(req) : undefined;
     const params = body === undefined ? paramsFromUrl(req.url ?? '') : paramsFromBody(body);
