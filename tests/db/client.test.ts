@@ -1,6 +1,6 @@
 /**
  * The Prisma client honours Prisma's URL parameters: connection_limit sizes its pool, pgbouncer=true turns
- * prepared statements off (they are on otherwise).
+ * prepared statements off (they are on otherwise). It does not record a call site for every query.
  */
 import { createPrismaClient } from '../../src/db/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -59,4 +59,20 @@ it('a statement is prepared once per connection and reused', async () => {
 
 it('pgbouncer=true sends every statement unnamed', async () => {
   expect(await preparedAfterRepeats(`${db.url}?pgbouncer=true`)).toEqual([]);
+});
+
+it('a failed query reports its reason only: no call site was captured for it', async () => {
+  const client = createPrismaClient(db.url, { logQueries: false, production: true });
+  try {
+    const failure = await client.user.findUniqueOrThrow({ where: { clerkId: 'user_absent' } }).then(
+      () => undefined,
+      (error: unknown) => error as { code?: string; message: string },
+    );
+    expect(failure?.code).toBe('P2025');
+    // Any other error format prefixes the reason with the call site ("Invalid `…` invocation in <file>:<line>" and the source lines),
+    // taken from a stack trace captured before each query is sent.
+    expect(failure?.message).not.toMatch(/invocation in|client\.test/);
+  } finally {
+    await client.$disconnect();
+  }
 });
