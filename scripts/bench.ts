@@ -23,12 +23,13 @@ import { runCli } from './cli';
 import { ask, load, startBaseline, startPostGraphile, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
 import { phasesOfNewestProfile, summariseNewestProfile } from './bench/profile';
+import { measureStatementCost } from './bench/statement-cost';
 import { measureVariants, prepareRevision, renderVariants, startOtlpSink, writeManifest, type Variant } from './bench/variants';
 import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
 const { values } = commandLine({
   usage:
-    'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL --variants --versus REV --peer postgraphile]',
+    'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL --variants --versus REV --peer postgraphile --statement-cost]',
   help: `Throughput of the API (compiled, production mode, its own process) against a raw-SQL baseline, in one run: the
 design's five query patterns and the fixed cost of a request, at 1 and 16 connections. Tables go to bench/results/.
   --runs N             demo runs to seed (default 10000)
@@ -39,6 +40,7 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
   --keep               keep the seeded database (on BENCH_DATABASE_URL's server)
   --database URL       measure this seeded database instead
   --peer postgraphile  also measure PostGraphile 5 (amber preset, no auth) on the same database, answers checked
+  --statement-cost     also measure one statement's CPU in the sending process: Prisma, node-postgres, $queryRaw
   --variants           also measure, side by side: documents by id to a trusted-documents server, tracing on
                        (exported to a local OTLP sink), and with --versus REV that commit's build`,
   options: {
@@ -59,6 +61,8 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
     versus: { type: 'string' },
     /** The peer a team would deploy instead, measured in the same run (scripts/bench/postgraphile-server.ts). */
     peer: { type: 'string' },
+    /** The client libraries' own CPU per statement (scripts/bench/statement-cost.ts). */
+    'statement-cost': { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -183,6 +187,9 @@ async function measureAsProduction(
 
 /** This API against the peer, cell by cell (req/s, ratio API / peer), as measured and as production configures it. */
 function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProduction: (name: string, c: number) => number): string {
+  // Each server's own CPU (user + system, from /proc) over the requests of the cell: the share of the
+  // machine's two cores it leaves to PostgreSQL and the load generator.
+  const cpu = (cell: Cell) => cell.cpuPerRequest?.toFixed(2) ?? 'n/a';
   const rows = patterns.map((pattern) => {
     const p = peer.get(pattern.name)!;
     const a = api.measured.get(pattern.name)!;
@@ -198,6 +205,8 @@ function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProd
           (production / p.cells[c]!.rps).toFixed(2),
         ];
       }),
+      CONNECTIONS.map((c) => cpu(p.cells[c]!)).join(' / '),
+      CONNECTIONS.map((c) => cpu(a.cells[c]!)).join(' / '),
       String(CONNECTIONS.reduce((sum, c) => sum + p.cells[c]!.failures, 0)),
     ];
   });
@@ -210,6 +219,8 @@ function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProd
       `API as production req/s c=${c}`,
       `as production / PostGraphile c=${c}`,
     ]),
+    `PostGraphile CPU ms/req c=${CONNECTIONS.join(' / ')}`,
+    `API CPU ms/req c=${CONNECTIONS.join(' / ')}`,
     'PostGraphile failed',
   ];
   return (
@@ -404,6 +415,12 @@ async function main(): Promise<void> {
       report += `\nThe same profile by phase of the request path, over the ${api.served.toLocaleString('en')} requests it answered (sampled busy time of the main thread, start-up excluded):\n\n${table(['Phase', 'µs per request', 'Share'], phases.rows)}\n`;
     }
     if (values.variants) report += await variantsReport(database.url, token, key.publicKeyPem, patterns);
+    if (values['statement-cost']) {
+      const rows = await measureStatementCost(database.url, user);
+      report +=
+        `\nWhat one statement costs the process sending it: µs of its CPU per call, calls one after the other, ` +
+        `mean of two alternated rounds (scripts/bench/statement-cost.ts):\n\n${table(['Question', 'Client', 'CPU µs per call', 'vs node-postgres'], rows)}\n`;
+    }
     console.log(`\n${report}`);
     const file = path.join(PROJECT_ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-runs-${RUNS}.md`);
     await mkdir(path.dirname(file), { recursive: true });
