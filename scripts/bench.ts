@@ -23,7 +23,7 @@ import { runCli } from './cli';
 import { ask, load, startBaseline, startPostGraphile, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
 import { phasesOfNewestProfile, summariseNewestProfile } from './bench/profile';
-import { measureStatementCost } from './bench/statement-cost';
+import { measureStatementCost, STATEMENT_COST_ROUNDS } from './bench/statement-cost';
 import { measureVariants, prepareRevision, renderVariants, startOtlpSink, writeManifest, type Variant } from './bench/variants';
 import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
 
@@ -185,11 +185,14 @@ async function measureAsProduction(
   }
 }
 
+/**
+ * A server's own CPU (user + system, from /proc) per request of a cell, in ms: the share of the machine's two
+ * cores it leaves to PostgreSQL and the load generator.
+ */
+const cpu = (cell: Cell) => cell.cpuPerRequest?.toFixed(2) ?? 'n/a';
+
 /** This API against the peer, cell by cell (req/s, ratio API / peer), as measured and as production configures it. */
 function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProduction: (name: string, c: number) => number): string {
-  // Each server's own CPU (user + system, from /proc) over the requests of the cell: the share of the
-  // machine's two cores it leaves to PostgreSQL and the load generator.
-  const cpu = (cell: Cell) => cell.cpuPerRequest?.toFixed(2) ?? 'n/a';
   const rows = patterns.map((pattern) => {
     const p = peer.get(pattern.name)!;
     const a = api.measured.get(pattern.name)!;
@@ -307,7 +310,7 @@ function render(patterns: Pattern[], baseline: Measured, api: ApiResults, contex
       ]),
       ...CONNECTIONS.map((c) => `${ms(a.cells[c]!.p50)} / ${ms(a.cells[c]!.p99)} (${ms(b.cells[c]!.p50)} / ${ms(b.cells[c]!.p99)})`),
       `${a.statements} (${b.statements})`,
-      a.cells[1]!.cpuPerRequest?.toFixed(2) ?? 'n/a',
+      cpu(a.cells[1]!),
       String(CONNECTIONS.reduce((sum, c) => sum + a.cells[c]!.failures + b.cells[c]!.failures, 0)),
     ];
   });
@@ -419,7 +422,7 @@ async function main(): Promise<void> {
       const rows = await measureStatementCost(database.url, user);
       report +=
         `\nWhat one statement costs the process sending it: µs of its CPU per call, calls one after the other, ` +
-        `mean of two alternated rounds (scripts/bench/statement-cost.ts):\n\n${table(['Question', 'Client', 'CPU µs per call', 'vs node-postgres'], rows)}\n`;
+        `mean of ${STATEMENT_COST_ROUNDS} alternated rounds (scripts/bench/statement-cost.ts):\n\n${table(['Question', 'Client', 'CPU µs per call', 'vs node-postgres'], rows)}\n`;
     }
     console.log(`\n${report}`);
     const file = path.join(PROJECT_ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-runs-${RUNS}.md`);

@@ -104,6 +104,9 @@ function peerRunDetail(user: BenchUser): PeerQuery {
   };
 }
 
+/** The baseline's starred count: one index scan over the user's starred cards. */
+export const STARRED_COUNT_SQL = 'SELECT count(*)::int AS n FROM "OpportunityCard" WHERE "userId" = $1 AND starred';
+
 const PAGE = 'totalCount edges { node { id companyName status currentStage createdAt opportunityCardCount } }';
 
 /** One page of runs with the filter's total, in one statement. */
@@ -185,10 +188,7 @@ export function benchPatterns(user: BenchUser): Pattern[] {
       query: '{ me { starredCardCount } }',
       variables: {},
       baseline: async (sql) => {
-        const { rows } = await sql.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM "OpportunityCard" WHERE "userId" = $1 AND starred',
-          [user.id],
-        );
+        const { rows } = await sql.query<{ n: number }>(STARRED_COUNT_SQL, [user.id]);
         return { me: { starredCardCount: rows[0]!.n } };
       },
       peer: {

@@ -1,31 +1,32 @@
 /**
  * What one statement costs the process that sends it (`npm run bench -- --statement-cost`): the API's own
  * Prisma calls for the starred count and a page of runs, against node-postgres sending a prepared statement
- * that answers the same question, and against Prisma's `$queryRaw` with that statement. CPU time of this
+ * that answers the same question, and against Prisma's `$queryRawUnsafe` with that statement. CPU time of this
  * process per call (user + system), calls one after the other on an otherwise idle process, so the numbers
  * are the client libraries' own cost, not the server's or the network's.
  */
 import pg from 'pg';
 import { createPrismaClient, type Database } from '../../src/db/client';
-import type { BenchUser } from './patterns';
+import { newestFirst } from '../../src/schema/run';
+import { STARRED_COUNT_SQL, type BenchUser } from './patterns';
 
 const WARMUP_CALLS = 500;
 const MEASURED_CALLS = 3_000;
-const ROUNDS = 2;
+/** Rounds of the three clients in turn; the table shows their mean. */
+export const STATEMENT_COST_ROUNDS = 2;
 
 interface Client {
   label: string;
   call(): Promise<unknown>;
 }
 
-const STARRED_SQL = 'SELECT count(*)::int AS n FROM "OpportunityCard" WHERE "userId" = $1 AND starred';
 const PAGE_SQL = `SELECT r.id, r."companyName", r.status, r."currentStage", r."createdAt",
     (SELECT count(*)::int FROM "OpportunityCard" c WHERE c."runId" = r.id) AS "opportunityCardCount"
   FROM "Run" r WHERE r."userId" = $1 ORDER BY r."createdAt" DESC, r.id DESC LIMIT 21`;
 
 /** The three ways of asking one question; the Prisma call is the one the API's resolvers make. */
 function clientsFor(question: 'starred' | 'page', db: Database, pool: pg.Pool, user: BenchUser): Client[] {
-  const sql = question === 'starred' ? STARRED_SQL : PAGE_SQL;
+  const sql = question === 'starred' ? STARRED_COUNT_SQL : PAGE_SQL;
   const prismaCall =
     question === 'starred'
       ? () =>
@@ -36,7 +37,7 @@ function clientsFor(question: 'starred' | 'page', db: Database, pool: pg.Pool, u
       : () =>
           db.run.findMany({
             where: { userId: user.id },
-            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+            orderBy: newestFirst,
             take: 21,
             skip: 0,
             select: {
@@ -77,10 +78,10 @@ export async function measureStatementCost(url: string, user: BenchUser): Promis
       const clients = clientsFor(question, db, pool, user);
       const sums = clients.map(() => 0);
       // Alternated, so a slow moment of the machine falls on all three alike.
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = 0; round < STATEMENT_COST_ROUNDS; round++) {
         for (const [i, client] of clients.entries()) sums[i]! += await cpuPerCall(client);
       }
-      const micros = sums.map((sum) => sum / ROUNDS);
+      const micros = sums.map((sum) => sum / STATEMENT_COST_ROUNDS);
       clients.forEach((client, i) => rows.push([name, client.label, micros[i]!.toFixed(0), (micros[i]! / micros[0]!).toFixed(2)]));
     }
     return rows;
