@@ -23,17 +23,23 @@ function selectedFieldNames(info: GraphQLResolveInfo): Set<string> {
   return new Set([...fields.values()].flatMap((nodes) => nodes.map((node) => node.name.value)));
 }
 
-/** The subscription's own selection, plus what the stream itself needs (id and status). */
+/**
+ * The subscription's own selection, plus what the stream itself needs (id and status). What the subscriber
+ * has seen of a run is the values of the fields it selected, and nothing else a read may carry (a batched read
+ * adds the owner's id to match rows to readers).
+ */
 export function runSelectionOf(context: object, info: GraphQLResolveInfo): RunSelection {
   const query = queryFromInfo({ context, info, select: { id: true, status: true } });
+  // Run is a select-mode type (src/schema/run.ts): every read names its fields.
+  if (!('select' in query) || typeof query.select !== 'object' || !query.select)
+    throw new Error('a run subscription must select its fields');
   const selected = selectedFieldNames(info);
-  const hidden = ['id', 'status'].filter((field) => !selected.has(field));
+  const compared = Object.keys(query.select).filter((field) => selected.has(field) || !['id', 'status'].includes(field));
   return {
     query,
     seen: (run) => {
-      const visible: Record<string, unknown> = { ...run };
-      for (const field of hidden) delete visible[field];
-      return JSON.stringify(visible);
+      const row = run as unknown as Record<string, unknown>;
+      return JSON.stringify(compared.map((field) => row[field]));
     },
   };
 }

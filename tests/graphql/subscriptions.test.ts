@@ -266,6 +266,58 @@ describe('only changes to what a subscriber selected are sent', () => {
   });
 });
 
+describe('no state is sent twice', () => {
+  const subscribers = {
+    'graphql-ws': (id: string) => subscribeWs(client(alice.token), RunProgressDocument, { id }),
+    SSE: (id: string) => subscribeSse(api.server.url, alice.token, RunProgressDocument, { id }),
+  };
+
+  /** A stage output of each run, each in a transaction of its own: nothing the progress subscribers select. */
+  const writeOutputs = (runIds: string[], stage: number) =>
+    Promise.all(
+      runIds.map((runId) =>
+        api.db.sql.query(
+          `INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput") VALUES (gen_random_uuid(), $1, $2, '# out')`,
+          [runId, stage],
+        ),
+      ),
+    );
+
+  it.each(Object.keys(subscribers) as Array<keyof typeof subscribers>)(
+    'over %s: two runs moving in one transaction, or close together, then writes nobody selected: each state arrives once',
+    async (transport) => {
+      const runs = [await createRun(api.db.prisma, alice.userId), await createRun(api.db.prisma, alice.userId)];
+      const ids = runs.map((run) => run.id);
+      const subs = ids.map((id) => subscribers[transport](id));
+      // They select the outputs: they show when the server has refetched after an output was written.
+      const witnesses = ids.map((id) => subscribeWs(client(alice.token), RunProgressWithOutputsDocument, { id }));
+      await Promise.all(subs.map((sub) => sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING')));
+      await Promise.all(witnesses.map((witness) => witness.waitFor((m) => m.data?.runUpdated.status === 'PENDING')));
+      for (let stage = 1; stage <= 4; stage++) {
+        if (stage % 2) {
+          // One transaction writes both runs' stage: both notifications arrive together, both reads are one batch.
+          await api.db.sql.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = $2 WHERE id = ANY($1::text[])`, [ids, stage]);
+        } else {
+          await Promise.all(ids.map((id) => pipeline(id, 'RUNNING', stage)));
+        }
+        await Promise.all(subs.map((sub) => sub.waitFor((m) => m.data?.runUpdated.currentStage === stage)));
+        await writeOutputs(ids, stage);
+        await Promise.all(witnesses.map((witness) => witness.waitFor((m) => m.data?.runUpdated.stageOutputs.length === stage)));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await api.db.sql.query(
+        `UPDATE "Run" SET status = 'COMPLETED', "currentStage" = 5, "completedAt" = now() WHERE id = ANY($1::text[])`,
+        [ids],
+      );
+      for (const sub of subs) {
+        expect(await sub.ended).toEqual({});
+        expect(states(sub.messages)).toEqual(['PENDING:0', 'RUNNING:1', 'RUNNING:2', 'RUNNING:3', 'RUNNING:4', 'COMPLETED:5']);
+      }
+      witnesses.forEach((witness) => witness.unsubscribe());
+    },
+  );
+});
+
 describe('what counts as selected', () => {
   type StatusOnly = { runUpdated: { status: string } };
   type StageOnly = { runUpdated: { currentStage: number } };
