@@ -1,9 +1,11 @@
 /**
- * `npm run bench:live [-- --subscriptions 10000 --runs 10000 --rate 100 --seconds 10 --per-connection 50]`:
+ * `npm run bench:live [-- --subscriptions 10000 --runs 10000 --rate 100 --seconds 35 --per-connection 50]`:
  * live progress at scale. A production server (compiled, its own process) on a scratch database; a separate
  * client process holds `--subscriptions` graphql-ws `runUpdated` subscriptions over `--runs` runs (several
  * subscribers per run when there are fewer runs), while a plain-SQL writer stamps `--rate` run updates per
- * second. Reports delivered/expected messages, final states reached, commit→client latency, the server's
+ * second for long enough to include the server's backstop check (`--backstop-seconds`, 30 as in production).
+ * Reports delivered/expected messages, final states reached, commit→client latency over the whole window and
+ * in its worst second, the backstop's checks in the window and the runs they re-sent, the server's
  * CPU (share of one core while writing), RSS and retained heap per subscription (after a full collection), the time to establish the
  * subscriptions, and a reconnect storm (every connection dropped and reopened at once: time until every
  * subscription has its current state). `--profile` writes the server's CPU profile, `--heap-snapshot` a heap
@@ -28,11 +30,12 @@ import { build, createSessionKey, openScratchDatabase, startServerProcess, table
 
 const { values } = commandLine({
   usage:
-    'npm run bench:live [-- --subscriptions 10000 --runs 10000 --rate 100 --seconds 10 --per-connection 50 --users 100 --database URL --profile --heap-snapshot --allocations --node-options "…"]',
+    'npm run bench:live [-- --subscriptions 10000 --runs 10000 --rate 100 --seconds 35 --backstop-seconds 30 --per-connection 50 --users 100 --database URL --profile --heap-snapshot --allocations --node-options "…"]',
   help: `Live progress at scale: a compiled production server, a separate client process holding --subscriptions graphql-ws
 subscriptions over --runs runs, and a writer stamping --rate updates per second for --seconds; then a reconnect
-storm. Reports delivery, latency, CPU, heap per subscription, set-up time and the storm; appends to
-bench/results/live-<date>.md.
+storm. Reports delivery, latency (p99 over the window and in its worst second), the backstop's checks and
+re-sends, CPU, heap per subscription, set-up time and the storm; appends to bench/results/live-<date>.md.
+  --backstop-seconds N the server's SUBSCRIPTION_BACKSTOP_SECONDS (default 30); keep --seconds above it
   --per-connection N   subscriptions per WebSocket (default 50)
   --users N            users the runs belong to (default 100)
   --database URL       a PostgreSQL server to use (default a temporary embedded one)
@@ -42,7 +45,8 @@ bench/results/live-<date>.md.
     subscriptions: { type: 'string', default: '10000' },
     runs: { type: 'string' },
     rate: { type: 'string', default: '100' },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '35' },
+    'backstop-seconds': { type: 'string', default: '30' },
     'per-connection': { type: 'string', default: '50' },
     users: { type: 'string', default: '100' },
     database: { type: 'string' },
@@ -55,6 +59,8 @@ bench/results/live-<date>.md.
 const SUBSCRIPTIONS = Number(values.subscriptions);
 const RUNS = Number(values.runs ?? values.subscriptions);
 const USERS = Math.min(Number(values.users), RUNS);
+/** The server's /metrics answers this bearer (it is off in production without one). */
+const METRICS_TOKEN = 'bench-live-metrics-token';
 
 /** RUNS running runs spread over USERS users; returns each user's clerk id and runs. */
 async function seed(url: string): Promise<Array<{ clerkId: string; runIds: string[] }>> {
@@ -91,6 +97,60 @@ function commits(url: string): Promise<number> {
 /** The server's heap after a full collection: what its live objects hold. */
 function heapUsed(server: ServerProcess): Promise<number> {
   return retainedHeapBytes(inspectorUrl(server.output()));
+}
+
+/** The server's backstop counters (src/live/watchers.ts), read from its /metrics. */
+async function backstopCounters(server: ServerProcess): Promise<{ checks: number; resent: number }> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { checks: read('opportunity_backstop_checks_total'), resent: read('opportunity_backstop_resent_runs_total') };
+}
+
+/** The server's backstop while the writer writes: its checks and re-sends, and the seconds in which a check completed. */
+class BackstopWatch {
+  private atStart = { checks: 0, resent: 0 };
+  private startedAt = 0;
+  private writing = false;
+  private seconds: Promise<number[]> = Promise.resolve([]);
+
+  constructor(private readonly server: ServerProcess) {}
+
+  async start(): Promise<void> {
+    this.atStart = await backstopCounters(this.server);
+    this.startedAt = performance.now();
+    this.writing = true;
+    this.seconds = this.secondsOfChecks();
+  }
+
+  stop(): void {
+    this.writing = false;
+  }
+
+  async result(): Promise<Pick<ServerSide, 'backstop' | 'backstopSeconds' | 'backstopLogLines'>> {
+    const seconds = await this.seconds;
+    const now = await backstopCounters(this.server);
+    return {
+      backstop: { checks: now.checks - this.atStart.checks, resent: now.resent - this.atStart.resent },
+      backstopSeconds: seconds,
+      backstopLogLines: this.server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('without a notification')).length,
+    };
+  }
+
+  /** Reads the counter every 100 ms while writing: the seconds of the write window in which a check completed. */
+  private async secondsOfChecks(): Promise<number[]> {
+    const seconds: number[] = [];
+    let checks = this.atStart.checks;
+    while (this.writing) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = (await backstopCounters(this.server)).checks;
+      if (now > checks) seconds.push(Math.floor((performance.now() - this.startedAt) / 1000));
+      checks = now;
+    }
+    return seconds;
+  }
 }
 
 /** A new file in bench/profiles, named by the time and `extension`. */
@@ -152,7 +212,6 @@ async function main(): Promise<void> {
   );
   const database = await openScratchDatabase(values.database, 'live');
   try {
-    const users = await seed(database.url);
     const key = await createSessionKey();
     build();
     const server = await startServerProcess(
@@ -167,6 +226,8 @@ async function main(): Promise<void> {
         HTTP_MAX_CONNECTIONS: '1000000',
         HTTP_MAX_CONNECTIONS_PER_IP: '1000000',
         WS_MAX_CONNECTIONS_PER_USER: '100000',
+        SUBSCRIPTION_BACKSTOP_SECONDS: values['backstop-seconds'],
+        METRICS_TOKEN,
       },
       [
         // The inspector is how the bench collects garbage (gc()) before reading the heap; unattached, it costs nothing.
@@ -177,6 +238,9 @@ async function main(): Promise<void> {
       ],
     );
     try {
+      // Seeded while the server runs, as users create runs and then watch them: every run is announced
+      // before anyone subscribes to it.
+      const users = await seed(database.url);
       const plan: LivePlan = {
         wsUrl: `${server.url.replace('http', 'ws')}/graphql`,
         databaseUrl: database.url,
@@ -219,6 +283,7 @@ async function measure(
   let loopAtStormStart = { active: 0, idle: 0 };
   let loopBusyInStorm = Number.NaN;
   let writeStarted = 0;
+  const backstop = new BackstopWatch(server);
   const result = await runClients(plan, async (phase) => {
     if (phase === 'established') {
       if (stopSampling) await stopSampling(await profileFile('heapprofile'));
@@ -227,9 +292,11 @@ async function measure(
       heapEstablished = await heapUsed(server);
       if (values['heap-snapshot']) await snapshot(server);
     } else if (phase === 'write-start') {
+      await backstop.start();
       cpuAtWriteStart = cpuMs(server.pid) ?? 0;
       writeStarted = performance.now();
     } else if (phase === 'write-end') {
+      backstop.stop();
       cpuDuringWrite = ((cpuMs(server.pid) ?? 0) - cpuAtWriteStart) / (performance.now() - writeStarted);
     } else if (phase === 'storm') {
       cpuAtStormStart = cpuMs(server.pid) ?? 0;
@@ -252,6 +319,7 @@ async function measure(
       stormCpuShare: cpuDuringStorm,
       stormLoopBusy: loopBusyInStorm,
       statementsToEstablish: commitsEstablished - commitsBefore,
+      ...(await backstop.result()),
     },
   };
 }
@@ -268,6 +336,12 @@ interface ServerSide {
   stormLoopBusy: number;
   /** Transactions (statements) the database committed while the subscriptions were established. */
   statementsToEstablish: number;
+  /** Backstop checks completed while the writer wrote, and the runs they re-sent. */
+  backstop: { checks: number; resent: number };
+  /** The seconds of the write window in which a backstop check completed. */
+  backstopSeconds: number[];
+  /** Lines the server logged for runs the backstop re-sent ("… without a notification …"), over the whole run. */
+  backstopLogLines: number;
   serverVersion: string;
 }
 
@@ -281,6 +355,11 @@ async function report(result: LiveResult, server: ServerSide): Promise<void> {
       `${result.delivered}/${result.expected}`,
       `${result.finalStatesReached}/${result.subscriptions}`,
       `${ms(result.latenciesMs.p50)} / ${ms(result.latenciesMs.p95)} / ${ms(result.latenciesMs.p99)}`,
+      `${ms(result.worstSecond.p99)} (s ${result.worstSecond.second}) / ${ms(result.medianSecondP99)}`,
+      `${server.backstop.checks} / ${server.backstop.resent} / ${server.backstopLogLines}`,
+      server.backstopSeconds
+        .map((second) => `s ${second}: ${ms(Math.max(...[second - 1, second].map((s) => result.p99BySecond[s] ?? 0)))}`)
+        .join(', ') || '–',
       `${Math.round(server.cpuShare * 100)}%`,
       `${mb(server.rssBefore)} → ${mb(server.rssEstablished)}`,
       `${(server.heapPerSubscription / 1024).toFixed(1)} KB`,
@@ -294,6 +373,9 @@ async function report(result: LiveResult, server: ServerSide): Promise<void> {
     'delivered/expected',
     'final states',
     'commit→client p50 / p95 / p99 ms',
+    'p99 ms: worst second / median second',
+    'backstop checks / re-sent / log lines',
+    'p99 ms around each backstop check',
     'server CPU (1 core)',
     'server RSS',
     'retained heap / subscription',

@@ -331,6 +331,12 @@ export const SETTINGS = {
     description: 'Concurrent subscriptions of one user on one instance (WebSocket and SSE).',
     schema: integer(1, 1_000_000),
   },
+  SUBSCRIPTION_BACKSTOP_SECONDS: {
+    expects: 'an integer from 1 to 3600',
+    default: '30',
+    description: 'How often the runs subscribers watch are checked for a change whose notification never arrived (which is then sent).',
+    schema: integer(1, 3600),
+  },
   WS_TOKEN_GRACE_SECONDS: {
     expects: 'a number of seconds, 0 or more',
     default: '300',
@@ -562,6 +568,8 @@ export interface AppConfig {
   trustedDocuments: TrustedDocumentsConfig;
   tracing: TracingConfig;
   limits: TrafficLimits;
+  /** How often the runs subscribers watch are checked for a change no notification announced. */
+  backstopMs: number;
   /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
   wsTokenGraceSeconds: number;
   /** A WebSocket whose outgoing data has not drained for this many seconds is cut. */
@@ -676,6 +684,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY,
       maxRetriesPerRun: v.RUN_MAX_RETRIES,
     },
+    backstopMs: v.SUBSCRIPTION_BACKSTOP_SECONDS * 1000,
     wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS,
     wsStuckSeconds: v.WS_STUCK_SECONDS,
     metricsAccess: v.METRICS_TOKEN ? { token: v.METRICS_TOKEN } : production ? 'off' : 'open',

@@ -35,6 +35,15 @@ export interface LiveResult {
   delivered: number;
   finalStatesReached: number;
   latenciesMs: { p50: number; p95: number; p99: number; max: number };
+  /**
+   * The second of the write window (from its start, by commit time) whose messages had the highest p99: a stall
+   * at a periodic job (the backstop's check) shows there, however short, while the window's p99 averages it out.
+   */
+  worstSecond: { second: number; p99: number; messages: number };
+  /** The median of every second's p99: what a second without a stall looks like. */
+  medianSecondP99: number;
+  /** Each second's p99, by second of the write window. */
+  p99BySecond: number[];
   stormMs: number;
   stormSubscriptions: number;
 }
@@ -71,6 +80,8 @@ function parentReady(): Promise<void> {
 
 /** Sequence → when the writer's UPDATE returned (its commit), and each arrival of that stamp. */
 const committedAt = new Map<number, number>();
+/** When the writer started (performance.now()). */
+let writeStartedAt = 0;
 const arrivals: Array<[number, number]> = [];
 /** Arrivals count only during the write phase (the storm's first messages repeat old stamps). */
 let recording = true;
@@ -146,6 +157,7 @@ async function write(runIds: string[]): Promise<{ updates: number; lastStamp: Ma
   const lastStamp = new Map<string, number>();
   const total = Math.round(plan.rate * plan.seconds);
   const started = performance.now();
+  writeStartedAt = started;
   const pending: Array<Promise<unknown>> = [];
   for (let seq = 0; seq < total; seq++) {
     const due = started + (seq * 1000) / plan.rate;
@@ -162,6 +174,32 @@ async function write(runIds: string[]): Promise<{ updates: number; lastStamp: Ma
   await Promise.all(pending);
   await pool.end();
   return { updates: total, lastStamp };
+}
+
+/**
+ * Latencies grouped by the second of the write window their update was committed in: the second with the
+ * highest p99, and the median of every second's p99.
+ */
+function perSecond(delivered: Array<[number, number]>): Pick<LiveResult, 'worstSecond' | 'medianSecondP99' | 'p99BySecond'> {
+  const bySecond = new Map<number, number[]>();
+  for (const [seq, at] of delivered) {
+    const committed = committedAt.get(seq);
+    if (committed === undefined) continue;
+    const second = Math.floor((committed - writeStartedAt) / 1000);
+    let latencies = bySecond.get(second);
+    if (!latencies) bySecond.set(second, (latencies = []));
+    latencies.push(Math.max(0, at - committed));
+  }
+  let worstSecond: LiveResult['worstSecond'] = { second: Number.NaN, p99: Number.NaN, messages: 0 };
+  const p99s: number[] = [];
+  const p99BySecond: number[] = [];
+  for (const [second, latencies] of bySecond) {
+    const { p99 } = percentiles(latencies);
+    p99s.push(p99);
+    p99BySecond[second] = p99;
+    if (Number.isNaN(worstSecond.p99) || p99 > worstSecond.p99) worstSecond = { second, p99, messages: latencies.length };
+  }
+  return { worstSecond, medianSecondP99: percentiles(p99s).p50, p99BySecond };
 }
 
 async function main(): Promise<void> {
@@ -189,6 +227,7 @@ async function main(): Promise<void> {
 
   const latencies = arrivals.map(([seq, at]) => Math.max(0, at - (committedAt.get(seq) ?? at)));
   const delivered = arrivals.length;
+  const seconds = perSecond(arrivals);
   recording = false;
 
   // The storm: every connection dropped at once (no closing handshake); the clients reconnect and
@@ -214,6 +253,7 @@ async function main(): Promise<void> {
     delivered,
     finalStatesReached,
     latenciesMs: percentiles(latencies),
+    ...seconds,
     stormMs,
     stormSubscriptions: all.length,
   };

@@ -18,7 +18,6 @@ import { RateLimiter, UserQuotas } from '../db/rate-limits';
 import { logger, withRequestLogger } from '../logger';
 import { DocumentUrlChecker } from '../schema/document-url';
 import { createLive, type Live } from '../live';
-import type { WatchersOptions } from '../live/watchers';
 import { Admission } from './admission';
 import { ConnectionGuard } from './connections';
 import { TrustedDocuments } from './trusted-documents';
@@ -38,8 +37,6 @@ export interface AppOptions {
   /** The process's run event listener (already started). */
   events: EventSource;
   verifyToken: TokenVerifier;
-  /** Live-update settings tests shorten (the backstop's period). */
-  liveOptions?: WatchersOptions;
 }
 
 export interface App {
@@ -221,13 +218,13 @@ function createRequestListener(
   };
 }
 
-export async function createApp({ config, db, events, verifyToken, liveOptions }: AppOptions): Promise<App> {
+export async function createApp({ config, db, events, verifyToken }: AppOptions): Promise<App> {
   const shippedMigrations = await listShippedMigrations();
   const revocations = new Revocations(db, config.auth.maxTokenLifetimeSeconds * 1000);
   await revocations.start(events);
   const quotas = new UserQuotas(new RateLimiter(db), config.limits);
   const admission = admissionFor(config, { db, verifyToken, revocations, quotas });
-  const live = createLive(events, { maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser, ...liveOptions });
+  const live = createLive(events, { maxSubscriptionsPerUser: config.limits.maxSubscriptionsPerUser, backstopMs: config.backstopMs });
   const metrics = createMetrics({
     events,
     openSubscriptions: () => live.subscriptionQuota.open,
@@ -235,6 +232,7 @@ export async function createApp({ config, db, events, verifyToken, liveOptions }
     webSocketConnections: () => websocket.wss.clients.size,
     httpConnections: () => connections.openConnections,
     sharedExecutions: () => live.sharedExecutions.executions,
+    backstop: () => live.watchers.backstopStats,
   });
   const trustedDocuments = await TrustedDocuments.load(config.trustedDocuments);
   const graphql = createGraphQLServer(

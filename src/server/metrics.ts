@@ -36,6 +36,8 @@ export interface LiveState {
   httpConnections: () => number;
   /** Executions serving runUpdated subscribers (identical subscribers share one). */
   sharedExecutions: () => number;
+  /** The backstop's checks so far, and the runs it sent because no notification had announced their change. */
+  backstop: () => { checks: number; resent: number };
 }
 
 /** The application pool: connections in use and idle, and queries waiting for one, read at scrape time. */
@@ -53,6 +55,53 @@ function poolGauge(registry: Registry, db: Database): void {
       this.set({ state: 'waiting' }, usage.waiting);
     },
   });
+}
+
+/** A value read at scrape time. */
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/**
+ * The live path: subscriptions waiting, shared executions, the LISTEN connection, and the backstop's checks and
+ * re-sent runs (counted by the watchers, src/live/watchers.ts), all read at scrape time.
+ */
+function liveMetrics(registry: Registry, { openSubscriptions, sharedExecutions, events, backstop }: LiveState): void {
+  gauge(registry, 'opportunity_subscription_watchers', 'Active subscriptions waiting for run events', openSubscriptions);
+  gauge(
+    registry,
+    'opportunity_shared_subscription_executions',
+    'Executions serving runUpdated subscriptions (identical subscribers share one)',
+    sharedExecutions,
+  );
+  gauge(registry, 'opportunity_run_events_listening', '1 while the LISTEN connection is up', () => (events.state === 'listening' ? 1 : 0));
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  counter(
+    'opportunity_backstop_checks_total',
+    'Backstop checks of the watched runs for changes no notification announced',
+    () => backstop().checks,
+  );
+  counter(
+    'opportunity_backstop_resent_runs_total',
+    'Runs the backstop sent because their change arrived without a notification (lost notifications)',
+    () => backstop().resent,
+  );
 }
 
 /**
@@ -90,14 +139,7 @@ function prometheusPlugin(registry: Registry): Plugin {
   });
 }
 
-export function createMetrics({
-  events,
-  openSubscriptions,
-  db,
-  webSocketConnections,
-  httpConnections,
-  sharedExecutions,
-}: LiveState): Metrics {
+export function createMetrics(state: LiveState): Metrics {
   // One registry per app: tests run several servers in one process.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -114,31 +156,16 @@ export function createMetrics({
     labelNames: ['type', 'outcome'],
     registers: [registry],
   });
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  gauge('opportunity_websocket_connections', 'Open GraphQL WebSocket connections', webSocketConnections);
-  gauge('opportunity_http_connections', 'Open TCP connections (HTTP, SSE and WebSocket)', httpConnections);
+  gauge(registry, 'opportunity_websocket_connections', 'Open GraphQL WebSocket connections', state.webSocketConnections);
+  gauge(registry, 'opportunity_http_connections', 'Open TCP connections (HTTP, SSE and WebSocket)', state.httpConnections);
   const capped = new Counter({
     name: 'opportunity_http_connections_capped_total',
     help: 'New connections refused by a cap (too many from one address, or every connection busy), and idle ones closed to make room',
     labelNames: ['action'],
     registers: [registry],
   });
-  gauge('opportunity_subscription_watchers', 'Active subscriptions waiting for run events', openSubscriptions);
-  gauge(
-    'opportunity_shared_subscription_executions',
-    'Executions serving runUpdated subscriptions (identical subscribers share one)',
-    sharedExecutions,
-  );
-  gauge('opportunity_run_events_listening', '1 while the LISTEN connection is up', () => (events.state === 'listening' ? 1 : 0));
-  poolGauge(registry, db);
+  liveMetrics(registry, state);
+  poolGauge(registry, state.db);
 
   return {
     webhookReceived: (type, outcome) => webhooks.inc({ type, outcome }),

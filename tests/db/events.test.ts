@@ -8,7 +8,9 @@ import { RunEventListener, RUN_EVENTS_CHANNEL } from '../../src/db/events';
 import { Watchers, type Signal } from '../../src/live/watchers';
 import { createTestDatabase, terminateListener, type TestDatabase } from '../helpers/database';
 import { createRun, createUser } from '../helpers/fixtures';
+import { captureLogs } from '../helpers/logs';
 
+const logs = captureLogs();
 let db: TestDatabase;
 let listener: pg.Client;
 let received: Array<Record<string, unknown>> = [];
@@ -148,28 +150,96 @@ describe('RunEventListener and Watchers', () => {
     }
   });
 
-  it('a change whose notification never came is found by the backstop check and routed, once', async () => {
+  /** Waits until the watchers have completed `checks` more backstop checks. */
+  async function backstopChecks(watchers: Watchers, checks: number): Promise<void> {
+    const target = watchers.backstopStats.checks + checks;
+    for (let i = 0; i < 1000 && watchers.backstopStats.checks < target; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(watchers.backstopStats.checks).toBeGreaterThanOrEqual(target);
+  }
+
+  it('the backstop re-sends nothing whose notification arrived, however many updates come between two checks', async () => {
     const alice = await createUser(db.prisma);
-    const run = await createRun(db.prisma, alice.id);
+    const before = await Promise.all(Array.from({ length: 20 }, () => createRun(db.prisma, alice.id)));
     const events = new RunEventListener(db.url);
     await events.start();
-    const watchers = new Watchers(events, { backstopMs: 100 });
+    const watchers = new Watchers(events, { backstopMs: 400 });
+    const writer = new pg.Pool({ connectionString: db.url, max: 8 });
+    const previousTimeZone = process.env.TZ;
+    // The window the backstop reads is the database's time, whatever this process's time zone.
+    process.env.TZ = 'America/New_York';
+    try {
+      // Runs created before anyone watched them (a run is created, then its page subscribes).
+      const created = await Promise.all(Array.from({ length: 100 }, () => createRun(db.prisma, alice.id)));
+      const signals: Signal[] = [];
+      const routed = (signal: Signal) => signals.push(signal);
+      for (const run of [...before, ...created]) watchers.watchRun(run.id, routed);
+      watchers.watchUser(alice.id, routed);
+      await backstopChecks(watchers, 1);
+      let writes = 0;
+      for (let round = 1; round <= 5; round++) {
+        await Promise.all(
+          created.map(async (run, i) => {
+            writes++;
+            if (i % 2) {
+              await writer.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = $2 WHERE id = $1`, [run.id, round]);
+              return;
+            }
+            // A run's stage, then its output, in one transaction; updatedAt is the trigger's (the statement's
+            // time), later than the output's createdAt (the transaction's), whose event arrives last.
+            const client = await writer.connect();
+            try {
+              await client.query('BEGIN');
+              await client.query('SELECT pg_sleep(0.005)');
+              await client.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = $2 WHERE id = $1`, [run.id, round]);
+              await client.query(
+                `INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput") VALUES (gen_random_uuid(), $1, $2, '# out')`,
+                [run.id, round],
+              );
+              await client.query('COMMIT');
+            } finally {
+              client.release();
+            }
+          }),
+        );
+      }
+      await backstopChecks(watchers, 2);
+      expect(watchers.backstopStats.resent).toBe(0);
+      expect(logs.filter((line) => String(line.msg).includes('without a notification'))).toEqual([]);
+      // What was routed is what was announced: each write once to the run's watcher and once to the user's.
+      expect(signals.filter((signal) => signal.kind === 'event' && signal.event.change === 'updated')).toHaveLength(2 * writes);
+    } finally {
+      process.env.TZ = previousTimeZone;
+      await writer.end();
+      watchers.stop();
+      await events.stop();
+    }
+  });
+
+  it('a change whose notification never came is found by the backstop and routed once; every other run is left alone', async () => {
+    const alice = await createUser(db.prisma);
+    const runs = await Promise.all(Array.from({ length: 50 }, () => createRun(db.prisma, alice.id)));
+    const [lost] = runs as [(typeof runs)[number]];
+    const events = new RunEventListener(db.url);
+    await events.start();
+    const watchers = new Watchers(events, { backstopMs: 300 });
     const quiet = new pg.Client({ connectionString: db.url });
     await quiet.connect();
     try {
-      const seen: Signal[] = [];
-      watchers.watchRun(run.id, (signal) => seen.push(signal));
-      await db.sql.query(`UPDATE "Run" SET "currentStage" = 1, "updatedAt" = now() WHERE id = $1`, [run.id]); // announced
-      for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
-      // Written with triggers off: no notification, as if it had been lost.
+      const seen = new Map<string, Signal[]>(runs.map((run) => [run.id, []]));
+      for (const run of runs) watchers.watchRun(run.id, (signal) => seen.get(run.id)!.push(signal));
+      for (const run of runs) await db.sql.query(`UPDATE "Run" SET "currentStage" = 1 WHERE id = $1`, [run.id]); // announced
+      for (let i = 0; i < 100 && seen.get(lost.id)!.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      // Written with triggers off: no notification, as if it had been lost (and updatedAt set by hand).
       await quiet.query(`SET session_replication_role = replica`);
-      await quiet.query(`UPDATE "Run" SET "currentStage" = 2, "updatedAt" = now() WHERE id = $1`, [run.id]);
-      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-      await new Promise((r) => setTimeout(r, 300)); // more checks: nothing new to route
-      expect(seen).toMatchObject([
-        { kind: 'event', event: { runId: run.id, stage: 1 } },
-        { kind: 'event', event: { runId: run.id, stage: 2, change: 'updated' } },
+      await quiet.query(`UPDATE "Run" SET "currentStage" = 2, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1`, [lost.id]);
+      await backstopChecks(watchers, 3);
+      expect(seen.get(lost.id)).toMatchObject([
+        { kind: 'event', event: { runId: lost.id, stage: 1 } },
+        { kind: 'event', event: { runId: lost.id, stage: 2, change: 'updated' } },
       ]);
+      for (const run of runs.slice(1)) expect(seen.get(run.id)).toMatchObject([{ kind: 'event', event: { runId: run.id, stage: 1 } }]);
+      expect(watchers.backstopStats.resent).toBe(1);
+      expect(logs.filter((line) => String(line.msg).includes('without a notification')).map((line) => line.runId)).toEqual([lost.id]);
     } finally {
       await quiet.end();
       watchers.stop();

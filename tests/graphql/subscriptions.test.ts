@@ -364,6 +364,33 @@ describe('across instances and connection loss', () => {
     }
   });
 
+  it('a change whose notification was lost reaches its subscriber at the next backstop check, counted in /metrics', async () => {
+    const second = await startTestServer(api.db.url, { CLERK_JWT_KEY: api.signer.publicKeyPem, SUBSCRIPTION_BACKSTOP_SECONDS: '1' });
+    const quiet = await api.db.sql.connect();
+    try {
+      const runs = [await createRun(api.db.prisma, alice.userId), await createRun(api.db.prisma, alice.userId)];
+      const subs = runs.map((run) => subscribeWs(client(alice.token, second.wsUrl), RunProgressDocument, { id: run.id }));
+      await Promise.all(subs.map((sub) => sub.waitFor((m) => m.data?.runUpdated.status === 'PENDING')));
+      await pipeline(runs[1]!.id, 'RUNNING', 1); // announced
+      // Written with triggers off: no notification, as if it had been lost (updatedAt set by hand).
+      await quiet.query('SET session_replication_role = replica');
+      await quiet.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = 3, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1`, [
+        runs[0]!.id,
+      ]);
+      await subs[0]!.waitFor((m) => m.data?.runUpdated.currentStage === 3);
+      await subs[1]!.waitFor((m) => m.data?.runUpdated.currentStage === 1);
+      const metrics = await (await fetch(`${second.url}/metrics`)).text();
+      expect(Number(/^opportunity_backstop_checks_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+      expect(/^opportunity_backstop_resent_runs_total (\d+)$/m.exec(metrics)?.[1]).toBe('1');
+      expect(states(subs[0]!.messages)).toEqual(['PENDING:0', 'RUNNING:3']);
+      expect(states(subs[1]!.messages)).toEqual(['PENDING:0', 'RUNNING:1']);
+    } finally {
+      await quiet.query('RESET session_replication_role');
+      quiet.release();
+      await second.close();
+    }
+  });
+
   it('when the listener connection is killed mid-run, the subscriber still receives the terminal state', async () => {
     const run = await createRun(api.db.prisma, alice.userId);
     const sub = subscribeWs(client(alice.token), RunProgressDocument, { id: run.id });
