@@ -62,7 +62,11 @@ export type HostLookup = (host: string) => Promise<string[]>;
 const systemLookup: HostLookup = async (host) => (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
 
 export class DocumentUrlChecker {
-  /** Answers kept for a while, one lookup per host at a time (lru-cache's fetch joins concurrent ones). */
+  /**
+   * Answers kept for a while, one lookup per host at a time (lru-cache's fetch joins concurrent ones). A lookup
+   * that failed or did not answer in time is kept as no addresses, for as long: a resolver that never answers
+   * (as behind a strict firewall) costs one request per host and period the timeout, not every request.
+   */
   private readonly resolved: LRUCache<string, string[]>;
 
   constructor(
@@ -76,11 +80,11 @@ export class DocumentUrlChecker {
       fetchMethod: (host) =>
         lookups(() => {
           let timer: NodeJS.Timeout | undefined;
-          const timeout = new Promise<undefined>((resolve) => {
-            timer = setTimeout(() => resolve(undefined), LOOKUP_TIMEOUT_MS);
+          const timeout = new Promise<string[]>((resolve) => {
+            timer = setTimeout(() => resolve([]), LOOKUP_TIMEOUT_MS);
             timer.unref();
           });
-          return Promise.race([lookupHost(host).catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+          return Promise.race([lookupHost(host).catch(() => []), timeout]).finally(() => clearTimeout(timer));
         }),
     });
   }

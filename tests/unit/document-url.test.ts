@@ -71,3 +71,19 @@ it('classifies addresses: only public unicast passes', () => {
     expect(nonPublicRange(address)).toBeDefined();
   }
 });
+
+it('a resolver that never answers holds up one check per host and period, not every check', async () => {
+  const asked: string[] = [];
+  const silent = new DocumentUrlChecker({ httpsOnly: true, allowedHosts: [] }, (host) => {
+    asked.push(host);
+    return new Promise(() => undefined); // no answer, ever
+  });
+  // The first check waits out the lookup's timeout, and accepts (the worker decides); concurrent ones join it.
+  expect(await Promise.all([1, 2].map((n) => silent.check(`https://quiet.example.com/${n}.pdf`)))).toEqual([
+    'https://quiet.example.com/1.pdf',
+    'https://quiet.example.com/2.pdf',
+  ]);
+  // Later checks of the same host take the remembered non-answer: no second lookup.
+  expect(await silent.check('https://quiet.example.com/3.pdf')).toBe('https://quiet.example.com/3.pdf');
+  expect(asked).toEqual(['quiet.example.com']);
+});
