@@ -1,6 +1,6 @@
 /**
  * The layering, enforced (npm run lint:deps, and CI): imports only point down.
- *   src/main.ts, scripts/  →  src/server  →  src/schema  →  src/live  →  src/auth  →  src/db  →  src/config.ts, src/logger.ts
+ *   src/main.ts, scripts/  →  src/server  →  src/schema  →  src/live  →  src/runs  →  src/auth  →  src/db  →  src/config.ts, src/logger.ts
  * prisma/seed.ts is an entry point like the scripts; examples/ are clients that import none of our code. No cycles.
  */
 const layer = (name, path) => ({ name, path });
@@ -8,6 +8,7 @@ const LAYERS = [
   layer('config', '^src/(config|logger|spans)\\.ts$'),
   layer('db', '^src/db/'),
   layer('auth', '^src/auth/'),
+  layer('runs', '^src/runs/'),
   layer('live', '^src/live/'),
   layer('schema', '^src/schema/'),
   layer('server', '^src/server/'),

@@ -1,6 +1,6 @@
 /**
  * Apollo Client 4 against this API, runnable in Node: `npm run example:apollo` while the server and the
- * pipeline run (`npm run demo`). It starts a run, follows it over graphql-ws until COMPLETED or FAILED, lists
+ * pipeline run (`npm run demo`). It starts a run, follows it over graphql-ws until it finishes (COMPLETED, FAILED or CANCELLED), lists
  * your newest runs and stars the first card of the finished run. The client set-up is what a Next.js app
  * uses; in a browser, leave out `webSocketImpl` (and take `getToken` from Clerk).
  */
@@ -67,7 +67,11 @@ function follow(id: string): Promise<FollowedRun> {
 }
 
 async function main(): Promise<void> {
-  const started = await client.mutate<StartedRun>({ mutation: START_RUN, variables: { input: NEW_RUN } });
+  // One key per start: sending this mutation again with it (a retry) starts no second run.
+  const started = await client.mutate<StartedRun>({
+    mutation: START_RUN,
+    variables: { input: NEW_RUN, idempotencyKey: crypto.randomUUID() },
+  });
   report.started(started.data!.createRun);
   const finished = await follow(started.data!.createRun.id);
   report.finished(finished);

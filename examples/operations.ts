@@ -22,9 +22,13 @@ export const NEW_RUN = {
   documentUrl: 'https://example.com/trends-2026.pdf',
 };
 
+/**
+ * Starting a run costs real model time: each start carries an idempotency key of its own (made once per start,
+ * kept across retries), so a retry after a lost response or a second click answers with the same run.
+ */
 export const START_RUN = /* GraphQL */ `
-  mutation StartRun($input: CreateRunInput!) {
-    createRun(input: $input) {
+  mutation StartRun($input: CreateRunInput!, $idempotencyKey: String) {
+    createRun(input: $input, idempotencyKey: $idempotencyKey) {
       id
       status
       currentStage
@@ -90,7 +94,7 @@ export interface StarredCard {
 }
 
 /** A run that will change no more. */
-export const isFinished = (run: FollowedRun) => run.status === 'COMPLETED' || run.status === 'FAILED';
+export const isFinished = (run: FollowedRun) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(run.status);
 
 /** The examples' output, line by line. */
 export const report = {

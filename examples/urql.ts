@@ -1,7 +1,7 @@
 /**
  * urql (`@urql/core`, what `urql` and `next-urql` build on) against this API, runnable in Node:
  * `npm run example:urql` while the server and the pipeline run (`npm run demo`). It starts a run, follows it
- * over graphql-ws until COMPLETED or FAILED, lists your newest runs and stars the first card of the finished
+ * over graphql-ws until it finishes (COMPLETED, FAILED or CANCELLED), lists your newest runs and stars the first card of the finished
  * run. The client set-up is what a Next.js app uses; in a browser, leave out `webSocketImpl` (and take
  * `getToken` from Clerk).
  */
@@ -45,7 +45,7 @@ export const client = new Client({
   ],
 });
 
-const START_RUN = gql<StartedRun, { input: typeof NEW_RUN }>(operations.START_RUN);
+const START_RUN = gql<StartedRun, { input: typeof NEW_RUN; idempotencyKey: string }>(operations.START_RUN);
 const FOLLOW_RUN = gql<{ runUpdated: FollowedRun }, { id: string }>(operations.FOLLOW_RUN);
 const MY_RUNS = gql<MyRuns>(operations.MY_RUNS);
 const STAR_CARD = gql<StarredCard, { id: string }>(operations.STAR_CARD);
@@ -69,7 +69,9 @@ function follow(id: string): Promise<FollowedRun> {
 }
 
 async function main(): Promise<void> {
-  const started = await client.mutation(START_RUN, { input: NEW_RUN });
+  // One key per start: retryExchange may send this mutation again after a network error, and with the key that
+  // starts no second run.
+  const started = await client.mutation(START_RUN, { input: NEW_RUN, idempotencyKey: crypto.randomUUID() });
   if (started.error) throw started.error;
   report.started(started.data!.createRun);
   const finished = await follow(started.data!.createRun.id);

@@ -6,7 +6,8 @@
  * (`npm start` in another terminal), only the simulator is started.
  *
  * Both run in process groups of their own, so Ctrl-C reaches only this script, which stops them in order:
- * the simulator first (an interrupted run is marked FAILED while the database is still up), then the server.
+ * the simulator first (it lets go of a run in hand while the database is still up, for the next worker to
+ * resume), then the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
 [demo]   2. Open the same address in a second browser window (switching tabs would stop the subscription),
 [demo]      and press ▶ in its "StartRun" tab. The first window shows the run go RUNNING at stages 1 to 5
 [demo]      (${seconds} s each), then COMPLETED, or FAILED for about ${Math.round(Number(values['fail-rate']) * 100)}% of runs.
+[demo]   3. To stop a run, paste its id into the "CancelRun" tab and press ▶: the first window shows it
+[demo]      CANCELLED, and the pipeline leaves it at its next sign of life.
 [demo] Ctrl-C stops the demo.
 `);
   await simulator.exited;

@@ -401,6 +401,29 @@ export const SETTINGS = {
     description: 'How many times retryRun may put one run back in the queue (each retry also spends the createRun limits).',
     schema: integer(1, 1000),
   },
+  RUN_LEASE_SECONDS: {
+    expects: 'a number of seconds from 1 to 3600',
+    default: '60',
+    description:
+      'Pipeline workers (the simulator, the Python worker): how long a claim on a run lasts without a sign of life; past it the next worker takes the run over.',
+    schema: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .transform(Number)
+      .pipe(z.number().min(1).max(3600)),
+  },
+  RUN_MAX_ATTEMPTS: {
+    expects: 'an integer from 1 to 100',
+    default: '3',
+    description: 'Pipeline workers: claims of one run (its worker went silent each time) before it is FAILED.',
+    schema: integer(1, 100),
+  },
+  IDEMPOTENCY_KEY_HOURS: {
+    expects: 'an integer from 24 to 720',
+    default: '24',
+    description: 'How long createRun remembers an idempotency key: a retry with it within this time starts no second run.',
+    schema: integer(24, 720),
+  },
   METRICS_TOKEN: {
     expects: 'a secret of at least 16 characters',
     default: '',
@@ -570,6 +593,10 @@ export interface AppConfig {
   limits: TrafficLimits;
   /** How often the runs subscribers watch are checked for a change no notification announced. */
   backstopMs: number;
+  /** How long createRun remembers an idempotency key. */
+  idempotencyKeyMs: number;
+  /** The pipeline's lease contract, for the workers this project runs (the simulator). */
+  pipeline: { leaseSeconds: number; maxAttempts: number };
   /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
   wsTokenGraceSeconds: number;
   /** A WebSocket whose outgoing data has not drained for this many seconds is cut. */
@@ -685,6 +712,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxRetriesPerRun: v.RUN_MAX_RETRIES,
     },
     backstopMs: v.SUBSCRIPTION_BACKSTOP_SECONDS * 1000,
+    idempotencyKeyMs: v.IDEMPOTENCY_KEY_HOURS * 3_600_000,
+    pipeline: { leaseSeconds: v.RUN_LEASE_SECONDS, maxAttempts: v.RUN_MAX_ATTEMPTS },
     wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS,
     wsStuckSeconds: v.WS_STUCK_SECONDS,
     metricsAccess: v.METRICS_TOKEN ? { token: v.METRICS_TOKEN } : production ? 'off' : 'open',

@@ -14,13 +14,13 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  mutation StartRun($input: CreateRunInput!) {\n    createRun(input: $input) {\n      id\n      status\n      currentStage\n    }\n  }\n": typeof types.StartRunDocument,
+    "\n  mutation StartRun($input: CreateRunInput!, $idempotencyKey: String) {\n    createRun(input: $input, idempotencyKey: $idempotencyKey) {\n      id\n      status\n      currentStage\n    }\n  }\n": typeof types.StartRunDocument,
     "\n  subscription FollowRun($id: ID!) {\n    runUpdated(id: $id) {\n      id\n      status\n      currentStage\n      errorMessage\n      opportunityCards {\n        id\n        number\n        title\n      }\n    }\n  }\n": typeof types.FollowRunDocument,
     "\n  query MyRuns {\n    runs(first: 5) {\n      totalCount\n      edges {\n        node {\n          id\n          companyName\n          status\n          opportunityCardCount\n        }\n      }\n    }\n  }\n": typeof types.MyRunsDocument,
     "\n  mutation StarCard($id: ID!) {\n    setCardStarred(id: $id, starred: true) {\n      id\n      starred\n    }\n  }\n": typeof types.StarCardDocument,
 };
 const documents: Documents = {
-    "\n  mutation StartRun($input: CreateRunInput!) {\n    createRun(input: $input) {\n      id\n      status\n      currentStage\n    }\n  }\n": types.StartRunDocument,
+    "\n  mutation StartRun($input: CreateRunInput!, $idempotencyKey: String) {\n    createRun(input: $input, idempotencyKey: $idempotencyKey) {\n      id\n      status\n      currentStage\n    }\n  }\n": types.StartRunDocument,
     "\n  subscription FollowRun($id: ID!) {\n    runUpdated(id: $id) {\n      id\n      status\n      currentStage\n      errorMessage\n      opportunityCards {\n        id\n        number\n        title\n      }\n    }\n  }\n": types.FollowRunDocument,
     "\n  query MyRuns {\n    runs(first: 5) {\n      totalCount\n      edges {\n        node {\n          id\n          companyName\n          status\n          opportunityCardCount\n        }\n      }\n    }\n  }\n": types.MyRunsDocument,
     "\n  mutation StarCard($id: ID!) {\n    setCardStarred(id: $id, starred: true) {\n      id\n      starred\n    }\n  }\n": types.StarCardDocument,
@@ -43,7 +43,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation StartRun($input: CreateRunInput!) {\n    createRun(input: $input) {\n      id\n      status\n      currentStage\n    }\n  }\n"): (typeof documents)["\n  mutation StartRun($input: CreateRunInput!) {\n    createRun(input: $input) {\n      id\n      status\n      currentStage\n    }\n  }\n"];
+export function graphql(source: "\n  mutation StartRun($input: CreateRunInput!, $idempotencyKey: String) {\n    createRun(input: $input, idempotencyKey: $idempotencyKey) {\n      id\n      status\n      currentStage\n    }\n  }\n"): (typeof documents)["\n  mutation StartRun($input: CreateRunInput!, $idempotencyKey: String) {\n    createRun(input: $input, idempotencyKey: $idempotencyKey) {\n      id\n      status\n      currentStage\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -7,19 +7,24 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { ownerOf, type Owner } from '../auth/owner';
 import type { Run } from '../generated/prisma/client';
 import { RunStatus } from '../generated/prisma/enums';
+import { TERMINAL_STATUSES } from '../runs/statuses';
 import type { LiveContext } from './context';
 import { LastSent, runSelectionOf } from './selection';
 import { Changes, Stream } from './stream';
 import type { Signal } from './watchers';
 
-const TERMINAL = new Set<string>([RunStatus.COMPLETED, RunStatus.FAILED]);
+const isTerminal = (run: Run) => TERMINAL_STATUSES.has(run.status);
+
+/** A message of `followRun` and `followRuns`: a run's newest state, or the id of a run just deleted. */
+export type RunUpdate = Run | { deletedRunId: string };
 
 /**
  * One run: its current state at once, then its newest state after each change of what the subscriber selected,
- * ending after COMPLETED or FAILED (always sent) or when the run is deleted. Null when the run does not exist or
- * is not the user's. Throws SubscriptionLimitReached beyond the user's limit.
+ * ending after COMPLETED, FAILED or CANCELLED (always sent), or with a last `{ deletedRunId }` when the run is
+ * deleted. Null when the run does not exist or is not the user's. Throws SubscriptionLimitReached beyond the
+ * user's limit.
  */
-export async function followRun(ctx: LiveContext, runId: string, info: GraphQLResolveInfo): Promise<Stream<Run> | null> {
+export async function followRun(ctx: LiveContext, runId: string, info: GraphQLResolveInfo): Promise<Stream<RunUpdate> | null> {
   const owner = ownerOf(ctx);
   const release = ctx.subscriptionQuota.claim(owner.userId);
   const selection = runSelectionOf(ctx, info);
@@ -40,26 +45,27 @@ export async function followRun(ctx: LiveContext, runId: string, info: GraphQLRe
     abandon();
     return null;
   }
-  return new Stream<Run>(ctx, changes, release, async (push) => {
+  return new Stream<RunUpdate>(ctx, changes, release, async (push) => {
     let run: Run | null = first;
     // One run: what it last looked like to this subscriber is one string, not a LastSent.
     let sent = selection.seen(run);
     await push(run);
-    while (!TERMINAL.has(run.status)) {
+    while (!isTerminal(run)) {
       if (!(await changes.take())) return;
       run = await read();
-      if (!run) return; // deleted: nothing more will happen to it
+      if (!run) {
+        // Deleted: the subscriber is told so, and nothing more will happen to it.
+        await push({ deletedRunId: runId });
+        return;
+      }
       const seen = selection.seen(run);
-      // The last message (COMPLETED or FAILED) is always sent: the stream ends with it.
-      if (seen === sent && !TERMINAL.has(run.status)) continue;
+      // The last message (COMPLETED, FAILED or CANCELLED) is always sent: the stream ends with it.
+      if (seen === sent && !isTerminal(run)) continue;
       sent = seen;
       await push(run);
     }
   });
 }
-
-/** A message of `followRuns`: a run's newest state, or the id of a run just deleted. */
-export type RunUpdate = Run | { deletedRunId: string };
 
 /**
  * Every change to any of the user's runs, newest state only, each sent once per change of what the subscriber

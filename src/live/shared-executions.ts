@@ -8,7 +8,7 @@
  *
  * Each member holds at most one undelivered state (a newer one replaces it): a member whose socket drains
  * slowly skips to the newest state instead of queueing every intermediate one, and the stream's last
- * message (COMPLETED or FAILED) is the newest, so it is never the one skipped.
+ * message (COMPLETED, FAILED or CANCELLED, or a deleted run's NOT_FOUND) is the newest, so it is never the one skipped.
  *
  * Hand-written because no envelop or yoga plugin shares live executions between subscribers.
  */

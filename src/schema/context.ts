@@ -1,7 +1,7 @@
 /** What every resolver receives. Built once per operation by the one context factory (src/server/context.ts). */
 import type { AuthUser } from '../auth/authenticate';
-import type { UserQuotas } from '../db/rate-limits';
 import type { LiveContext } from '../live/context';
+import type { RunLifecycle } from '../runs/lifecycle';
 import type { DocumentUrlChecker } from './document-url';
 
 export interface Context extends LiveContext {
@@ -10,10 +10,10 @@ export interface Context extends LiveContext {
    * WebSocket 4403), so every resolver may rely on it by type.
    */
   user: AuthUser;
-  /** Per-user rate limits shared by every instance. */
-  quotas: UserQuotas;
   /** Which document URLs a run may carry (the pipeline fetches them). */
   documentUrls: DocumentUrlChecker;
-  /** How many times one run may be retried. */
-  maxRetriesPerRun: number;
+  /** Starting, cancelling, retrying and deleting runs. */
+  runs: RunLifecycle;
+  /** The request's Idempotency-Key header (HTTP only; over a WebSocket createRun takes the argument). */
+  idempotencyKeyHeader: string | undefined;
 }

@@ -10,6 +10,7 @@ import { AuthenticationError, SIGN_IN_REQUIRED } from '../auth/authenticate';
 import { toClientError, type ClientErrorCode } from '../db/errors';
 import { RateLimitExceeded } from '../db/rate-limits';
 import { SubscriptionLimitReached } from '../live/quota';
+import { RunRefusal } from '../runs/refusal';
 
 export type ErrorCode = ClientErrorCode | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED';
 
@@ -71,6 +72,7 @@ export function toGraphQLError(error: unknown): GraphQLError {
     return clientError('RATE_LIMITED', error.message, { limit: 'subscriptionsPerUser', max: error.max });
   }
   if (error instanceof AuthenticationError) return unauthenticated(error.message);
+  if (error instanceof RunRefusal) return clientError(error.code, error.message, error.details);
   const mapped = toClientError(error);
   return clientError(mapped.code, mapped.message, mapped.fields ? { fields: mapped.fields } : {}, error);
 }

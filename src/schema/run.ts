@@ -5,8 +5,9 @@ import { RunStatus } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { builder } from './builder';
 import type { Context } from './context';
-import { badInput, clientError, notFound } from './errors';
+import { badInput, notFound } from './errors';
 import { ownerOf, type Owner } from '../auth/owner';
+import type { NewRun } from '../runs/lifecycle';
 
 export const RunStatusEnum = builder.enumType('RunStatus', {
   description: 'Where a run is in the pipeline',
@@ -15,6 +16,10 @@ export const RunStatusEnum = builder.enumType('RunStatus', {
     [RunStatus.RUNNING]: { value: RunStatus.RUNNING, description: 'The pipeline is working on it: currentStage says which stage' },
     [RunStatus.COMPLETED]: { value: RunStatus.COMPLETED, description: 'All five stages done: its report and cards are written' },
     [RunStatus.FAILED]: { value: RunStatus.FAILED, description: 'Stopped at a stage: errorMessage says why; retryRun puts it back' },
+    [RunStatus.CANCELLED]: {
+      value: RunStatus.CANCELLED,
+      description: 'Stopped by its user (cancelRun) before it finished; retryRun puts it back',
+    },
   } as const,
 });
 
@@ -139,13 +144,6 @@ builder.queryField('runs', (t) => t.prismaConnection(ownRuns, RunConnection));
 
 // ---- Mutations -------------------------------------------------------------------------------------------
 
-export interface CreateRunInput {
-  companyId: string;
-  companyName: string;
-  documentName: string;
-  documentUrl: string;
-}
-
 const COMPANY_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** Length in characters as a person counts them (code points), not UTF-16 units: an emoji is one. */
@@ -162,7 +160,7 @@ function text(field: string, value: string, max: number): string {
  * Checks and normalises createRun's input; errors name the field, e.g. `input.companyName`. The document URL is
  * checked by the context's DocumentUrlChecker (it may look its host up).
  */
-export async function validateCreateRunInput(input: CreateRunInput, ctx: Pick<Context, 'documentUrls'>): Promise<CreateRunInput> {
+export async function validateCreateRunInput(input: NewRun, ctx: Pick<Context, 'documentUrls'>): Promise<NewRun> {
   const companyId = input.companyId.trim();
   if (!companyId || characters(companyId) > 64 || !COMPANY_SLUG.test(companyId)) {
     throw badInput(
@@ -190,20 +188,57 @@ const CreateRunInputType = builder.inputType('CreateRunInput', {
   }),
 });
 
+/**
+ * An idempotency key as the argument or the Idempotency-Key header gives it (the header as the IETF draft's
+ * structured string, `"…"`, or bare): 1 to 255 visible ASCII characters. Both given, they must agree.
+ */
+export function idempotencyKeyOf(argument: string | null | undefined, header: string | undefined): string | undefined {
+  const fromHeader = header === undefined ? undefined : checkedKey('Idempotency-Key header', header.trim().replace(/^"(.*)"$/, '$1'));
+  const fromArgument = argument == null ? undefined : checkedKey('idempotencyKey', argument);
+  if (fromHeader !== undefined && fromArgument !== undefined && fromHeader !== fromArgument) {
+    throw badInput('idempotencyKey', 'differs from the Idempotency-Key header: send the key once, or the same key in both');
+  }
+  return fromArgument ?? fromHeader;
+}
+
+function checkedKey(field: string, key: string): string {
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw badInput(field, `must be 1 to 255 visible ASCII characters, such as a UUID (got ${key.length} characters)`);
+  }
+  return key;
+}
+
 builder.mutationField('createRun', (t) =>
   t.prismaField({
     type: 'Run',
     description:
       'Start a run: a new PENDING run at stage 0 that the pipeline will pick up. Limited per user per minute and ' +
-      'per day (RATE_LIMITED with extensions.retryAfter in seconds).',
-    args: { input: t.arg({ type: CreateRunInputType, required: true, description: 'The company and the trend report' }) },
-    resolve: async (query, _root, { input }, ctx) => {
-      const owner = ownerOf(ctx);
-      const data = await validateCreateRunInput(input, ctx);
-      // Every run is a job the pipeline pays for: limited per user, across instances.
-      await ctx.quotas.createRun(owner.userId);
-      return ctx.db.run.create({ ...query, data: { ...data, userId: owner.userId } });
+      'per day (RATE_LIMITED with extensions.retryAfter in seconds). With an idempotency key (this argument or ' +
+      'the Idempotency-Key header), sending the same key again with the same input answers with the run it ' +
+      'created, starting no second job, for IDEMPOTENCY_KEY_HOURS (24 h); the same key with another input is a ' +
+      'CONFLICT.',
+    args: {
+      input: t.arg({ type: CreateRunInputType, required: true, description: 'The company and the trend report' }),
+      idempotencyKey: t.arg.string({
+        description: 'A key of your own for this start (a UUID), 1 to 255 visible ASCII characters: retries with it start nothing new',
+      }),
     },
+    resolve: async (query, _root, { input, idempotencyKey }, ctx) => {
+      const key = idempotencyKeyOf(idempotencyKey, ctx.idempotencyKeyHeader);
+      return ctx.runs.create(ownerOf(ctx), await validateCreateRunInput(input, ctx), query, key);
+    },
+  }),
+);
+
+builder.mutationField('cancelRun', (t) =>
+  t.prismaField({
+    type: 'Run',
+    description:
+      'Stop a PENDING or RUNNING run: it is CANCELLED at once, keeps its record and outputs so far, and the ' +
+      'pipeline stops working on it at its next write. Cancelling a CANCELLED run answers with it; a COMPLETED or ' +
+      'FAILED run is a CONFLICT. retryRun puts a cancelled run back in the queue.',
+    args: { id: t.arg.id({ required: true, description: "The run's id" }) },
+    resolve: (query, _root, { id }, ctx) => ctx.runs.cancel(ownerOf(ctx), id, query),
   }),
 );
 
@@ -215,81 +250,27 @@ const DeleteRunPayload = builder.objectRef<{ deletedRunId: string }>('DeleteRunP
 builder.mutationField('deleteRun', (t) =>
   t.field({
     type: DeleteRunPayload,
-    description: 'Delete one of your runs with its cards, inspiration report and stage outputs',
+    description:
+      'Delete one of your runs with its cards, inspiration report and stage outputs, whatever its status: a ' +
+      'PENDING or RUNNING run is cancelled by its deletion (the pipeline stops at its next write), and its ' +
+      'runUpdated subscribers get a last NOT_FOUND error with extensions.deleted.',
     args: { id: t.arg.id({ required: true, description: "The run's id" }) },
     resolve: async (_root, { id }, ctx) => {
-      const { count } = await ctx.db.run.deleteMany({ where: ownerOf(ctx).run(id) });
-      if (count === 0) throw notFound('Run');
+      if (!(await ctx.runs.delete(ownerOf(ctx), id))) throw notFound('Run');
       return { deletedRunId: id };
     },
   }),
 );
 
-/** A run's retries are bounded: each is a pipeline job, and a run that keeps failing will not pass by repetition. */
-function retriesExhausted(max: number) {
-  return clientError(
-    'CONFLICT',
-    `This run has been retried ${max} times, the most allowed (RUN_MAX_RETRIES): start a new run with createRun instead`,
-    { limit: 'retriesPerRun', max },
-  );
-}
-
-class RetriesExhausted extends Error {}
-
 builder.mutationField('retryRun', (t) =>
   t.prismaField({
     type: 'Run',
     description:
-      'Put a FAILED run back in the queue: PENDING at stage 0, error cleared, and the partial outputs of the ' +
-      'failed attempt removed. Any other status is a CONFLICT, and so is a run already retried the most times ' +
-      'allowed (extensions.limit "retriesPerRun"). Each retry is a new pipeline job: it spends createRun\'s ' +
-      'per-minute and per-day limits (RATE_LIMITED with extensions.retryAfter).',
-    args: { id: t.arg.id({ required: true, description: "The FAILED run's id" }) },
-    resolve: async (query, _root, { id }, ctx) => {
-      const owner = ownerOf(ctx);
-      const max = ctx.maxRetriesPerRun;
-      const refusal = async () => {
-        const existing = await ctx.db.run.findFirst({
-          where: owner.run(id),
-          select: { status: true, retries: { select: { count: true } } },
-        });
-        if (!existing) return notFound('Run');
-        if (existing.status !== 'FAILED') {
-          return clientError('CONFLICT', `Only a FAILED run can be retried; this run is ${existing.status}`, { status: existing.status });
-        }
-        return (existing.retries?.count ?? 0) >= max ? retriesExhausted(max) : undefined;
-      };
-      // Refused for what the run is before a permit is spent; the transaction below decides again, atomically.
-      const refused = await refusal();
-      if (refused) throw refused;
-      await ctx.quotas.createRun(owner.userId);
-      let retried: boolean;
-      try {
-        retried = await ctx.db.$transaction(async (tx) => {
-          // The status condition makes the claim atomic (it locks the run): two retries cannot both succeed.
-          const { count } = await tx.run.updateMany({
-            where: owner.runs({ id, status: 'FAILED' }),
-            data: { status: 'PENDING', currentStage: 0, errorMessage: null, completedAt: null },
-          });
-          if (count === 0) return false;
-          const retries = await tx.runRetries.upsert({
-            where: { runId: id },
-            create: { runId: id, count: 1 },
-            update: { count: { increment: 1 }, lastRetriedAt: new Date() },
-            select: { count: true },
-          });
-          if (retries.count > max) throw new RetriesExhausted(); // rolls the claim back
-          await tx.stageOutput.deleteMany({ where: { runId: id } });
-          await tx.inspirationReport.deleteMany({ where: { runId: id } });
-          await tx.opportunityCard.deleteMany({ where: { runId: id } });
-          return true;
-        });
-      } catch (error) {
-        if (error instanceof RetriesExhausted) throw retriesExhausted(max);
-        throw error;
-      }
-      if (!retried) throw (await refusal()) ?? clientError('CONFLICT', 'This run changed while it was being retried; try again');
-      return ctx.db.run.findUniqueOrThrow({ ...query, where: { id } });
-    },
+      'Put a FAILED or CANCELLED run back in the queue: PENDING at stage 0, error cleared, and the partial ' +
+      'outputs of the last attempt removed. Any other status is a CONFLICT, and so is a run already retried the ' +
+      'most times allowed (extensions.limit "retriesPerRun"). Each retry is a new pipeline job: it spends ' +
+      "createRun's per-minute and per-day limits (RATE_LIMITED with extensions.retryAfter).",
+    args: { id: t.arg.id({ required: true, description: "The FAILED or CANCELLED run's id" }) },
+    resolve: (query, _root, { id }, ctx) => ctx.runs.retry(ownerOf(ctx), id, query),
   }),
 );

@@ -3,15 +3,21 @@
  * the per-user limit, the backstop) is src/live/; here are only the fields' shapes and what they answer.
  */
 import { clientError, notFound } from './errors';
-import { followRun, followRuns } from '../live/follow-runs';
+import { followRun, followRuns, type RunUpdate } from '../live/follow-runs';
 import type { AccessEnded } from '../live/stream';
 import { builder } from './builder';
 import { Run, RunStatusEnum } from './run';
 
-/** Resolves a stream's message: a run, or the UNAUTHENTICATED end of its access. */
-function messageOf<T extends object>(update: T | AccessEnded): T {
-  if ('accessEnded' in update) throw clientError('UNAUTHENTICATED', update.accessEnded);
-  return update;
+/**
+ * Resolves a stream's message: a run; a deleted run's NOT_FOUND (extensions `deleted: true, runId`: remove it);
+ * or the UNAUTHENTICATED end of its access.
+ */
+function runOf(message: RunUpdate | AccessEnded) {
+  if ('accessEnded' in message) throw clientError('UNAUTHENTICATED', message.accessEnded);
+  if ('deletedRunId' in message) {
+    throw clientError('NOT_FOUND', `Run ${message.deletedRunId} was deleted`, { deleted: true, runId: message.deletedRunId });
+  }
+  return message;
 }
 
 builder.subscriptionType({ description: 'Live changes to your runs (graphql-ws or SSE)', authScopes: { authenticated: true } });
@@ -22,14 +28,16 @@ builder.subscriptionField('runUpdated', (t) =>
     description:
       'One of your runs as it moves through the pipeline: the current state at once, then the newest state after ' +
       'every change of status, stage, error or outputs (bursts may arrive as one message). Completes after ' +
-      'sending COMPLETED or FAILED, or when the run is deleted. NOT_FOUND when the run does not exist or is not yours.',
+      'sending COMPLETED, FAILED or CANCELLED. A deleted run ends the stream with a message with `data: null` and ' +
+      'one error whose extensions are `{ code: "NOT_FOUND", deleted: true, runId }`. NOT_FOUND when the run does ' +
+      'not exist or is not yours.',
     args: { id: t.arg.id({ required: true, description: "The run's id" }) },
     subscribe: async (_root, { id }, ctx, info) => {
       const stream = await followRun(ctx, id, info);
       if (!stream) throw notFound('Run');
       return stream;
     },
-    resolve: (update) => messageOf(update),
+    resolve: (message) => runOf(message),
   }),
 );
 
@@ -44,12 +52,6 @@ builder.subscriptionField('runsUpdated', (t) =>
       'to the database it resends the current state of your runs that changed in the last minute.',
     args: { status: t.arg({ type: [RunStatusEnum], description: 'Only runs now in one of these statuses' }) },
     subscribe: (_root, { status }, ctx, info) => followRuns(ctx, status, info),
-    resolve: (message) => {
-      const update = messageOf(message);
-      if ('deletedRunId' in update) {
-        throw clientError('NOT_FOUND', `Run ${update.deletedRunId} was deleted`, { deleted: true, runId: update.deletedRunId });
-      }
-      return update;
-    },
+    resolve: (message) => runOf(message),
   }),
 );

@@ -10,12 +10,12 @@ import type { GraphQLParams } from 'graphql-yoga';
 import type { Session } from '../auth/authenticate';
 import type { Revocations } from '../auth/revocations';
 import type { Database } from '../db/client';
-import type { UserQuotas } from '../db/rate-limits';
 import type { Context } from '../schema/context';
 import { toGraphQLError, unauthenticated } from '../schema/errors';
 import type { DocumentUrlChecker } from '../schema/document-url';
 import type { SubscriptionQuota } from '../live/quota';
 import type { SharedReads } from '../live/shared-reads';
+import type { RunLifecycle } from '../runs/lifecycle';
 import type { Watchers } from '../live/watchers';
 import type { Admitted } from './admission';
 
@@ -24,10 +24,9 @@ export interface ContextDependencies {
   watchers: Watchers;
   subscriptionQuota: SubscriptionQuota;
   revocations: Revocations;
-  quotas: UserQuotas;
   sharedReads: SharedReads;
   documentUrls: DocumentUrlChecker;
-  maxRetriesPerRun: number;
+  runs: RunLifecycle;
   /** An SSE stream outlives its session token by this much (a WebSocket is closed with 4401 as much later). */
   tokenGraceSeconds: number;
 }
@@ -55,10 +54,9 @@ export function createContextFactory({
   watchers,
   subscriptionQuota,
   revocations,
-  quotas,
   sharedReads,
   documentUrls,
-  maxRetriesPerRun,
+  runs,
   tokenGraceSeconds,
 }: ContextDependencies) {
   return (initial: InitialContext): Context => {
@@ -78,9 +76,9 @@ export function createContextFactory({
       subscriptionQuota,
       revocations,
       sharedReads,
-      quotas,
       documentUrls,
-      maxRetriesPerRun,
+      runs,
+      idempotencyKeyHeader: initial.req?.headers['idempotency-key'] as string | undefined,
     };
   };
 }

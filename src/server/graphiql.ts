@@ -1,6 +1,6 @@
 /**
- * GraphiQL outside production: yoga's bundled page (no CDN), opened on three tabs (watch your runs, start a
- * run, your dashboard) and, when this server trusts development tokens, already signed in as the seed user:
+ * GraphiQL outside production: yoga's bundled page (no CDN), opened on four tabs (watch your runs, start a
+ * run, cancel one, your dashboard) and, when this server trusts development tokens, already signed in as the seed user:
  * a fresh token in the headers of every tab, new tabs included. Served compressed: the page is a 9 MB
  * self-contained bundle, about 2 MB with Brotli.
  */
@@ -43,6 +43,18 @@ mutation StartRun {
     id
     status
     createdAt
+  }
+}
+`;
+
+const CANCEL_TAB = `# Stops a run: paste the id StartRun answered with. A PENDING run is CANCELLED at once;
+# a RUNNING one too, and the pipeline stops working on it at its next write. "WatchMyRuns"
+# shows it CANCELLED; retryRun(id: …) puts it back in the queue.
+mutation CancelRun {
+  cancelRun(id: "<run id>") {
+    id
+    status
+    currentStage
   }
 }
 `;
@@ -90,7 +102,7 @@ export function graphiqlOptions(config: AppConfig): () => Promise<GraphiQLOption
   };
   return async () => {
     const headers = config.auth.devTokens ? await signedInHeaders() : undefined;
-    const tabs = [WATCH_TAB, START_TAB, DASHBOARD_TAB].map((query, i) => ({
+    const tabs = [WATCH_TAB, START_TAB, CANCEL_TAB, DASHBOARD_TAB].map((query, i) => ({
       query: !headers && i === 0 ? SIGN_IN_HINT + query : query,
       headers,
     }));

@@ -32,7 +32,7 @@ function corsFor(allowedOrigins: readonly string[]) {
       origin: [origin],
       credentials: true,
       methods: ['GET', 'POST', 'OPTIONS'],
-      allowedHeaders: ['authorization', 'content-type', 'accept', CSRF_HEADER],
+      allowedHeaders: ['authorization', 'content-type', 'accept', CSRF_HEADER, 'idempotency-key'],
       maxAge: 600,
     };
   };

@@ -18,6 +18,7 @@ import { RateLimiter, UserQuotas } from '../db/rate-limits';
 import { logger, withRequestLogger } from '../logger';
 import { DocumentUrlChecker } from '../schema/document-url';
 import { createLive, type Live } from '../live';
+import { RunLifecycle } from '../runs/lifecycle';
 import { Admission } from './admission';
 import { ConnectionGuard } from './connections';
 import { TrustedDocuments } from './trusted-documents';
@@ -313,10 +314,9 @@ function contextDependencies(
     watchers: live.watchers,
     subscriptionQuota: live.subscriptionQuota,
     revocations,
-    quotas,
     sharedReads: live.sharedReads,
     documentUrls: new DocumentUrlChecker({ httpsOnly: config.nodeEnv === 'production', allowedHosts: config.documentUrlHosts }),
-    maxRetriesPerRun: config.limits.maxRetriesPerRun,
+    runs: new RunLifecycle(db, quotas, { maxRetriesPerRun: config.limits.maxRetriesPerRun, idempotencyKeyMs: config.idempotencyKeyMs }),
     tokenGraceSeconds: config.wsTokenGraceSeconds,
   };
 }

@@ -19,25 +19,38 @@ const RUN_LIST_INDEXES = '20261125190943_run_list_indexes';
 const CLERK_WEBHOOKS = '20261129151324_clerk_webhooks';
 const RUN_RETRIES = '20261202132641_run_retries';
 const UPDATED_AT_TRIGGERS = '20261203080000_updated_at_triggers';
-const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES, CLERK_WEBHOOKS, RUN_RETRIES, UPDATED_AT_TRIGGERS];
+const RUN_LIFECYCLE = '20261207192405_run_lifecycle';
+const ALL = [INIT, RUN_EVENTS, RATE_LIMITS, RUN_LIST_INDEXES, CLERK_WEBHOOKS, RUN_RETRIES, UPDATED_AT_TRIGGERS, RUN_LIFECYCLE];
 /** The tables of a fully migrated database. */
 const MIGRATED_TABLES = [
   'ClerkUserState',
+  'IdempotencyKey',
   'InspirationReport',
   'OpportunityCard',
   'ProcessedWebhook',
   'RateLimitCounter',
   'RevokedSession',
   'Run',
+  'RunLease',
   'RunRetries',
   'StageOutput',
   'User',
   '_prisma_migrations',
 ];
 /** Models and indexes added after the initial schema, each by a later migration. */
-const LATER_MODELS = ['RateLimitCounter', 'ProcessedWebhook', 'ClerkUserState', 'RevokedSession', 'RunRetries'];
+const LATER_MODELS = [
+  'RateLimitCounter',
+  'ProcessedWebhook',
+  'ClerkUserState',
+  'RevokedSession',
+  'RunRetries',
+  'RunLease',
+  'IdempotencyKey',
+];
 const LATER_LINES = [
   /\n *retries +RunRetries\? *\/\/ added after the initial schema \(migration run_retries\)/,
+  // The CANCELLED status and the relations to RunLease and IdempotencyKey.
+  /\n[^\n]*\/\/ added after the initial schema \(migration run_lifecycle\)[^\n]*/g,
   /\n *\/\/ Added after the initial schema \(migration run_list_indexes\)[^\n]*\n[^\n]*\n *@@index\(\[userId, status, createdAt\]\)\n *@@index\(\[userId, companyId, createdAt\]\)/,
 ];
 let scratch: string;

@@ -100,6 +100,11 @@ describe('indexes', () => {
       RevokedSession_forgetAfter_idx: 'RevokedSession (forgetAfter)',
       // Added later: how often each run was retried (migration run_retries).
       RunRetries_pkey: 'RunRetries unique (runId)',
+      // Added later: pipeline leases and createRun's idempotency keys (migration run_lifecycle).
+      RunLease_pkey: 'RunLease unique (runId)',
+      IdempotencyKey_pkey: 'IdempotencyKey unique (userId, key)',
+      IdempotencyKey_createdAt_idx: 'IdempotencyKey (createdAt)',
+      IdempotencyKey_runId_idx: 'IdempotencyKey (runId)',
     });
   });
 

@@ -138,7 +138,7 @@ describe('retryRun', () => {
     const before = await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
     const response = await execute(api.server.url, RetryRunDocument, { id: run.id }, { token });
     expect(codesOf(response)).toEqual(['CONFLICT']);
-    expect(response.errors![0]!.message).toBe(`Only a FAILED run can be retried; this run is ${status}`);
+    expect(response.errors![0]!.message).toBe(`Only a FAILED or CANCELLED run can be retried; this run is ${status}`);
     expect(await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).toEqual(before);
   });
 

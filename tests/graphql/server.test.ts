@@ -87,6 +87,7 @@ describe('GraphiQL', () => {
     const html = await (await page(devTokens.url)).text();
     expect(html).toContain('subscription WatchMyRuns');
     expect(html).toContain('mutation StartRun');
+    expect(html).toContain('mutation CancelRun');
     expect(html).toContain('query Dashboard');
     expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
     const token = bearerIn(html);

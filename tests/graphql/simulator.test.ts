@@ -1,11 +1,13 @@
 /**
  * `npm run simulate` behaves like the Python worker: plain SQL, runs claimed with SKIP LOCKED so several
- * simulators never take the same run, every stage written, and subscribers see it all live.
+ * simulators never take the same run, leased, every stage written, a cancelled run left alone, and
+ * subscribers see it all live.
  */
-import { RunProgressWithOutputsDocument } from './generated/graphql';
+import { CancelRunDocument, RunProgressWithOutputsDocument } from './generated/graphql';
 import { startApi, type ApiFixture } from '../helpers/api';
 import { runScript, startScript } from '../helpers/cli';
 import { createRun } from '../helpers/fixtures';
+import { dataOf, execute } from '../helpers/graphql';
 
 let api: ApiFixture;
 beforeAll(async () => {
@@ -116,7 +118,7 @@ it('--only-new leaves runs created before it started alone (the demo skips a see
   await api.db.prisma.run.delete({ where: { id: backlog.id } }); // not left for the other tests' simulators
 });
 
-it('stopped in the middle of a run: marks it FAILED as interrupted (never stuck RUNNING) and exits at once', async () => {
+it('stopped in the middle of a run: lets go of it at once, and the next simulator takes it over at its stage', async () => {
   const { userId } = await api.signIn();
   const simulator = startScript('scripts/simulate.ts', ['--only-new', '--delay', '60000', '--poll', '20'], { DATABASE_URL: api.db.url });
   await simulator.waitFor(/waiting for PENDING runs/);
@@ -125,11 +127,34 @@ it('stopped in the middle of a run: marks it FAILED as interrupted (never stuck 
   const stopping = Date.now();
   expect(await simulator.stop()).toBe(0);
   expect(Date.now() - stopping).toBeLessThan(10_000);
-  expect(await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({
-    status: 'FAILED',
-    currentStage: 1,
-    errorMessage: 'Stage 1 was interrupted: the pipeline simulator was stopped',
+  expect(simulator.output()).toContain(`run ${run.id} left at stage 1 for the next worker: the simulator was stopped`);
+  expect(await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: 'RUNNING', currentStage: 1 });
+  // Its lease has expired: the next worker (even one that takes only new PENDING runs) resumes it.
+  const next = await simulate(['--only-new', '--delay', '5', '--fail-rate', '0']);
+  expect(next.stdout).toContain(`run ${run.id} claimed (Lactalis) (taken over at stage 1, attempt 2)`);
+  expect(await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: 'COMPLETED', currentStage: 5 });
+});
+
+it('a run cancelled while it simulates it: left with one line at its next sign of life, and the next run taken', async () => {
+  const { token, userId } = await api.signIn();
+  const simulator = startScript('scripts/simulate.ts', ['--only-new', '--delay', '60000', '--poll', '20', '--concurrency', '1'], {
+    DATABASE_URL: api.db.url,
+    RUN_LEASE_SECONDS: '1.5',
   });
+  try {
+    await simulator.waitFor(/waiting for PENDING runs/);
+    const run = await createRun(api.db.prisma, userId);
+    await simulator.waitFor(new RegExp(`run ${run.id} claimed`));
+    const next = await createRun(api.db.prisma, userId);
+    expect(dataOf(await execute(api.server.url, CancelRunDocument, { id: run.id }, { token })).cancelRun.status).toBe('CANCELLED');
+    await simulator.waitFor(
+      new RegExp(`run ${run.id} was cancelled, deleted or taken over \\(its lease is gone\\): leaving it and taking the next job`),
+    );
+    await simulator.waitFor(new RegExp(`run ${next.id} claimed`));
+    expect(await api.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: 'CANCELLED', currentStage: 1 });
+  } finally {
+    expect(await simulator.stop()).toBe(0);
+  }
 });
 
 it('rejects a bad option with a message naming it', async () => {

@@ -37,6 +37,7 @@ it('starts both; a new run completes; Ctrl-C stops the simulator, then the serve
     expect(demo.output()).toContain(`Open http://localhost:${port}/graphql in a browser. GraphiQL is signed in as test_user_123.`);
     const runId = await newRun();
     await demo.waitFor(new RegExp(`run ${runId} COMPLETED`));
+    expect(demo.output()).toContain('paste its id into the "CancelRun" tab');
   } finally {
     expect(await demo.stop('SIGINT')).toBe(0);
   }
@@ -67,6 +68,7 @@ it('with a server already answering on PORT: starts only the simulator', async (
     );
     const runId = await newRun();
     await demo.waitFor(new RegExp(`run ${runId} COMPLETED`));
+    expect(demo.output()).toContain('paste its id into the "CancelRun" tab');
     expect(demo.output()).not.toContain('[server]');
   } finally {
     expect(await demo.stop('SIGINT')).toBe(0);

@@ -18,6 +18,8 @@ export type CreateRunInput = {
 
 /** Where a run is in the pipeline */
 export type RunStatus =
+  /** Stopped by its user (cancelRun) before it finished; retryRun puts it back */
+  | 'CANCELLED'
   /** All five stages done: its report and cards are written */
   | 'COMPLETED'
   /** Stopped at a stage: errorMessage says why; retryRun puts it back */
@@ -29,6 +31,7 @@ export type RunStatus =
 
 export type CreateRunMutationVariables = Exact<{
   input: CreateRunInput;
+  idempotencyKey?: string | null | undefined;
 }>;
 
 
@@ -55,6 +58,13 @@ export type RetryRunMutationVariables = Exact<{
 
 
 export type RetryRunMutation = { retryRun: { id: string, status: RunStatus, currentStage: number, errorMessage: string | null, completedAt: string | null, stageOutputs: Array<{ stageNumber: number }>, inspirationReport: { id: string } | null, opportunityCards: Array<{ id: string }> } };
+
+export type CancelRunMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CancelRunMutation = { cancelRun: { id: string, status: RunStatus, currentStage: number, errorMessage: string | null, completedAt: string | null } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -154,8 +164,8 @@ export class TypedDocumentString<TResult, TVariables>
 }
 
 export const CreateRunDocument = new TypedDocumentString(`
-    mutation CreateRun($input: CreateRunInput!) {
-  createRun(input: $input) {
+    mutation CreateRun($input: CreateRunInput!, $idempotencyKey: String) {
+  createRun(input: $input, idempotencyKey: $idempotencyKey) {
     id
     companyId
     companyName
@@ -168,7 +178,7 @@ export const CreateRunDocument = new TypedDocumentString(`
     opportunityCardCount
   }
 }
-    `, {"hash":"sha256:536da923418fd8fdc45e0e63d5f93872b1abaf872fbfe1af1f1cbfb1611dda3a"}) as unknown as TypedDocumentString<CreateRunMutation, CreateRunMutationVariables>;
+    `, {"hash":"sha256:d9b3337f34b5d711b57d856e58d037a8feb54c20bd45e79ff2b2272bce644601"}) as unknown as TypedDocumentString<CreateRunMutation, CreateRunMutationVariables>;
 export const SetCardStarredDocument = new TypedDocumentString(`
     mutation SetCardStarred($id: ID!, $starred: Boolean!) {
   setCardStarred(id: $id, starred: $starred) {
@@ -205,6 +215,17 @@ export const RetryRunDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:6bb91a3bf40045ec3e31c09b61e1934e558a33773cc48856ed8c949047ac2e14"}) as unknown as TypedDocumentString<RetryRunMutation, RetryRunMutationVariables>;
+export const CancelRunDocument = new TypedDocumentString(`
+    mutation CancelRun($id: ID!) {
+  cancelRun(id: $id) {
+    id
+    status
+    currentStage
+    errorMessage
+    completedAt
+  }
+}
+    `, {"hash":"sha256:288e1fe1f985eb1291edba1ab8ef1230091cd01e91f4199617ebbc9881cb6f08"}) as unknown as TypedDocumentString<CancelRunMutation, CancelRunMutationVariables>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
