@@ -46,6 +46,17 @@ async function claimedByAWorker(runId: string, stage = 2): Promise<void> {
   );
 }
 
+/** A run of `userId` a worker holds at stage 2, with stage 1's output written. */
+async function runningWithAnOutput(userId: string) {
+  const run = await createRun(api.db.prisma, userId);
+  await claimedByAWorker(run.id);
+  await api.db.sql.query(
+    `INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput") VALUES (gen_random_uuid(), $1, 1, '# one')`,
+    [run.id],
+  );
+  return run;
+}
+
 const leaseOf = (runId: string) => api.db.prisma.runLease.findUnique({ where: { runId } });
 
 function follow(token: string, runId: string) {
@@ -69,12 +80,7 @@ describe('cancelRun', () => {
 
   it('a RUNNING run is CANCELLED where it stands, its outputs kept and its lease gone (its worker stops at its next write)', async () => {
     const { token, userId } = await api.signIn();
-    const run = await createRun(api.db.prisma, userId);
-    await claimedByAWorker(run.id);
-    await api.db.sql.query(
-      `INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput") VALUES (gen_random_uuid(), $1, 1, '# one')`,
-      [run.id],
-    );
+    const run = await runningWithAnOutput(userId);
     const { cancelRun } = dataOf(await execute(api.server.url, CancelRunDocument, { id: run.id }, { token }));
     expect(cancelRun).toMatchObject({ status: 'CANCELLED', currentStage: 2 });
     expect(await leaseOf(run.id)).toBeNull();
@@ -121,12 +127,7 @@ describe('cancelRun', () => {
 describe('retryRun of a cancelled run', () => {
   it('puts it back to PENDING at stage 0 with its outputs and lease gone, counted like a FAILED one', async () => {
     const { token, userId } = await api.signIn();
-    const run = await createRun(api.db.prisma, userId);
-    await claimedByAWorker(run.id);
-    await api.db.sql.query(
-      `INSERT INTO "StageOutput" (id, "runId", "stageNumber", "markdownOutput") VALUES (gen_random_uuid(), $1, 1, '# one')`,
-      [run.id],
-    );
+    const run = await runningWithAnOutput(userId);
     dataOf(await execute(api.server.url, CancelRunDocument, { id: run.id }, { token }));
     const { retryRun } = dataOf(await execute(api.server.url, RetryRunDocument, { id: run.id }, { token }));
     expect(retryRun).toMatchObject({ status: 'PENDING', currentStage: 0, stageOutputs: [] });
