@@ -5,7 +5,8 @@
 # RUN lines, so the two cannot drift apart.
 #
 # Migrations are their own command, run once per release (a release phase, a Kubernetes init container or Job),
-# never by every replica at start:
+# never by every replica at start: the server (NODE_ENV=production, MIGRATE_ON_START unset) refuses to start while
+# a migration is pending, naming this command:
 #   docker run --rm --env-file prod.env IMAGE node dist/scripts/migrate.js deploy
 # The frontends' trusted-document manifests are mounted and named by TRUSTED_DOCUMENTS.
 

@@ -113,6 +113,14 @@ export const SETTINGS = {
     schema: postgresUrl,
     secret: true,
   },
+  MIGRATE_ON_START: {
+    expects: 'a flag (1/0, true/false)',
+    default: 'on outside production',
+    derived: true,
+    description:
+      'Apply pending migrations when the server starts. Off in production unless set: there a start on a database with pending migrations refuses, naming the migration command.',
+    schema: flag,
+  },
   DATA_DIR: {
     expects: 'a folder',
     default: '.data',
@@ -574,6 +582,8 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   /** Direct connection for migrations and LISTEN; falls back to `databaseUrl`. */
   directUrl: string | undefined;
+  /** Apply pending migrations at start (else a start with pending migrations refuses). */
+  migrateOnStart: boolean;
   /** Where the embedded PostgreSQL keeps its cluster and local keys. */
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -680,6 +690,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     reusePort: v.HTTP_REUSE_PORT,
     databaseUrl: v.DATABASE_URL,
     directUrl: v.DIRECT_URL,
+    migrateOnStart: v.MIGRATE_ON_START ?? !production,
     dataDir: path.resolve(PROJECT_ROOT, v.DATA_DIR),
     logLevel: v.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     logQueries: v.LOG_QUERIES ?? nodeEnv === 'development',

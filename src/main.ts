@@ -1,6 +1,7 @@
 /**
  * `npm start` (compiled) and `npm run dev` (tsx watch): configuration → database (DATABASE_URL, or the
- * embedded PostgreSQL) → pending migrations → seed data on a brand-new embedded database → HTTP server.
+ * embedded PostgreSQL) → pending migrations (applied, or in production a refusal: they are a release step of
+ * their own) → seed data on a brand-new embedded database → HTTP server.
  * SIGINT/SIGTERM shut it all down in reverse; with `--keep-database-on-restart` (npm run dev) a SIGTERM, which
  * is how tsx watch restarts the server, leaves the embedded PostgreSQL running for the next start to reuse.
  */
@@ -11,7 +12,9 @@ import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { createTokenVerifier } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
 import { RunEventListener } from './db/events';
+import { withClient } from './db/admin';
 import { applyPendingMigrations, withMigrationEngine } from './db/migrate';
+import { listShippedMigrations, pendingMigrations } from './db/migration-state';
 import { openDatabaseTarget, type DatabaseTarget } from './db/target';
 import { configureLogger, logger } from './logger';
 import { createApp, type App } from './server/http';
@@ -50,6 +53,28 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
   process.exit(exitCode);
 }
 
+/**
+ * Applies pending migrations (MIGRATE_ON_START, on outside production); otherwise refuses to start while any
+ * is pending, naming the command that applies them: every replica migrating as it starts would race.
+ */
+async function migrateOrRefuse(migrateOnStart: boolean, directUrl: string): Promise<void> {
+  if (migrateOnStart) {
+    const applied = await withMigrationEngine(directUrl, applyPendingMigrations);
+    logger.info(applied.length ? 'applied migrations' : 'no pending migrations', { applied: applied.join(',') || undefined });
+    return;
+  }
+  const pending = await withClient(directUrl, async (client) =>
+    pendingMigrations(async (sql) => (await client.query<Record<string, unknown>>(sql)).rows, await listShippedMigrations()),
+  );
+  if (pending.length) {
+    throw new CannotStart(
+      `the database has ${pending.length} migration(s) not applied (${pending.join(', ')}): apply them first with \`npm run db:migrate\` ` +
+        '(from the image: node dist/scripts/migrate.js deploy), or set MIGRATE_ON_START=true',
+    );
+  }
+  logger.info('no pending migrations');
+}
+
 async function main(): Promise<void> {
   const { values } = commandLine({
     usage: 'npm start | npm run dev',
@@ -73,8 +98,7 @@ NODE_ENV=production requires DATABASE_URL and Clerk's keys and never starts an e
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 
   target = await openDatabaseTarget(config);
-  const applied = await withMigrationEngine(target.directUrl, applyPendingMigrations);
-  logger.info(applied.length ? 'applied migrations' : 'no pending migrations', { applied: applied.join(',') || undefined });
+  await migrateOrRefuse(config.migrateOnStart, target.directUrl);
 
   // Only a database this process just created is seeded; a DATABASE_URL database never is.
   if (target.embedded?.created) {

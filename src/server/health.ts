@@ -1,12 +1,10 @@
 /**
  * Liveness (`/health`: the process answers) and readiness (`/ready`: the database answers and has applied
- * every migration folder this build ships). Readiness reads Prisma's `_prisma_migrations` table directly
- * instead of starting the schema engine on every probe.
+ * every migration folder this build ships, src/db/migration-state.ts).
  */
-import { readdir } from 'node:fs/promises';
 import type { Database } from '../db/client';
 import type { EventSource, ListenerState } from '../db/events';
-import { MIGRATIONS_DIR } from '../db/paths';
+import { pendingMigrations } from '../db/migration-state';
 
 export interface Readiness {
   ready: boolean;
@@ -21,15 +19,6 @@ export interface Readiness {
   pendingMigrations?: string[];
 }
 
-/** Migration folders shipped with this build, read once at start. */
-export async function listShippedMigrations(dir = MIGRATIONS_DIR): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-}
-
 export async function checkReadiness(db: Database, shipped: readonly string[], events: EventSource): Promise<Readiness> {
   const listener = events.state;
   try {
@@ -41,15 +30,9 @@ export async function checkReadiness(db: Database, shipped: readonly string[], e
       reason: `database unreachable: ${error instanceof Error ? error.message.split('\n').at(-1) : String(error)}`,
     };
   }
-  const applied = new Set<string>();
-  try {
-    const rows = await db.$queryRaw<{ migration_name: string }[]>`
-      SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
-    for (const row of rows) applied.add(row.migration_name);
-  } catch {
-    // No _prisma_migrations table: nothing has been applied.
-  }
-  const pending = shipped.filter((name) => !applied.has(name));
+  const pending = await pendingMigrations((sql) => db.$queryRawUnsafe<Array<Record<string, unknown>>>(sql), shipped).catch(() => [
+    ...shipped,
+  ]);
   if (pending.length) {
     return {
       ready: false,

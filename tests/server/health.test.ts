@@ -2,7 +2,7 @@
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { startTcpProxy } from '../helpers/tcp-proxy';
-import { listShippedMigrations } from '../../src/server/health';
+import { listShippedMigrations } from '../../src/db/migration-state';
 
 let db: TestDatabase;
 let server: TestServer;

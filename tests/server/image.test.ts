@@ -2,7 +2,7 @@
  * The container image, as far as a machine without a container engine can check it: the Dockerfile's stages
  * performed from its own COPY and RUN lines (tests/helpers/dockerfile.ts) in clean folders, the build stage
  * installing, compiling and pruning, the runtime stage holding only what it copies. Then, as the image runs:
- * an unprivileged user, NODE_ENV=production, migrations by their own command, the server from the image's CMD
+ * an unprivileged user, NODE_ENV=production, migrations by their own command (the CMD refuses to start without them), the server from the image's CMD
  * answering its HEALTHCHECK, /ready and a trusted document, and refusing a document sent as text.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -88,6 +88,11 @@ it('migrated by its own command, then started by its CMD as an unprivileged user
     TRUSTED_DOCUMENTS: path.join(PROJECT_ROOT, 'tests/graphql/generated/persisted-documents.json'),
   };
   const run = (command: string[]) => spawnSync(nodeBinary, command.slice(1), { cwd: image.dir, env, encoding: 'utf8', ...unprivileged });
+
+  // Its CMD never migrates: on the unmigrated database it refuses, naming the release's migration command.
+  const refused = run(image.cmd!);
+  expect(refused.status).toBe(1);
+  expect(refused.stdout).toContain('apply them first with `npm run db:migrate` (from the image: node dist/scripts/migrate.js deploy)');
 
   const migrated = run(MIGRATE);
   expect(migrated.stderr).toBe('');

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { logEntries, logEntry, PROJECT_ROOT, runScript, startMain } from '../helpers/cli';
 import { createSigner, TEST_APP_ORIGIN, TEST_ISSUER } from '../helpers/tokens';
 import { createEmptyDatabase } from '../helpers/database';
-import { listShippedMigrations } from '../../src/server/health';
+import { listShippedMigrations } from '../../src/db/migration-state';
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -155,6 +155,8 @@ it('in production without CLERK_AUTHORIZED_PARTIES: refuses to start naming it, 
     CLERK_JWT_KEY: signer.publicKeyPem,
     CLERK_ISSUER: TEST_ISSUER,
     ALLOW_ARBITRARY_DOCUMENTS: 'true',
+    // An empty database: migrated at start here (production refuses otherwise, as tested below).
+    MIGRATE_ON_START: 'true',
   };
   try {
     const failure = await startMain({ ...production, CLERK_AUTHORIZED_PARTIES: '' }).catch((error: Error) => error);
@@ -199,6 +201,57 @@ it('in development without a Clerk key: trusts `npm run token` tokens and warns 
     await db.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+describe('a production start never migrates by surprise', () => {
+  const production = async (db: { url: string }, extra: NodeJS.ProcessEnv = {}) => {
+    const signer = await createSigner();
+    return {
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      DIRECT_URL: '',
+      CLERK_JWT_KEY: signer.publicKeyPem,
+      CLERK_ISSUER: TEST_ISSUER,
+      CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
+      ALLOW_ARBITRARY_DOCUMENTS: 'true',
+      ...extra,
+    };
+  };
+
+  it('on a database with pending migrations it refuses in one line naming the migration command, and changes nothing', async () => {
+    const db = await createEmptyDatabase();
+    try {
+      const refused = await startMain(await production(db)).catch((error: Error) => error);
+      expect(refused).toBeInstanceOf(Error);
+      const lines = logEntries((refused as Error).message.slice((refused as Error).message.indexOf('\n') + 1));
+      const shipped = await listShippedMigrations();
+      expect(lines.filter((line) => Number(line.level) >= 50)).toEqual([
+        expect.objectContaining({
+          msg: `the database has ${shipped.length} migration(s) not applied (${shipped.join(', ')}): apply them first with \`npm run db:migrate\` (from the image: node dist/scripts/migrate.js deploy), or set MIGRATE_ON_START=true`,
+        }),
+      ]);
+      expect(await query(db.url, `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`)).toEqual([
+        { n: 0 },
+      ]);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('MIGRATE_ON_START=true applies them, as outside production', async () => {
+    const db = await createEmptyDatabase();
+    try {
+      const server = await startMain(await production(db, { MIGRATE_ON_START: 'true' }));
+      try {
+        expect(logEntry(server.output(), 'applied migrations')).toMatchObject({ applied: (await listShippedMigrations()).join(',') });
+        expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
 });
 
 // dist/ is built once for the whole run (tests/setup/global-setup.cjs), which fails on any compiler error.
