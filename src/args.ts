@@ -37,6 +37,18 @@ export function commandLine<const O extends ParseArgsOptionsConfig = Record<neve
   }
 }
 
+/** The server's own command line: `npm start` (src/main.ts), and `npm run dev` (scripts/dev.ts) before it watches. */
+export const SERVER_COMMAND_LINE = {
+  usage: 'npm start | npm run dev',
+  help: `Serves the API on PORT (default 4000): DATABASE_URL's database, else an embedded PostgreSQL in DATA_DIR (started,
+migrated and seeded on first use). Configuration comes from the environment and .env (README: Configuration);
+NODE_ENV=production requires DATABASE_URL and Clerk's keys, never starts an embedded database and never
+migrates unless MIGRATE_ON_START is set. npm run dev restarts the server on every change under src/.
+  --keep-database-on-restart   a SIGTERM leaves the embedded PostgreSQL running (npm run dev passes it:
+                               tsx watch restarts with SIGTERM); Ctrl-C (SIGINT) still stops it`,
+  options: { 'keep-database-on-restart': { type: 'boolean', default: false } },
+} as const;
+
 /** Arguments that parse but do not go together: one line, the mistake and the usage, and exit 2. */
 export function refuseArguments(message: string, usage: string): never {
   process.stderr.write(`${message}; usage: ${usage}\n`);

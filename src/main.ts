@@ -7,7 +7,7 @@
  */
 // First: the tracing instrumentations must patch http and pg before anything requires them.
 import { tracing } from './tracing';
-import { commandLine } from './args';
+import { commandLine, SERVER_COMMAND_LINE } from './args';
 import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { createTokenVerifier } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
@@ -76,15 +76,7 @@ async function migrateOrRefuse(migrateOnStart: boolean, directUrl: string): Prom
 }
 
 async function main(): Promise<void> {
-  const { values } = commandLine({
-    usage: 'npm start | npm run dev',
-    help: `Serves the API on PORT (default 4000): DATABASE_URL's database, else an embedded PostgreSQL in DATA_DIR (started,
-migrated and seeded on first use). Configuration comes from the environment and .env (README: Configuration);
-NODE_ENV=production requires DATABASE_URL and Clerk's keys and never starts an embedded database.
-  --keep-database-on-restart   a SIGTERM leaves the embedded PostgreSQL running (npm run dev passes it:
-                               tsx watch restarts with SIGTERM); Ctrl-C (SIGINT) still stops it`,
-    options: { 'keep-database-on-restart': { type: 'boolean', default: false } },
-  });
+  const { values } = commandLine(SERVER_COMMAND_LINE);
   keepDatabaseOnRestart = values['keep-database-on-restart'];
   loadDotEnv();
   const config = loadConfig();

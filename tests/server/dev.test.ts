@@ -1,5 +1,6 @@
 /**
- * `npm run dev`: tsx watch serves src/ and restarts on a change; a restart (tsx watch's SIGTERM) leaves the
+ * `npm run dev` (scripts/dev.ts): its command line checked first (`--help` and mistakes exit at once), then tsx
+ * watch serves src/ and restarts on a change; a restart (tsx watch's SIGTERM) leaves the
  * embedded PostgreSQL running for the next start, which reuses it, and Ctrl-C stops both. Driven through tsx's
  * own `watch` with an extra watched file (`--include`), so the test changes a file of its own, never a source.
  */
@@ -8,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { PROJECT_ROOT } from '../helpers/cli';
+import { PROJECT_ROOT, runScript } from '../helpers/cli';
 
 const answers = async (url: string) => {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -78,3 +79,12 @@ it('restarts on a change with the embedded PostgreSQL kept, and Ctrl-C stops it 
     await rm(dataDir, { recursive: true, force: true });
   }
 }, 120_000);
+
+it('--help and a mistake exit at once, before anything is watched', async () => {
+  const help = await runScript('scripts/dev.ts', ['--help'], {}, 30_000);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/^usage: npm start \| npm run dev\n\nServes the API on PORT/);
+  const mistake = await runScript('scripts/dev.ts', ['--bogus'], {}, 30_000);
+  expect(mistake.code).toBe(2);
+  expect(mistake.stderr).toBe("Unknown option '--bogus'; usage: npm start | npm run dev\n");
+});
