@@ -312,7 +312,8 @@ export const SETTINGS = {
   HTTP_MAX_CONNECTIONS: {
     expects: 'an integer from 10 to 1000000',
     default: '10000',
-    description: 'Open connections per instance; at the cap the longest-idle one is closed to make room.',
+    description:
+      'Open connections per instance (lowered to what the open-file limit leaves after the database pool); at the cap the longest-idle one is closed to make room.',
     schema: integer(10, 1_000_000),
   },
   HTTP_MAX_CONNECTIONS_PER_IP: {

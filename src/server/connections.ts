@@ -7,12 +7,37 @@
  *   progress: a kept-alive socket between requests, or one that has not finished sending its headers) is closed
  *   to make room; only when every connection is busy (a request in progress, an SSE stream, a WebSocket) is the
  *   new one refused.
- * Hand-written: Node's `server.maxConnections` refuses new connections instead of idle ones, which is what
- * lets idle sockets lock everyone out.
+ * The instance cap is lowered below the process's open-file limit (`ulimit -n`), less a reserve for everything
+ * else the process keeps open: past that limit the kernel refuses every new socket, so eviction would never get
+ * its turn. Hand-written: Node's `server.maxConnections` refuses new connections instead of idle ones, which is
+ * what lets idle sockets lock everyone out.
  */
+import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { logger } from '../logger';
+
+/** Descriptors kept for what is not a client connection: stdio, the event loop, log and module files, DNS, LISTEN. */
+const DESCRIPTORS_OF_OUR_OWN = 64;
+
+/** The process's open-file limit (soft), from /proc/self/limits; undefined where it cannot be read or is unlimited. */
+export function openFileLimit(limits: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
+  try {
+    const soft = /^Max open files\s+(\d+)/m.exec(limits())?.[1];
+    return soft === undefined ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The connections this process can really hold: `configured`, or fewer when the open-file limit leaves less room
+ * once `poolSize` database connections and our own descriptors are set aside.
+ */
+export function connectionCap(configured: number, fileLimit: number | undefined, poolSize: number): number {
+  if (fileLimit === undefined) return configured;
+  return Math.max(1, Math.min(configured, fileLimit - poolSize - DESCRIPTORS_OF_OUR_OWN));
+}
 
 export interface ConnectionLimits {
   maxConnections: number;

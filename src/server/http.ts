@@ -15,12 +15,13 @@ import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import type { EventSource } from '../db/events';
 import { RateLimiter, UserQuotas } from '../db/rate-limits';
+import { parsePoolSettings } from '../db/url';
 import { logger, withRequestLogger } from '../logger';
 import { DocumentUrlChecker } from '../schema/document-url';
 import { createLive, type Live } from '../live';
 import { RunLifecycle } from '../runs/lifecycle';
 import { Admission } from './admission';
-import { ConnectionGuard } from './connections';
+import { connectionCap, ConnectionGuard, openFileLimit, type ConnectionLimits } from './connections';
 import { TrustedDocuments } from './trusted-documents';
 import type { ContextDependencies } from './context';
 import { createGraphQLServer, GRAPHQL_PATH, maskErrorFor, type GraphQLServer } from './graphql';
@@ -258,7 +259,9 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     config,
     createRequestListener(router, () => draining, openResponses),
   );
-  const connections = new ConnectionGuard(server, config.limits, admission.isTrustedProxy, (action) => metrics.connectionCapped(action));
+  const connections = new ConnectionGuard(server, connectionLimits(config), admission.isTrustedProxy, (action) =>
+    metrics.connectionCapped(action),
+  );
   const websocket = attachWebSocketServer({ server, graphql, admission, trustedDocuments, revocations, config });
 
   return {
@@ -272,6 +275,21 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
       live.stop();
     },
   };
+}
+
+/** HTTP_MAX_CONNECTIONS, lowered (once, said in the log) to what the process's open-file limit can hold. */
+function connectionLimits(config: AppConfig): ConnectionLimits {
+  const fileLimit = openFileLimit();
+  const poolSize = config.databaseUrl ? parsePoolSettings(config.databaseUrl).max : 10;
+  const maxConnections = connectionCap(config.limits.maxConnections, fileLimit, poolSize);
+  if (maxConnections < config.limits.maxConnections) {
+    logger.warn('HTTP_MAX_CONNECTIONS is above what the open-file limit allows: connections are capped lower', {
+      configured: config.limits.maxConnections,
+      openFileLimit: fileLimit,
+      cap: maxConnections,
+    });
+  }
+  return { maxConnections, maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress };
 }
 
 /** Who gets in, before anything is parsed: the one authentication path, request budgets, connection limits. */

@@ -79,9 +79,16 @@ export interface RunningServer {
  * Starts `src/main.ts` (what `npm start` runs), or with `compiled` the build's `dist/src/main.js` (what
  * production runs), and waits until it listens.
  */
-export function startMain(env: NodeJS.ProcessEnv, timeoutMs = 60_000, { compiled = false } = {}): Promise<RunningServer> {
+export function startMain(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+  { compiled = false, openFileLimit }: { compiled?: boolean; openFileLimit?: number } = {},
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'], {
+    const command = [process.execPath, ...(compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'])];
+    // With a file limit: through the shell's ulimit, as an operator's unit file or container would set it.
+    const [file, ...args] = openFileLimit ? ['bash', '-c', `ulimit -n ${openFileLimit} && exec "$@"`, 'bash', ...command] : command;
+    const child = spawn(file!, args, {
       cwd: PROJECT_ROOT,
       env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
       // A process group of its own, as a shell gives a foreground command: what Ctrl-C signals.
