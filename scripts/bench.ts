@@ -25,7 +25,15 @@ import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench
 import { phasesOfNewestProfile, summariseNewestProfile } from './bench/profile';
 import { measureStatementCost, STATEMENT_COST_ROUNDS } from './bench/statement-cost';
 import { measureVariants, prepareRevision, renderVariants, startOtlpSink, writeManifest, type Variant } from './bench/variants';
-import { build, createSessionKey, openScratchDatabase, startServerProcess, table, type ServerProcess } from './support/scratch';
+import {
+  build,
+  createSessionKey,
+  openScratchDatabase,
+  SCRATCH_ORIGIN,
+  startServerProcess,
+  table,
+  type ServerProcess,
+} from './support/scratch';
 
 const { values } = commandLine({
   usage:
@@ -41,8 +49,9 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
   --database URL       measure this seeded database instead
   --peer postgraphile  also measure PostGraphile 5 (amber preset, no auth) on the same database, answers checked
   --statement-cost     also measure one statement's CPU in the sending process: Prisma, node-postgres, $queryRaw
-  --variants           also measure, side by side: documents by id to a trusted-documents server, tracing on
-                       (exported to a local OTLP sink), and with --versus REV that commit's build`,
+  --variants           also measure, side by side: the same requests from a browser page (an allowed Origin),
+                       documents by id to a trusted-documents server, tracing on (exported to a local OTLP
+                       sink), and with --versus REV that commit's build (as a server and as a browser)`,
   options: {
     runs: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '5' },
@@ -332,8 +341,11 @@ async function variantsReport(url: string, token: string, publicKeyPem: string, 
   const [manifest, sink] = await Promise.all([writeManifest(patterns), startOtlpSink()]);
   const revision = values.versus ? prepareRevision(values.versus) : undefined;
   try {
+    // A browser page on another origin: an Origin header the server's CORS_ORIGINS allows.
+    const browser = { env: { CORS_ORIGINS: SCRATCH_ORIGIN }, headers: { origin: SCRATCH_ORIGIN } };
     const variants: Variant[] = [
       { label: 'this build: text, tracing off', env: {}, root: PROJECT_ROOT, byId: false },
+      { label: 'this build, from a browser page', ...browser, root: PROJECT_ROOT, byId: false },
       {
         label: 'trusted documents, by id',
         env: { TRUSTED_DOCUMENTS: manifest.file, ALLOW_ARBITRARY_DOCUMENTS: 'false' },
@@ -341,7 +353,12 @@ async function variantsReport(url: string, token: string, publicKeyPem: string, 
         byId: true,
       },
       { label: 'tracing on (all sampled)', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint }, root: PROJECT_ROOT, byId: false },
-      ...(revision ? [{ label: `${revision.label}: text`, env: {}, root: revision.root, byId: false }] : []),
+      ...(revision
+        ? [
+            { label: `${revision.label}: text`, env: {}, root: revision.root, byId: false },
+            { label: `${revision.label}, from a browser page`, ...browser, root: revision.root, byId: false },
+          ]
+        : []),
     ];
     const sums = await measureVariants(variants, patterns, {
       env: apiEnvironment(url, publicKeyPem),

@@ -1,8 +1,10 @@
 /**
  * `npm run bench -- --variants [--versus REV]`: the same API under other delivery settings, measured side by side
- * in one run against this build as it is benchmarked above (documents as text, tracing off): documents sent by
- * id to a trusted-documents server, tracing on (every request sampled, exported to a local OTLP sink), and
- * another commit's build (`--versus`, checked out beside this one on this checkout's node_modules). Every
+ * in one run against this build as it is benchmarked above (documents as text, tracing off, no Origin, as a
+ * server-side client sends them): the same requests from a browser page on an allowed origin (an Origin header
+ * and CORS_ORIGINS), documents sent by id to a trusted-documents server, tracing on (every request sampled,
+ * exported to a local OTLP sink), and another commit's build (`--versus`, checked out beside this one on this
+ * checkout's node_modules), as a server-side client and as a browser. Every
  * server runs at once and the cells alternate, forwards then backwards, so the machine's drift falls on all of
  * them alike; the table gives each variant's ratio to this build.
  */
@@ -24,6 +26,8 @@ export interface Variant {
   /** The checkout whose dist/ runs (this one unless `--versus`). */
   root: string;
   byId: boolean;
+  /** Headers of this variant's requests beside the shared ones (a browser's Origin). */
+  headers?: Record<string, string>;
 }
 
 /** Receives OTLP/HTTP exports and counts their spans, so the report can say tracing really ran. */
@@ -102,7 +106,12 @@ export async function measureVariants(
   const sums = new Map<string, Sum>();
   try {
     for (const variant of variants) servers.push(await startServerProcess({ ...options.env, ...variant.env }, [], variant.root));
-    const targets: Target[] = servers.map((s, i) => ({ url: s.url, pid: s.pid, headers: options.headers, byId: variants[i]!.byId }));
+    const targets: Target[] = servers.map((s, i) => ({
+      url: s.url,
+      pid: s.pid,
+      headers: { ...options.headers, ...variants[i]!.headers },
+      byId: variants[i]!.byId,
+    }));
     for (const round of [0, 1]) {
       const order = round ? [...variants.keys()].reverse() : [...variants.keys()];
       for (const pattern of patterns) {

@@ -5,13 +5,14 @@
  */
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, subscribe } from 'graphql';
-import { createYoga, type CORSOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from '../config';
 import type { Context } from '../schema/context';
 import { schema } from '../schema';
 import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
 import { graphiqlOptions, useCompressedPages, useGraphiQLPagePolicy } from './graphiql';
+import { CSRF_HEADER, type CorsPolicy } from './cors';
 import { limitPlugins } from './limits';
 import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
 import { tracingPlugin } from './tracing';
@@ -19,39 +20,6 @@ import type { TrustedDocuments } from './trusted-documents';
 
 export const GRAPHQL_PATH = '/graphql';
 
-/**
- * Credentialed cross-origin requests only from the configured origins; any other origin gets no CORS headers
- * at all, so a browser neither sends its preflighted request nor lets the page read a response.
- */
-function corsFor(allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins);
-  return (request: Request): CORSOptions => {
-    const origin = request.headers.get('origin');
-    if (!origin || !allowed.has(origin)) return false;
-    return {
-      origin: [origin],
-      credentials: true,
-      methods: ['GET', 'POST', 'OPTIONS'],
-      allowedHeaders: ['authorization', 'content-type', 'accept', CSRF_HEADER, 'idempotency-key'],
-      maxAge: 600,
-    };
-  };
-}
-
-/**
- * A request a browser sends cross-site without a preflight (a form post, a plain GET) must carry a header a
- * page cannot set without one: the Authorization header itself, or this one. Cookie-authenticated requests
- * from other sites thus never run, whatever their content type.
- */
-export const CSRF_HEADER = 'x-graphql-yoga-csrf';
-
-/**
- * Subscriptions run on graphql-js's own `subscribe` (queries and mutations stay on yoga's executor). Yoga's
- * executor maps each event through an async generator and wraps every stream in a flattening iterator for
- * incremental delivery (@defer/@stream), which this schema does not offer: that was memory held by every
- * open subscription and a generator per message sent. First among the plugins, so every later one (the
- * sharing of executions included) wraps this one.
- */
 /**
  * Every answer depends on who asks (the token or the session cookie): never stored by a shared cache, nor by
  * the browser, and keyed by those headers for any cache that ignores no-store. After yoga's CORS (which may add
@@ -85,6 +53,13 @@ export function maskErrorFor(production: boolean) {
   };
 }
 
+/**
+ * Subscriptions run on graphql-js's own `subscribe` (queries and mutations stay on yoga's executor). Yoga's
+ * executor maps each event through an async generator and wraps every stream in a flattening iterator for
+ * incremental delivery (@defer/@stream), which this schema does not offer: that was memory held by every
+ * open subscription and a generator per message sent. First among the plugins, so every later one (the
+ * sharing of executions included) wraps this one.
+ */
 const subscribeWithGraphQLJs: Plugin = {
   onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe),
 };
@@ -97,12 +72,14 @@ export interface Gates {
   admission: Plugin;
   /** Which documents may run (src/server/trusted-documents.ts). */
   trustedDocuments: TrustedDocuments;
+  /** Which origins may call with credentials (src/server/cors.ts). */
+  cors: CorsPolicy;
 }
 
 export function createGraphQLServer(
   config: AppConfig,
   dependencies: ContextDependencies,
-  { admission, trustedDocuments }: Gates,
+  { admission, trustedDocuments, cors }: Gates,
   plugins: Plugin[] = [],
 ): GraphQLServer {
   const production = config.nodeEnv === 'production';
@@ -128,7 +105,7 @@ export function createGraphQLServer(
     maxRequestBodySize: false,
     // The persisted-documents way of naming a document (GraphQL over HTTP), beside Apollo's extension.
     extraParamNames: ['documentId'],
-    cors: corsFor(config.corsOrigins),
+    cors: (request) => cors.options(request),
     graphiql: production ? false : graphiqlOptions(config),
     // Loaded only when GraphiQL is served: a 9 MB self-contained bundle, so no CDN is needed.
     renderGraphiQL: production ? undefined : async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),

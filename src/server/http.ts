@@ -22,6 +22,7 @@ import { createLive, type Live } from '../live';
 import { RunLifecycle } from '../runs/lifecycle';
 import { Admission } from './admission';
 import { connectionCap, ConnectionGuard, openFileLimit, type ConnectionLimits } from './connections';
+import { corsPolicy } from './cors';
 import { TrustedDocuments } from './trusted-documents';
 import type { ContextDependencies } from './context';
 import { createGraphQLServer, GRAPHQL_PATH, maskErrorFor, type GraphQLServer } from './graphql';
@@ -238,17 +239,18 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     backstop: () => live.watchers.backstopStats,
   });
   const trustedDocuments = await TrustedDocuments.load(config.trustedDocuments);
+  const cors = corsPolicy(config.corsOrigins);
   const graphql = createGraphQLServer(
     config,
     contextDependencies(config, db, live, revocations, quotas),
-    { admission: admission.httpPlugin(), trustedDocuments },
+    { admission: admission.httpPlugin(), trustedDocuments, cors },
     [live.sharedExecutions.plugin, metrics.plugin],
   );
   let draining = false;
   const openResponses = new Set<http.ServerResponse>();
   const router: Router = {
     graphql,
-    plainHttp: createPlainHttp({ graphql, admission, trustedDocuments, maskError: maskErrorFor(config.nodeEnv === 'production') }),
+    plainHttp: createPlainHttp({ graphql, admission, trustedDocuments, maskError: maskErrorFor(config.nodeEnv === 'production'), cors }),
     clerkWebhook: clerkWebhookHandler({ db, config, metrics }),
     metrics,
     ready: cachedFor(READINESS_CACHE_MS, () => checkReadiness(db, shippedMigrations, events)),

@@ -1,6 +1,6 @@
 /**
- * Queries and mutations sent the common way — POST with a JSON body, or GET, answered as JSON, without CORS —
- * run straight through yoga's envelope, as graphql-ws operations do (src/server/operation.ts), instead of
+ * Queries and mutations sent the common way — POST with a JSON body, or GET, answered as JSON, from a server or
+ * from a browser page on an origin the CORS policy allows (src/server/cors.ts) — run straight through yoga's envelope, as graphql-ws operations do (src/server/operation.ts), instead of
  * through yoga's Fetch-API adapter. That adapter wraps every node request and response in Fetch API objects and
  * chains its request hooks around them; for a small query it was three quarters of the server's CPU
  * (bench/results/2026-12-03-request-phases.md). What answers is still yoga's: its envelope (caches, limits,
@@ -8,8 +8,8 @@
  * the JSON written).
  *
  * Everything else goes to yoga's own handler, which stays the one judge of the protocol's corner cases: SSE and
- * multipart, other content types, requests with an Origin (CORS), preflights, a GET without the CSRF header or
- * credentials, subscriptions, and any request whose parameters are not plainly well-formed. Those last two are
+ * multipart, other content types, preflights, requests from an origin the policy does not allow, a GET without
+ * the CSRF header or credentials, subscriptions, and any request whose parameters are not plainly well-formed. Those last two are
  * known only once the request is signed in and read: they go as a Fetch Request with the body read, carrying
  * the session, so admission runs once.
  */
@@ -20,7 +20,8 @@ import { credentialsFrom } from '../auth/authenticate';
 import type { Session } from '../auth/authenticate';
 import { inSpan } from '../spans';
 import { refusalOf, type Admission } from './admission';
-import { CSRF_HEADER, PRIVATE_ANSWER_HEADERS, type GraphQLServer } from './graphql';
+import { CSRF_HEADER, type CorsPolicy } from './cors';
+import { PRIVATE_ANSWER_HEADERS, type GraphQLServer } from './graphql';
 import { prepareOperation } from './operation';
 import type { TrustedDocuments } from './trusted-documents';
 
@@ -52,10 +53,10 @@ export function resultTypeFor(accept: string | undefined): ResultType | undefine
 
 /**
  * The JSON type a request is answered with on this path, from its method and headers alone (before its body is
- * read); undefined for the requests yoga's handler answers.
+ * read); undefined for the requests yoga's handler answers. Which origins may come this way is the CORS policy's
+ * to say (`takes` below).
  */
 export function plainResultType(method: string | undefined, headers: http.IncomingHttpHeaders): ResultType | undefined {
-  if (headers.origin !== undefined) return undefined;
   if (method === 'POST') {
     const [type, ...parameters] = (headers['content-type'] ?? '').replace(/\s/g, '').toLowerCase().split(';');
     if (type !== 'application/json' || parameters.some((parameter) => parameter.startsWith('charset=') && parameter !== 'charset=utf-8'))
@@ -136,15 +137,21 @@ class RecordedResponse {
 }
 const recordingFetchAPI = { Response: RecordedResponse } as unknown as Parameters<typeof processRegularResult>[1];
 
-/** Every answer of this path: private (as yoga's plugin makes its answers), with its length. */
-function writeAnswer(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string): void {
-  res.writeHead(status, { ...headers, ...PRIVATE_ANSWER_HEADERS, 'content-length': Buffer.byteLength(body) });
+/** One answer of this path: its content type, the CORS policy's headers for its origin. */
+interface Answering {
+  type: ResultType;
+  cors: Record<string, string> | undefined;
+}
+
+/** Every answer of this path: with its origin's CORS headers, private (as yoga's plugins make its answers), with its length. */
+function writeAnswer(res: http.ServerResponse, answering: Answering, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, ...answering.cors, ...PRIVATE_ANSWER_HEADERS, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-function sendResult(res: http.ServerResponse, result: ExecutionResult, type: ResultType): void {
-  const { body, init } = processRegularResult(result, recordingFetchAPI, type) as unknown as RecordedResponse;
-  writeAnswer(res, init.status, init.headers, body);
+function sendResult(res: http.ServerResponse, answering: Answering, result: ExecutionResult): void {
+  const { body, init } = processRegularResult(result, recordingFetchAPI, answering.type) as unknown as RecordedResponse;
+  writeAnswer(res, answering, init.status, init.headers, body);
 }
 
 export interface PlainHttpOptions {
@@ -153,9 +160,11 @@ export interface PlainHttpOptions {
   trustedDocuments: TrustedDocuments;
   /** The masking yoga applies (src/server/graphql.ts), for errors raised outside execution. */
   maskError: (error: unknown) => GraphQLError;
+  /** The CORS policy yoga's handler applies too. */
+  cors: CorsPolicy;
 }
 
-export function createPlainHttp({ graphql, admission, trustedDocuments, maskError }: PlainHttpOptions) {
+export function createPlainHttp({ graphql, admission, trustedDocuments, maskError, cors }: PlainHttpOptions) {
   /** yoga's own handler for a request already signed in and read; yoga's admission sees the session and lets it be. */
   const handOver = async (req: http.IncomingMessage, res: http.ServerResponse, body: string | undefined, session: Session) => {
     // The path and query as src/server/http.ts routed them (the Host header is not trusted to form a URL).
@@ -169,35 +178,42 @@ export function createPlainHttp({ graphql, admission, trustedDocuments, maskErro
     res.end(Buffer.from(await response.arrayBuffer()));
   };
 
-  const run = async (req: http.IncomingMessage, res: http.ServerResponse, type: ResultType) => {
+  const run = async (req: http.IncomingMessage, res: http.ServerResponse, answering: Answering) => {
     // Signed in from the headers alone: a request refused here has its body discarded unread.
     let outcome: Session | GraphQLError;
     try {
       outcome = await inSpan('graphql.admission', {}, () => admission.signIn(admission.addressOf(req), credentialsFrom(req.headers)));
     } catch (error) {
-      return sendResult(res, { errors: [maskError(error)] }, type);
+      return sendResult(res, answering, { errors: [maskError(error)] });
     }
     if (!('user' in outcome)) {
       const { status, headers, body } = refusalOf(outcome);
-      return writeAnswer(res, status, headers, body);
+      return writeAnswer(res, answering, status, headers, body);
     }
     const body = req.method === 'POST' ? await readBody(req) : undefined;
     const params = body === undefined ? paramsFromUrl(req.url ?? '') : paramsFromBody(body);
     if (!params) return handOver(req, res, body, outcome);
     const initial = { req, params, session: outcome, request: { method: req.method ?? 'GET' } };
     const prepared = await prepareOperation(graphql, trustedDocuments, params, initial);
-    if (!('args' in prepared)) return sendResult(res, { errors: prepared.map(maskError) }, type);
+    if (!('args' in prepared)) return sendResult(res, answering, { errors: prepared.map(maskError) });
     if (prepared.type === OperationTypeNode.SUBSCRIPTION) return handOver(req, res, body, outcome);
-    sendResult(res, (await prepared.execute(prepared.args)) as ExecutionResult, type);
+    sendResult(res, answering, (await prepared.execute(prepared.args)) as ExecutionResult);
   };
 
   return {
-    /** The JSON type this path answers the request with; undefined when yoga's handler answers it, unread. */
-    takes: (req: http.IncomingMessage) => plainResultType(req.method, req.headers),
-    handle(req: http.IncomingMessage, res: http.ServerResponse, type: ResultType): Promise<void> {
-      return run(req, res, type).catch((error: unknown) => {
+    /**
+     * How this path answers the request (its JSON type and CORS headers); undefined when yoga's handler answers
+     * it, unread.
+     */
+    takes(req: http.IncomingMessage): Answering | undefined {
+      const type = plainResultType(req.method, req.headers);
+      if (!type || !cors.allows(req.headers.origin)) return undefined;
+      return { type, cors: cors.headersFor(req.headers.origin) };
+    },
+    handle(req: http.IncomingMessage, res: http.ServerResponse, answering: Answering): Promise<void> {
+      return run(req, res, answering).catch((error: unknown) => {
         if (res.headersSent) return void res.destroy();
-        sendResult(res, { errors: [maskError(error)] }, type);
+        sendResult(res, answering, { errors: [maskError(error)] });
       });
     },
   };

@@ -1,15 +1,21 @@
 /**
  * Queries and mutations sent the common way are answered straight through yoga's envelope (src/server/
  * plain-http.ts), everything else by yoga's own handler. A client must not be able to tell which: each request
- * below is sent as it is (the plain path, or yoga's handler when the path hands it over) and again with an
- * Origin header (which always goes to yoga's handler), and both answers must be the same. A request handed over
- * after sign-in spends its user's request budget once.
+ * below is sent as it is and from a browser page on an allowed origin (the plain path, or yoga's handler when
+ * the path hands it over), and again from an origin the CORS policy does not allow (which always goes to yoga's
+ * handler), and the answers must be the same; the allowed origin's answers carry the CORS headers yoga gives
+ * that origin's preflight. A request handed over after sign-in spends its user's request budget once.
  */
 import { apiPerConfiguration, type ApiFixture } from '../helpers/api';
 import { request, type RawResponse } from '../helpers/http';
 
 const api = apiPerConfiguration();
 const BOTH = 'application/graphql-response+json, application/json';
+const APP_ORIGIN = 'https://app.example';
+
+/** An answer's CORS headers. */
+const corsOf = ({ headers }: RawResponse) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('access-control-')));
 
 interface Case {
   method?: 'GET' | 'POST';
@@ -76,15 +82,29 @@ const seen = ({ status, headers, body }: RawResponse) => ({
 describe('plain HTTP answers as yoga does', () => {
   let fixture: ApiFixture;
   let token: string;
+  let preflight: RawResponse;
   beforeAll(async () => {
-    fixture = await api();
+    fixture = await api({ CORS_ORIGINS: APP_ORIGIN });
     ({ token } = await fixture.signIn('user_plain_http'));
+    preflight = await request(`${fixture.server.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: APP_ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
   });
 
   it.each(cases)('%s', async (_name, example) => {
     const plain = await send(fixture.server.url, token, example);
+    const fromTheApp = await send(fixture.server.url, token, example, { origin: APP_ORIGIN });
     const throughYoga = await send(fixture.server.url, token, example, { origin: 'https://elsewhere.example' });
     expect(seen(plain)).toEqual(seen(throughYoga));
+    expect(seen(fromTheApp)).toEqual(seen(throughYoga));
+    expect(corsOf(fromTheApp)).toEqual(corsOf(preflight));
+    expect(corsOf(plain)).toEqual({});
+    expect(corsOf(throughYoga)).toEqual({});
   });
 });
 

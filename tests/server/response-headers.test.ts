@@ -4,7 +4,7 @@
  * in production; /ready asks the database at most about once a second, however often it is probed.
  */
 import { apiPerConfiguration, type ApiFixture } from '../helpers/api';
-import { CSRF_HEADER } from '../../src/server/graphql';
+import { CSRF_HEADER } from '../../src/server/cors';
 
 const api = apiPerConfiguration();
 

@@ -1,8 +1,10 @@
 /**
  * Which requests the plain-HTTP path answers (src/server/plain-http.ts) and with which JSON type, decided from
- * the method and headers alone, as yoga's result processor would decide it; and which parameters are plain
+ * the method and headers alone, as yoga's result processor would decide it (and from which origins, as the CORS
+ * policy of src/server/cors.ts decides for both doors); and which parameters are plain
  * enough for it (anything else goes to yoga's handler, which answers with its own messages).
  */
+import { corsPolicy } from '../../src/server/cors';
 import { plainParams, plainResultType, resultTypeFor } from '../../src/server/plain-http';
 
 describe('the JSON type of an answer, as yoga chooses it', () => {
@@ -36,8 +38,19 @@ describe('the requests this path takes', () => {
     expect(plainResultType('GET', { 'x-graphql-yoga-csrf': '1' })).toBe('application/json');
   });
 
-  it('not CORS requests, other content types and methods, a bare GET, or a stream', () => {
-    expect(plainResultType('POST', { ...json, origin: 'https://app.example' })).toBeUndefined();
+  it("from a browser too: which origins may come is the CORS policy's to say", () => {
+    expect(plainResultType('POST', { ...json, origin: 'https://app.example' })).toBe('application/json');
+    const cors = corsPolicy(['https://app.example']);
+    expect([undefined, 'https://app.example', 'https://elsewhere.example'].map((origin) => cors.allows(origin))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(cors.headersFor('https://elsewhere.example')).toBeUndefined();
+    expect(cors.headersFor(undefined)).toBeUndefined();
+  });
+
+  it('not other content types and methods, a bare GET, or a stream', () => {
     expect(plainResultType('POST', { 'content-type': 'application/x-www-form-urlencoded' })).toBeUndefined();
     expect(plainResultType('POST', { 'content-type': 'application/json; charset=latin1' })).toBeUndefined();
     expect(plainResultType('POST', { 'content-type': 'multipart/form-data; boundary=x' })).toBeUndefined();
