@@ -1,11 +1,14 @@
 /**
  * The layering, enforced (npm run lint:deps, and CI): imports only point down.
- *   src/main.ts, scripts/  →  src/server  →  src/schema  →  src/live  →  src/runs  →  src/auth  →  src/db  →  src/config.ts, src/logger.ts
- * prisma/seed.ts is an entry point like the scripts; examples/ are clients that import none of our code. No cycles.
+ *   src/main.ts, scripts/  →  src/server  →  src/schema  →  src/live  →  src/runs  →  src/auth  →  src/db  →
+ *   src/config/, src/logger.ts, src/errors.ts (and the other single files at the top of src/)
+ * src/tooling/ (the embedded PostgreSQL, the seed, the migration engine, which database to use) serves the entry
+ * points only: the server's code never imports it. prisma/seed.ts is an entry point like the scripts; examples/
+ * are clients that import none of our code. No cycles.
  */
 const layer = (name, path) => ({ name, path });
 const LAYERS = [
-  layer('config', '^src/(config|logger|spans)\\.ts$'),
+  layer('config', '^src/(config/|(logger|spans|errors|selected-fields)\\.ts$)'),
   layer('db', '^src/db/'),
   layer('auth', '^src/auth/'),
   layer('runs', '^src/runs/'),
@@ -35,6 +38,20 @@ module.exports = {
       to: { circular: true },
     },
     ...upward,
+    {
+      name: 'tooling-for-entry-points-only',
+      comment: 'development and administration tooling: npm start (src/main.ts), the scripts and the tests use it, the server never',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(tooling/|main\\.ts$)' },
+      to: { path: '^src/tooling/' },
+    },
+    {
+      name: 'tooling-below-the-server',
+      comment: 'the tooling stands on the configuration, the database layer and auth, not on what the server is made of',
+      severity: 'error',
+      from: { path: '^src/tooling/' },
+      to: { path: '^src/(live|runs|schema|server)/' },
+    },
     {
       name: 'src-not-to-entry-points',
       comment: 'the application never imports its entry points (npm start, scripts, the seed entry, tests)',

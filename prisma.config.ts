@@ -4,7 +4,7 @@
 // migrations run through `npm run db:*` (scripts/migrate.ts), which needs no native engine download.
 import { defineConfig } from '@prisma/config';
 import { loadConfig, loadDotEnv, type AppConfig } from './src/config';
-import { embeddedDatabaseUrl } from './src/db/embedded-state';
+import { embeddedDatabaseUrl } from './src/tooling/embedded-state';
 
 loadDotEnv();
 // `prisma generate` (npm ci's postinstall) needs no database: a build whose environment the server would

@@ -16,9 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { commandLine } from '../src/args';
-import { ConfigError, PROJECT_ROOT } from '../src/config';
+import { ConfigError, loadConfig, PROJECT_ROOT } from '../src/config';
 import { withClient } from '../src/db/admin';
-import { seedDemoData } from '../src/db/seed';
+import { seedDemoData } from '../src/tooling/seed';
 import { runCli } from './cli';
 import { ask, load, startBaseline, startPostGraphile, type Cell, type Target } from './bench/measure';
 import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
@@ -388,7 +388,7 @@ async function benchDatabase(): Promise<{ url: string; serverVersion: string; se
     );
     return { url: values.database, serverVersion, seeded: 'reused', done: () => Promise.resolve() };
   }
-  const scratch = await openScratchDatabase(process.env.BENCH_DATABASE_URL, 'bench');
+  const scratch = await openScratchDatabase(loadConfig().scratchServers.bench, 'bench');
   const started = Date.now();
   await seedDemoData(scratch.url, RUNS, (done, total) => process.stdout.write(`\rseeding ${done}/${total} runs`));
   // What autovacuum does to a table that has settled: statistics, and the visibility map that lets counts

@@ -1,6 +1,6 @@
 /**
  * `npm run db:migrate | db:status | db:diff | db:new NAME | db:reset`: Prisma Migrate without the Prisma CLI's
- * native-engine download (see src/db/migrate/). Uses DIRECT_URL, then DATABASE_URL, else the embedded
+ * native-engine download (see src/tooling/migrate/). Uses DIRECT_URL, then DATABASE_URL, else the embedded
  * PostgreSQL in .data/.
  */
 import { loadConfig } from '../src/config';
@@ -12,10 +12,10 @@ import {
   withMigrationEngine,
   type MigrationEngine,
   type MigrationStatus,
-} from '../src/db/migrate';
+} from '../src/tooling/migrate';
 import { endOtherSessions, otherSessions } from '../src/db/admin';
-import { openDatabaseTarget } from '../src/db/target';
-import { seedBaseData } from '../src/db/seed';
+import { openDatabaseTarget } from '../src/tooling/target';
+import { seedBaseData } from '../src/tooling/seed';
 import { commandLine } from '../src/args';
 import { runCli } from './cli';
 

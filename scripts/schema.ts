@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   check      fail when the committed schema.graphql is stale
   breaking   judge every commit that changed schema.graphql since --since (default: the gate's first commit)
              in the repository --repo (default this one), and uncommitted changes; fail on a breaking change
-             the policy refuses (README: Changing the contract)`,
+             the policy refuses (docs/api.md: Changing the contract)`,
       positionals: true,
       options: { since: { type: 'string', default: SCHEMA_GATE_SINCE }, repo: { type: 'string', default: PROJECT_ROOT } },
     },

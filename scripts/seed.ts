@@ -1,10 +1,11 @@
 /**
- * `npm run db:seed [-- --runs N]`: loads the seed's data (src/db/seed.ts) into DATABASE_URL or the embedded
+ * `npm run db:seed [-- --runs N]`: loads the seed's data (src/tooling/seed.ts) into DATABASE_URL or the embedded
  * PostgreSQL, and with --runs a deterministic demo data set of N runs over 100 users.
  */
-import { SEED_USER, seedBaseData, seedDemoData } from '../src/db/seed';
+import { SEED_USER } from '../src/auth/dev-keys';
+import { seedBaseData, seedDemoData } from '../src/tooling/seed';
 import { ConfigError, loadConfig } from '../src/config';
-import { openDatabaseTarget } from '../src/db/target';
+import { openDatabaseTarget } from '../src/tooling/target';
 import { commandLine } from '../src/args';
 import { runCli } from './cli';
 

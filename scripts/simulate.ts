@@ -1,6 +1,6 @@
 /**
  * `npm run simulate`: a stand-in for the Python (asyncpg) pipeline worker, with plain SQL through `pg` and no
- * Prisma, keeping the same contract (README, "Writing from the pipeline") and nothing else (no calls to this
+ * Prisma, keeping the same contract (docs/pipeline.md) and nothing else (no calls to this
  * server).
  *
  * It claims the oldest run that is PENDING, or RUNNING with an expired lease (its worker went silent), with FOR
@@ -22,7 +22,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { commandLine } from '../src/args';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config';
-import { openDatabaseTarget } from '../src/db/target';
+import { openDatabaseTarget } from '../src/tooling/target';
 import { parsePoolSettings } from '../src/db/url';
 import { runCli } from './cli';
 

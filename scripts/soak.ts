@@ -18,6 +18,7 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { withClient } from '../src/db/admin';
+import { loadConfig } from '../src/config';
 import { runCli } from './cli';
 import { spawnAttack, type AttackOutcome } from './support/attackers';
 import { startCluster, type Cluster } from './support/cluster';
@@ -408,7 +409,7 @@ interface Target {
 
 async function singleServer(): Promise<Target> {
   build();
-  const scratch = await openScratchDatabase(process.env.SOAK_DATABASE_URL, 'soak');
+  const scratch = await openScratchDatabase(loadConfig().scratchServers.soak, 'soak');
   const key = await createSessionKey();
   let server: ServerProcess;
   try {
@@ -485,7 +486,7 @@ function balancerErrorRows(log: string): string[][] {
 async function clusterTarget(): Promise<Target> {
   const cluster = await startCluster({
     instances: INSTANCES,
-    serverUrl: process.env.SOAK_DATABASE_URL,
+    serverUrl: loadConfig().scratchServers.soak,
     env: { ...CLUSTER_LIMITS, LOG_LEVEL: 'warn' },
   });
   return {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { commandLine } from '../src/args';
 import { ConfigError, loadConfig } from '../src/config';
-import { openDatabaseTarget } from '../src/db/target';
+import { openDatabaseTarget } from '../src/tooling/target';
 import { runCli } from './cli';
 
 async function main(): Promise<number> {

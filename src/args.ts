@@ -41,7 +41,7 @@ export function commandLine<const O extends ParseArgsOptionsConfig = Record<neve
 export const SERVER_COMMAND_LINE = {
   usage: 'npm start | npm run dev',
   help: `Serves the API on PORT (default 4000): DATABASE_URL's database, else an embedded PostgreSQL in DATA_DIR (started,
-migrated and seeded on first use). Configuration comes from the environment and .env (README: Configuration);
+migrated and seeded on first use). Configuration comes from the environment and .env (docs/configuration.md);
 NODE_ENV=production requires DATABASE_URL and Clerk's keys, never starts an embedded database and never
 migrates unless MIGRATE_ON_START is set. npm run dev restarts the server on every change under src/.
   --keep-database-on-restart   a SIGTERM leaves the embedded PostgreSQL running (npm run dev passes it:

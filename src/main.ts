@@ -11,21 +11,21 @@ import { commandLine, SERVER_COMMAND_LINE } from './args';
 import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { createTokenVerifier } from './auth/tokens';
 import { connectPrisma, disconnectPrisma } from './db/client';
-import { RunEventListener } from './db/events';
+import { NotificationListener } from './db/events';
 import { withClient } from './db/admin';
-import { applyPendingMigrations, withMigrationEngine } from './db/migrate';
+import { applyPendingMigrations, withMigrationEngine } from './tooling/migrate';
 import { listShippedMigrations, pendingMigrations } from './db/migration-state';
-import { openDatabaseTarget, type DatabaseTarget } from './db/target';
+import { openDatabaseTarget, type DatabaseTarget } from './tooling/target';
 import { configureLogger, logger } from './logger';
-import { createApp, type App } from './server/http';
-import { seedBaseData } from './db/seed';
+import { createApp, type App } from './server/app';
+import { seedBaseData } from './tooling/seed';
 
 /** A start-up failure the message says everything about: logged as one line, without a stack. */
 class CannotStart extends Error {}
 
 let target: DatabaseTarget | undefined;
 let app: App | undefined;
-let events: RunEventListener | undefined;
+let events: NotificationListener | undefined;
 let stopping = false;
 let shutdownTimeoutMs = 10_000;
 let keepDatabaseOnRestart = false;
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
 
   const db = connectPrisma(target.url, { logQueries: config.logQueries, production: config.nodeEnv === 'production' });
   // One LISTEN connection for the whole process, on the direct URL (LISTEN does not work through PgBouncer).
-  events = new RunEventListener(target.directUrl);
+  events = new NotificationListener(target.directUrl);
   await events.start();
   app = await createApp({ config, db, events, verifyToken });
   const port = await app.listen().catch((error: unknown) => {

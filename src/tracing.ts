@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry tracing, off unless an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or
- * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; see src/config.ts). When on: W3C `traceparent` propagation, a server span
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; see src/config/settings.ts). When on: W3C `traceparent` propagation, a server span
  * per HTTP request (@opentelemetry/instrumentation-http, which follows an incoming traceparent), a span per
  * Prisma operation and SQL statement (@prisma/instrumentation), pool waits and queries of node-postgres
  * (@opentelemetry/instrumentation-pg), and this server's own spans (GraphQL phases, subscription set-up and

@@ -3,7 +3,7 @@
  * a real server with the pipeline simulator: each starts a run, follows it to COMPLETED, lists runs and stars
  * a card. Twice: against a development server, which knows no manifest (the clients' ids are unknown, so they
  * fall back to sending text), and against a production server that runs only the trusted documents of the
- * examples' manifest (so every operation went by id: text would be refused). The README's client snippets are
+ * examples' manifest (so every operation went by id: text would be refused). docs/live-updates.md's client snippets are
  * excerpts of these files, checked here line for line.
  */
 import { readFile } from 'node:fs/promises';
@@ -67,8 +67,8 @@ it.each([
   expect(await api.db.prisma.opportunityCard.count({ where: { userId, starred: true } })).toBe(1);
 });
 
-it("the README's client snippets are excerpts of the examples, line for line", async () => {
-  const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+it("docs/live-updates.md's client snippets are excerpts of the examples, line for line", async () => {
+  const readme = await readFile(path.join(PROJECT_ROOT, 'docs', 'live-updates.md'), 'utf8');
   const excerpts = [...readme.matchAll(/```ts\n\/\/ (examples\/\w+\.ts) \(excerpt\)\n([\s\S]*?)```/g)];
   expect(excerpts.map((match) => match[1])).toEqual(['examples/apollo.ts', 'examples/urql.ts']);
   for (const [, file, excerpt] of excerpts) {

@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { createPrismaClient, type Database } from '../../src/db/client';
-import { newestFirst } from '../../src/schema/run';
+import { NEWEST_FIRST } from '../../src/runs/runs';
 import { STARRED_COUNT_SQL, type BenchUser } from './patterns';
 
 const WARMUP_CALLS = 500;
@@ -37,7 +37,7 @@ function clientsFor(question: 'starred' | 'page', db: Database, pool: pg.Pool, u
       : () =>
           db.run.findMany({
             where: { userId: user.id },
-            orderBy: newestFirst,
+            orderBy: NEWEST_FIRST,
             take: 21,
             skip: 0,
             select: {

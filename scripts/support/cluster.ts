@@ -4,7 +4,7 @@
  * and its LISTEN connection on DIRECT_URL, over one PostgreSQL: the machine's, or a temporary embedded one.
  * `npm run cluster` starts it for a person; tests and the soak start it the same way.
  */
-import { freePort } from '../../src/db/free-port';
+import { freePort } from '../../src/tooling/free-port';
 import { findNginx, startNginx, type Nginx } from './nginx';
 import { findPgBouncer, startPgBouncer, type PgBouncer } from './pgbouncer';
 import {

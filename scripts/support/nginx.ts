@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/db/free-port';
+import { freePort } from '../../src/tooling/free-port';
 import { fillTemplate, findBinary, stopProcess, waitForPort } from './processes';
 
 export interface Nginx {

@@ -12,8 +12,8 @@ import { exportSPKI, generateKeyPair } from 'jose';
 import { signSessionToken } from '../../src/auth/dev-keys';
 import { PROJECT_ROOT } from '../../src/config';
 import { runStatement, withClient } from '../../src/db/admin';
-import { startEmbeddedPostgres } from '../../src/db/embedded';
-import { freePort } from '../../src/db/free-port';
+import { startEmbeddedPostgres } from '../../src/tooling/embedded';
+import { freePort } from '../../src/tooling/free-port';
 import { withDatabase } from '../../src/db/url';
 
 export interface ScratchDatabase {

@@ -10,6 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type CryptoKey } from 'jose';
 
 export const DEV_TOKEN_ISSUER = 'opportunity-api-dev';
+
+/** The development user: the seed creates it (src/tooling/seed.ts), GraphiQL signs in as it. */
+export const SEED_USER = { clerkId: 'test_user_123', email: 'test@example.com', name: 'Test User' } as const;
 const DEV_KEY_ID = 'opportunity-api-dev-key';
 
 interface StoredKey {

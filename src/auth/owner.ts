@@ -4,7 +4,7 @@
  * user's id behaves exactly like one that does not exist, in the SQL itself.
  */
 import type { Prisma } from '../generated/prisma/client';
-import type { AuthUser } from '../auth/authenticate';
+import type { AuthUser } from './authenticate';
 
 /** A class, not an object of closures: every subscription holds one for as long as it is open. */
 export class Owner {

@@ -6,9 +6,14 @@
  * Details of unexpected failures are logged here and never sent to the client.
  */
 import { Prisma } from '../generated/prisma/client';
+import type { ErrorCode } from '../errors';
 import { logger } from '../logger';
 
-export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'SERVICE_UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
+/** The codes a database failure maps to (src/errors.ts has them all). */
+export type ClientErrorCode = Extract<
+  ErrorCode,
+  'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'SERVICE_UNAVAILABLE' | 'INTERNAL_SERVER_ERROR'
+>;
 
 export interface ClientError {
   code: ClientErrorCode;

@@ -90,7 +90,8 @@ export interface ListenerOptions {
   heartbeatMs?: number;
 }
 
-export class RunEventListener implements EventSource {
+/** The LISTEN connection: run events for subscriptions, auth events for ended sessions and deleted users. */
+export class NotificationListener implements EventSource {
   private client: pg.Client | undefined;
   private current: ListenerState = 'stopped';
   private since: Date | undefined;

@@ -5,8 +5,21 @@ import type { SubscriptionQuota } from './quota';
 import type { SharedReads } from './shared-reads';
 import type { Watchers } from './watchers';
 
-export interface LiveContext {
+/** The instance's services the live path uses, built once per server (src/server/app.ts). */
+export interface LiveServices {
   db: Database;
+  /** Sessions revoked and users deleted in Clerk: a live stream ends when its session or user does. */
+  revocations: Revocations;
+  /** Who watches which run on this instance. */
+  watchers: Watchers;
+  /** Concurrent subscriptions per user on this instance. */
+  subscriptionQuota: SubscriptionQuota;
+  /** Identical reads of one run by many subscribers at once, made once. */
+  sharedReads: SharedReads;
+}
+
+export interface LiveContext {
+  services: LiveServices;
   user: { id: string; clerkId: string };
   /** Clerk's session id (`sid`) of the token this operation was authenticated with. */
   sessionId: string;
@@ -16,12 +29,4 @@ export interface LiveContext {
    * connection is closed as a whole (4401).
    */
   liveUntil: number | undefined;
-  /** Sessions revoked and users deleted in Clerk: a live stream ends when its session or user does. */
-  revocations: Revocations;
-  /** Who watches which run on this instance. */
-  watchers: Watchers;
-  /** Concurrent subscriptions per user on this instance. */
-  subscriptionQuota: SubscriptionQuota;
-  /** Identical reads of one run by many subscribers at once, made once. */
-  sharedReads: SharedReads;
 }

@@ -26,10 +26,11 @@ export type RunUpdate = Run | { deletedRunId: string };
  */
 export async function followRun(ctx: LiveContext, runId: string, info: GraphQLResolveInfo): Promise<Stream<RunUpdate> | null> {
   const owner = ownerOf(ctx);
-  const release = ctx.subscriptionQuota.claim(owner.userId);
+  const { subscriptionQuota, watchers, sharedReads, db } = ctx.services;
+  const release = subscriptionQuota.claim(owner.userId);
   const selection = runSelectionOf(ctx, info);
-  const changes = new Changes(ctx.watchers, { runId });
-  const read = () => ctx.sharedReads.run(ctx.db, owner, runId, selection.query);
+  const changes = new Changes(watchers, { runId });
+  const read = () => sharedReads.run(db, owner, runId, selection.query);
   const abandon = () => {
     changes.close();
     release();
@@ -73,10 +74,11 @@ export async function followRun(ctx: LiveContext, runId: string, info: GraphQLRe
  */
 export function followRuns(ctx: LiveContext, statuses: readonly string[] | null | undefined, info: GraphQLResolveInfo): Stream<RunUpdate> {
   const owner = ownerOf(ctx);
-  const release = ctx.subscriptionQuota.claim(owner.userId);
+  const { subscriptionQuota, watchers, sharedReads, db } = ctx.services;
+  const release = subscriptionQuota.claim(owner.userId);
   const selection = runSelectionOf(ctx, info);
   const wanted = statuses?.length ? new Set<string>(statuses) : undefined;
-  const changes = new Changes(ctx.watchers, { userId: owner.userId });
+  const changes = new Changes(watchers, { userId: owner.userId });
   const sent = new LastSent(selection);
   return new Stream<RunUpdate>(ctx, changes, release, async (push) => {
     for (;;) {
@@ -88,7 +90,7 @@ export function followRuns(ctx: LiveContext, statuses: readonly string[] | null 
         await push({ deletedRunId: runId });
       }
       for (const runId of changed) {
-        const run = await ctx.sharedReads.run(ctx.db, owner, runId, selection.query);
+        const run = await sharedReads.run(db, owner, runId, selection.query);
         if (run && (!wanted || wanted.has(run.status)) && sent.changed(run)) await push(run);
       }
     }
@@ -115,7 +117,7 @@ async function affectedRuns(ctx: LiveContext, owner: Owner, signals: Signal[]) {
 /** After a reconnect: the runs that may have changed while no notifications could arrive. */
 async function recentlyChangedRunIds(ctx: LiveContext, owner: Owner): Promise<string[]> {
   const since = new Date(Date.now() - 60_000);
-  const rows = await ctx.db.run.findMany({
+  const rows = await ctx.services.db.run.findMany({
     where: owner.runs({ OR: [{ updatedAt: { gte: since } }, { status: { in: [RunStatus.PENDING, RunStatus.RUNNING] } }] }),
     select: { id: true },
     orderBy: { updatedAt: 'desc' },

@@ -3,24 +3,15 @@
  * not select (a stage output it does not read, say) refetches the same message, which is then not sent again.
  */
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { collectSubFields } from '@graphql-tools/utils';
-import { getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Run } from '../generated/prisma/client';
+import { selectedFieldNames } from '../selected-fields';
 
 export interface RunSelection {
   /** What each refetch reads: the subscription's own selection, plus what the stream itself needs. */
   query: object;
   /** The state of a run as this subscriber sees it: only the fields it selected. */
   seen(run: Run): string;
-}
-
-/** The names of the fields selected directly under the subscription's field (fragments, @skip and @include resolved). */
-function selectedFieldNames(info: GraphQLResolveInfo): Set<string> {
-  const type = getNamedType(info.returnType);
-  if (!isObjectType(type)) return new Set();
-  // Memoised per field nodes by graphql-tools: a cached document pays for this once.
-  const { fields } = collectSubFields(info.schema, info.fragments, info.variableValues, type, [...info.fieldNodes]);
-  return new Set([...fields.values()].flatMap((nodes) => nodes.map((node) => node.name.value)));
 }
 
 /**

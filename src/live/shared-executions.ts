@@ -169,7 +169,7 @@ export function sharedExecutions(): SharedExecutions {
         // the field's own would be (the error table gives it its code).
         let release: () => void;
         try {
-          release = ctx.subscriptionQuota.claim(ctx.user.id);
+          release = ctx.services.subscriptionQuota.claim(ctx.user.id);
         } catch (error) {
           return { errors: [new GraphQLError((error as Error).message, { originalError: error as Error })] };
         }

@@ -127,7 +127,7 @@ export class Stream<T> extends NewestValue<T | AccessEnded> {
     this.started = true;
     const { ctx } = this;
     const session = { clerkId: ctx.user.clerkId, sessionId: ctx.sessionId };
-    this.stopWatchingAccess = ctx.revocations.onEnded((access) => {
+    this.stopWatchingAccess = ctx.services.revocations.onEnded((access) => {
       if (endsAccessOf(access, session)) this.endAccess(describeEnded(access));
     });
     if (ctx.liveUntil !== undefined) {

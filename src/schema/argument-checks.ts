@@ -15,7 +15,7 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 import { parsePrismaCursor } from '@pothos/plugin-prisma';
 import type { GraphQLFieldResolver } from 'graphql';
-import { badInput } from './errors';
+import { badInput } from '../errors';
 
 const CURSOR_ARGUMENTS = new Set(['after', 'before']);
 

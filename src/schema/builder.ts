@@ -45,7 +45,7 @@ export const builder = new SchemaBuilder<{
   },
   prisma: {
     // The request's client: the process's one Prisma client, passed in by the server.
-    client: (context) => context.db,
+    client: (context) => context.services.db,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
     defaultConnectionSize: DEFAULT_PAGE_SIZE,
@@ -76,7 +76,6 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-// Every root field reads or writes user data: all of them require a signed-in user.
 /**
  * What a field costs: 1, and the cost of its sub-selection multiplied by how many items it can return. A
  * connection returns its page size (`first`/`last`, default 20, at most 100); the per-run lists (cards,
@@ -91,8 +90,12 @@ function fieldComplexity(args: Record<string, unknown>, _context: Context, field
   return { field: 1, multiplier: field.name === 'edges' || field.name === 'nodes' ? 1 : PER_RUN_LIST_SIZE };
 }
 
+// Every root field reads or writes user data: all of them require a signed-in user.
 builder.queryType({ description: 'What you can read: yourself, your runs and your cards', authScopes: { authenticated: true } });
-builder.mutationType({ description: 'What you can change: start, retry or delete runs, star cards', authScopes: { authenticated: true } });
+builder.mutationType({
+  description: 'What you can change: start, cancel, retry or delete runs, star cards',
+  authScopes: { authenticated: true },
+});
 
 // Maintained scalars, with this API's descriptions (the printed schema is the clients' contract).
 builder.addScalarType(

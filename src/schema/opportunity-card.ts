@@ -1,6 +1,6 @@
 /** OpportunityCard: one of the five opportunities of a completed run; its owner can star it. */
 import { builder } from './builder';
-import { notFound } from './errors';
+import { notFound } from '../errors';
 import { ownerOf, type Owner } from '../auth/owner';
 import { Run } from './run';
 
@@ -49,9 +49,9 @@ builder.queryField('opportunityCards', (t) =>
         starred: t.arg.boolean({ description: 'Only starred (true) or only unstarred (false) cards' }),
         runId: t.arg.id({ description: 'Only the cards of this run' }),
       },
-      totalCount: (_connection, args, ctx) => ctx.db.opportunityCard.count({ where: cardFilter(ownerOf(ctx), args) }),
+      totalCount: (_connection, args, ctx) => ctx.services.db.opportunityCard.count({ where: cardFilter(ownerOf(ctx), args) }),
       resolve: (query, _root, args, ctx) =>
-        ctx.db.opportunityCard.findMany({
+        ctx.services.db.opportunityCard.findMany({
           ...query,
           where: cardFilter(ownerOf(ctx), args),
           orderBy: [{ createdAt: 'desc' }, { number: 'asc' }, { id: 'desc' }],
@@ -78,6 +78,6 @@ builder.mutationField('setCardStarred', (t) =>
     },
     // The owner check is part of the UPDATE's WHERE: someone else's card matches no row (P2025 → NOT_FOUND).
     resolve: (query, _root, { id, starred }, ctx) =>
-      ctx.db.opportunityCard.update({ ...query, where: ownerOf(ctx).card(id), data: { starred } }),
+      ctx.services.db.opportunityCard.update({ ...query, where: ownerOf(ctx).card(id), data: { starred } }),
   }),
 );

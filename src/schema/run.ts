@@ -1,13 +1,13 @@
-/** Run: one pass of the five-stage pipeline over a trend report, with its queries and mutations. */
-import { collectSubFields } from '@graphql-tools/utils';
-import { getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
+/** Run: one pass of the five-stage pipeline over a trend report, with its queries and mutations (over src/runs/). */
+import type { GraphQLResolveInfo } from 'graphql';
+import { ownerOf } from '../auth/owner';
+import { notFound } from '../errors';
 import { RunStatus } from '../generated/prisma/enums';
-import type { Prisma } from '../generated/prisma/client';
+import { idempotencyKeyOf } from '../runs/new-run';
+import type { RunFilter } from '../runs/runs';
+import { selectedFieldNames } from '../selected-fields';
 import { builder } from './builder';
 import type { Context } from './context';
-import { badInput, notFound } from './errors';
-import { ownerOf, type Owner } from '../auth/owner';
-import type { NewRun } from '../runs/lifecycle';
 
 export const RunStatusEnum = builder.enumType('RunStatus', {
   description: 'Where a run is in the pipeline',
@@ -68,35 +68,13 @@ export const runListArgs = builder.args((t) => ({
   companyId: t.string({ description: 'Only runs for this company slug' }),
 }));
 
-export interface RunFilter {
-  status?: RunStatus | null;
-  companyId?: string | null;
-}
-
-/** The filters of a run list, inside the owner's runs. */
-export function runFilter(owner: Owner, args: RunFilter): Prisma.RunWhereInput {
-  return owner.runs({
-    ...(args.status != null ? { status: args.status } : {}),
-    ...(args.companyId != null ? { companyId: args.companyId } : {}),
-  });
-}
-
-/** Newest first; the id breaks ties so pages never overlap or skip. */
-export const newestFirst: Prisma.RunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'desc' }];
-
-/** One page of the owner's runs, with the selection Pothos planned for the page (`query`). */
-export const listRuns = (ctx: Context, owner: Owner, args: RunFilter, query: object) =>
-  ctx.db.run.findMany({ ...query, where: runFilter(owner, args), orderBy: newestFirst });
-
-export const countRuns = (ctx: Context, owner: Owner, args: RunFilter) => ctx.db.run.count({ where: runFilter(owner, args) });
-
 builder.queryField('run', (t) =>
   t.prismaField({
     type: 'Run',
     nullable: true,
     description: 'One of your runs; null when it does not exist or is not yours',
     args: { id: t.arg.id({ required: true, description: "The run's id" }) },
-    resolve: (query, _root, { id }, ctx) => ctx.db.run.findFirst({ ...query, where: ownerOf(ctx).run(id) }),
+    resolve: (query, _root, { id }, ctx) => ctx.services.runs.find(ownerOf(ctx), id, query),
   }),
 );
 
@@ -108,15 +86,6 @@ builder.queryField('run', (t) =>
  */
 const totalsInFlight = new WeakMap<GraphQLResolveInfo, Promise<number>>();
 
-/** The connection fields the client selected, through fragments, aliases and @skip/@include as the executor sees them. */
-function selectedConnectionFields(info: GraphQLResolveInfo): Set<string> {
-  const connectionType = getNamedType(info.returnType);
-  if (!isObjectType(connectionType)) return new Set();
-  // Memoised per field nodes by graphql-tools, so a cached document pays for this once.
-  const { fields } = collectSubFields(info.schema, info.fragments, info.variableValues, connectionType, [...info.fieldNodes]);
-  return new Set([...fields.values()].flatMap((nodes) => nodes.map((node) => node.name.value)));
-}
-
 /** The signed-in user's runs as a connection, for `Query.runs` and `User.runs` (reached only as `me`) alike. */
 export const ownRuns = {
   type: 'Run',
@@ -124,54 +93,25 @@ export const ownRuns = {
   description: 'Your runs, newest first',
   args: runListArgs,
   totalCount: (_parent: unknown, args: RunFilter, ctx: Context, info: GraphQLResolveInfo) =>
-    totalsInFlight.get(info) ?? countRuns(ctx, ownerOf(ctx), args),
+    totalsInFlight.get(info) ?? ctx.services.runs.count(ownerOf(ctx), args),
   resolve: (query: object, _parent: unknown, args: RunFilter, ctx: Context, info: GraphQLResolveInfo) => {
     const owner = ownerOf(ctx);
-    const selected = selectedConnectionFields(info);
+    const selected = selectedFieldNames(info);
     if (selected.has('totalCount')) {
-      const total = countRuns(ctx, owner, args);
+      const total = ctx.services.runs.count(owner, args);
       // Awaited by totalCount; if the page fails first, nobody will, and the rejection must not go unhandled.
       total.catch(() => undefined);
       totalsInFlight.set(info, total);
       // Only the total (and perhaps __typename) was asked for: no page to read.
       if ([...selected].every((field) => field === 'totalCount' || field === '__typename')) return Promise.resolve([]);
     }
-    return listRuns(ctx, owner, args, query);
+    return ctx.services.runs.list(owner, args, query);
   },
 } as const;
 
 builder.queryField('runs', (t) => t.prismaConnection(ownRuns, RunConnection));
 
 // ---- Mutations -------------------------------------------------------------------------------------------
-
-const COMPANY_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-
-/** Length in characters as a person counts them (code points), not UTF-16 units: an emoji is one. */
-const characters = (value: string) => [...value].length;
-
-function text(field: string, value: string, max: number): string {
-  const trimmed = value.trim();
-  const length = characters(trimmed);
-  if (length < 1 || length > max) throw badInput(field, `must be 1 to ${max} characters (got ${length})`);
-  return trimmed;
-}
-
-/**
- * Checks and normalises createRun's input; errors name the field, e.g. `input.companyName`. The document URL is
- * checked by the context's DocumentUrlChecker (it may look its host up).
- */
-export async function validateCreateRunInput(input: NewRun, ctx: Pick<Context, 'documentUrls'>): Promise<NewRun> {
-  const companyId = input.companyId.trim();
-  if (!companyId || characters(companyId) > 64 || !COMPANY_SLUG.test(companyId)) {
-    throw badInput(
-      'input.companyId',
-      'must be a lowercase slug of letters, digits and single hyphens, at most 64 characters (e.g. lactalis-canada)',
-    );
-  }
-  const companyName = text('input.companyName', input.companyName, 200);
-  const documentName = text('input.documentName', input.documentName, 255);
-  return { companyId, companyName, documentName, documentUrl: await ctx.documentUrls.check(input.documentUrl) };
-}
 
 const CreateRunInputType = builder.inputType('CreateRunInput', {
   description: 'A run to start: which company, and its trend report',
@@ -188,26 +128,6 @@ const CreateRunInputType = builder.inputType('CreateRunInput', {
   }),
 });
 
-/**
- * An idempotency key as the argument or the Idempotency-Key header gives it (the header as the IETF draft's
- * structured string, `"…"`, or bare): 1 to 255 visible ASCII characters. Both given, they must agree.
- */
-export function idempotencyKeyOf(argument: string | null | undefined, header: string | undefined): string | undefined {
-  const fromHeader = header === undefined ? undefined : checkedKey('Idempotency-Key header', header.trim().replace(/^"(.*)"$/, '$1'));
-  const fromArgument = argument == null ? undefined : checkedKey('idempotencyKey', argument);
-  if (fromHeader !== undefined && fromArgument !== undefined && fromHeader !== fromArgument) {
-    throw badInput('idempotencyKey', 'differs from the Idempotency-Key header: send the key once, or the same key in both');
-  }
-  return fromArgument ?? fromHeader;
-}
-
-function checkedKey(field: string, key: string): string {
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw badInput(field, `must be 1 to 255 visible ASCII characters, such as a UUID (got ${key.length} characters)`);
-  }
-  return key;
-}
-
 builder.mutationField('createRun', (t) =>
   t.prismaField({
     type: 'Run',
@@ -223,10 +143,8 @@ builder.mutationField('createRun', (t) =>
         description: 'A key of your own for this start (a UUID), 1 to 255 visible ASCII characters: retries with it start nothing new',
       }),
     },
-    resolve: async (query, _root, { input, idempotencyKey }, ctx) => {
-      const key = idempotencyKeyOf(idempotencyKey, ctx.idempotencyKeyHeader);
-      return ctx.runs.create(ownerOf(ctx), await validateCreateRunInput(input, ctx), query, key);
-    },
+    resolve: (query, _root, { input, idempotencyKey }, ctx) =>
+      ctx.services.runs.create(ownerOf(ctx), input, query, idempotencyKeyOf(idempotencyKey, ctx.idempotencyKeyHeader)),
   }),
 );
 
@@ -238,7 +156,7 @@ builder.mutationField('cancelRun', (t) =>
       'pipeline stops working on it at its next write. Cancelling a CANCELLED run answers with it; a COMPLETED or ' +
       'FAILED run is a CONFLICT. retryRun puts a cancelled run back in the queue.',
     args: { id: t.arg.id({ required: true, description: "The run's id" }) },
-    resolve: (query, _root, { id }, ctx) => ctx.runs.cancel(ownerOf(ctx), id, query),
+    resolve: (query, _root, { id }, ctx) => ctx.services.runs.cancel(ownerOf(ctx), id, query),
   }),
 );
 
@@ -256,7 +174,7 @@ builder.mutationField('deleteRun', (t) =>
       'runUpdated subscribers get a last NOT_FOUND error with extensions.deleted.',
     args: { id: t.arg.id({ required: true, description: "The run's id" }) },
     resolve: async (_root, { id }, ctx) => {
-      if (!(await ctx.runs.delete(ownerOf(ctx), id))) throw notFound('Run');
+      if (!(await ctx.services.runs.delete(ownerOf(ctx), id))) throw notFound('Run');
       return { deletedRunId: id };
     },
   }),
@@ -271,6 +189,6 @@ builder.mutationField('retryRun', (t) =>
       'most times allowed (extensions.limit "retriesPerRun"). Each retry is a new pipeline job: it spends ' +
       "createRun's per-minute and per-day limits (RATE_LIMITED with extensions.retryAfter).",
     args: { id: t.arg.id({ required: true, description: "The FAILED or CANCELLED run's id" }) },
-    resolve: (query, _root, { id }, ctx) => ctx.runs.retry(ownerOf(ctx), id, query),
+    resolve: (query, _root, { id }, ctx) => ctx.services.runs.retry(ownerOf(ctx), id, query),
   }),
 );

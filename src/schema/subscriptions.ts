@@ -2,7 +2,7 @@
  * The two subscription fields. How live progress works (who watches a run, coalescing, sharing executions,
  * the per-user limit, the backstop) is src/live/; here are only the fields' shapes and what they answer.
  */
-import { clientError, notFound } from './errors';
+import { clientError, notFound } from '../errors';
 import { followRun, followRuns, type RunUpdate } from '../live/follow-runs';
 import type { AccessEnded } from '../live/stream';
 import { builder } from './builder';

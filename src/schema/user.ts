@@ -23,6 +23,6 @@ builder.queryField('me', (t) =>
   t.prismaField({
     type: 'User',
     description: 'The signed-in user (created on the first request of a Clerk user)',
-    resolve: (query, _root, _args, ctx) => ctx.db.user.findUniqueOrThrow({ ...query, where: { id: ownerOf(ctx).userId } }),
+    resolve: (query, _root, _args, ctx) => ctx.services.db.user.findUniqueOrThrow({ ...query, where: { id: ownerOf(ctx).userId } }),
   }),
 );

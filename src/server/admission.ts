@@ -20,7 +20,8 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AuthenticationError, credentialsFrom, type Authenticator, type Credentials, type Session } from '../auth/authenticate';
 import type { TokenVerifier } from '../auth/tokens';
 import { RateLimitExceeded, type UserQuotas } from '../db/rate-limits';
-import { clientError, rateLimited, toGraphQLError, unauthenticated } from '../schema/errors';
+import { clientError } from '../errors';
+import { rateLimited, toGraphQLError, unauthenticated } from '../schema/errors';
 import { inSpan } from '../spans';
 
 export interface AdmissionOptions {
@@ -84,12 +85,9 @@ const anonymousLimited = (retryAfterSeconds: number) => {
   const error = clientError(
     'RATE_LIMITED',
     `Too many requests without a valid session token from your address: try again in ${retryAfterSeconds} s`,
-    {
-      limit: 'anonymousPerMinute',
-      retryAfter: retryAfterSeconds,
-    },
+    { limit: 'anonymousPerMinute', retryAfter: retryAfterSeconds },
+    { headers: { 'retry-after': String(retryAfterSeconds) } },
   );
-  error.extensions.http = { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } };
   return error;
 };
 

@@ -8,28 +8,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLParams } from 'graphql-yoga';
 import type { Session } from '../auth/authenticate';
-import type { Revocations } from '../auth/revocations';
-import type { Database } from '../db/client';
-import type { Context } from '../schema/context';
+import type { Context, Services } from '../schema/context';
 import { toGraphQLError, unauthenticated } from '../schema/errors';
-import type { DocumentUrlChecker } from '../schema/document-url';
-import type { SubscriptionQuota } from '../live/quota';
-import type { SharedReads } from '../live/shared-reads';
-import type { RunLifecycle } from '../runs/lifecycle';
-import type { Watchers } from '../live/watchers';
 import type { Admitted } from './admission';
-
-export interface ContextDependencies {
-  db: Database;
-  watchers: Watchers;
-  subscriptionQuota: SubscriptionQuota;
-  revocations: Revocations;
-  sharedReads: SharedReads;
-  documentUrls: DocumentUrlChecker;
-  runs: RunLifecycle;
-  /** An SSE stream outlives its session token by this much (a WebSocket is closed with 4401 as much later). */
-  tokenGraceSeconds: number;
-}
 
 /** What graphql-ws keeps per connection (`ctx.extra`), beside its socket and upgrade request. */
 export interface ConnectionExtra {
@@ -49,16 +30,11 @@ export interface InitialContext extends Admitted {
   extra?: ConnectionExtra;
 }
 
-export function createContextFactory({
-  db,
-  watchers,
-  subscriptionQuota,
-  revocations,
-  sharedReads,
-  documentUrls,
-  runs,
-  tokenGraceSeconds,
-}: ContextDependencies) {
+/**
+ * `services` are the instance's, built once (src/server/app.ts); an SSE stream outlives its session token by
+ * `tokenGraceSeconds` (a WebSocket is closed with 4401 as much later).
+ */
+export function createContextFactory(services: Services, tokenGraceSeconds: number) {
   return (initial: InitialContext): Context => {
     // Admitted before anything was parsed: by the HTTP hook or at the WebSocket's connect (src/server/admission.ts).
     if (initial.admissionError) throw toGraphQLError(initial.admissionError);
@@ -67,18 +43,6 @@ export function createContextFactory({
     const { user, sessionId } = session;
     // Over HTTP (SSE), the stream itself must end when the token does; a WebSocket's connection is closed instead.
     const liveUntil = initial.extra ? undefined : (session.expiresAt + tokenGraceSeconds) * 1000;
-    return {
-      db,
-      user,
-      sessionId,
-      liveUntil,
-      watchers,
-      subscriptionQuota,
-      revocations,
-      sharedReads,
-      documentUrls,
-      runs,
-      idempotencyKeyHeader: initial.req?.headers['idempotency-key'] as string | undefined,
-    };
+    return { services, user, sessionId, liveUntil, idempotencyKeyHeader: initial.req?.headers['idempotency-key'] as string | undefined };
   };
 }

@@ -7,9 +7,8 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
-import { signDevToken } from '../auth/dev-keys';
+import { SEED_USER, signDevToken } from '../auth/dev-keys';
 import type { AppConfig } from '../config';
-import { SEED_USER } from '../db/seed';
 
 const WATCH_TAB = `# Live progress of your runs.
 # 1. Press ▶ (Execute, or Ctrl-Enter): this subscription waits for your runs to change.

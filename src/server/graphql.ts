@@ -7,14 +7,14 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, subscribe } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from '../config';
-import type { Context } from '../schema/context';
+import type { Context, Services } from '../schema/context';
 import { schema } from '../schema';
 import { toGraphQLError } from '../schema/errors';
 import { logger } from '../logger';
 import { graphiqlOptions, useCompressedPages, useGraphiQLPagePolicy } from './graphiql';
 import { CSRF_HEADER, type CorsPolicy } from './cors';
 import { limitPlugins } from './limits';
-import { createContextFactory, type ContextDependencies, type InitialContext } from './context';
+import { createContextFactory, type InitialContext } from './context';
 import { tracingPlugin } from './tracing';
 import type { TrustedDocuments } from './trusted-documents';
 
@@ -78,7 +78,7 @@ export interface Gates {
 
 export function createGraphQLServer(
   config: AppConfig,
-  dependencies: ContextDependencies,
+  services: Services,
   { admission, trustedDocuments, cors }: Gates,
   plugins: Plugin[] = [],
 ): GraphQLServer {
@@ -86,7 +86,7 @@ export function createGraphQLServer(
   return createYoga<InitialContext, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: createContextFactory(dependencies),
+    context: createContextFactory(services, config.wsTokenGraceSeconds),
     landingPage: false,
     plugins: [
       privateAnswers,
@@ -100,7 +100,7 @@ export function createGraphQLServer(
       ...(production ? [] : [useGraphiQLPagePolicy(), useCompressedPages()]),
       ...plugins,
     ],
-    // The body size is checked before yoga sees the request (src/server/http.ts refuses a body over the limit,
+    // The body size is checked before yoga sees the request (src/server/routes.ts refuses a body over the limit,
     // or of unknown length); yoga's own check would stream every body through a counter.
     maxRequestBodySize: false,
     // The persisted-documents way of naming a document (GraphQL over HTTP), beside Apollo's extension.

@@ -30,6 +30,7 @@ import {
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLLimits } from '../config';
+import { clientError } from '../errors';
 
 export type LimitName = 'tokens' | 'depth' | 'aliases' | 'directives' | 'cost' | 'repeatedFields' | 'bodySize';
 
@@ -45,9 +46,7 @@ const SETTING: Record<LimitName, string> = {
 };
 
 export function limitExceeded(limit: LimitName, message: string, max: number, status = 400): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit, max, setting: SETTING[limit], http: { status } },
-  });
+  return clientError('QUERY_LIMIT_EXCEEDED', message, { limit, max, setting: SETTING[limit] }, { status });
 }
 
 /** graphql-armor reports "Syntax Error: Query depth limit of 10 exceeded, found 12."; keep the sentence. */
@@ -63,7 +62,7 @@ function reportTo(limit: LimitName, max: number) {
 }
 
 /** Variables the operation cannot run with: a 400 before anything runs. */
-const badVariables = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+const badVariables = (message: string) => clientError('BAD_USER_INPUT', message, {}, { status: 400 });
 
 /** The cost verdict of one (document, operation, variables): undefined when within the limit. */
 function costVerdict(schema: GraphQLSchema, document: DocumentNode, request: GraphQLParams | undefined, maxCost: number) {

@@ -14,6 +14,11 @@ import type { EventSource } from '../db/events';
 const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics', '/webhooks/clerk']);
 
 export interface Metrics {
+  /**
+   * Reports the open connections, read at scrape time: the server's TCP connections (src/server/connections.ts)
+   * and its GraphQL WebSockets. Called once both exist, after the GraphQL server this module's plugin is part of.
+   */
+  countConnections(read: { tcp: () => number; webSockets: () => number }): void;
   /** Starts timing one HTTP request; call the result when its response is finished. */
   startRequest(path: string, method: string): (status: number) => void;
   /** Counts one Clerk webhook: its event type (`unverified` before its signature is checked) and outcome. */
@@ -31,9 +36,6 @@ export interface LiveState {
   /** Subscriptions open on this instance. */
   openSubscriptions: () => number;
   db: Database;
-  webSocketConnections: () => number;
-  /** Open TCP connections (src/server/connections.ts). */
-  httpConnections: () => number;
   /** Executions serving runUpdated subscribers (identical subscribers share one). */
   sharedExecutions: () => number;
   /** The backstop's checks so far, and the runs it sent because no notification had announced their change. */
@@ -156,8 +158,6 @@ export function createMetrics(state: LiveState): Metrics {
     labelNames: ['type', 'outcome'],
     registers: [registry],
   });
-  gauge(registry, 'opportunity_websocket_connections', 'Open GraphQL WebSocket connections', state.webSocketConnections);
-  gauge(registry, 'opportunity_http_connections', 'Open TCP connections (HTTP, SSE and WebSocket)', state.httpConnections);
   const capped = new Counter({
     name: 'opportunity_http_connections_capped_total',
     help: 'New connections refused by a cap (too many from one address, or every connection busy), and idle ones closed to make room',
@@ -168,6 +168,10 @@ export function createMetrics(state: LiveState): Metrics {
   poolGauge(registry, state.db);
 
   return {
+    countConnections({ tcp, webSockets }) {
+      gauge(registry, 'opportunity_websocket_connections', 'Open GraphQL WebSocket connections', webSockets);
+      gauge(registry, 'opportunity_http_connections', 'Open TCP connections (HTTP, SSE and WebSocket)', tcp);
+    },
     webhookReceived: (type, outcome) => webhooks.inc({ type, outcome }),
     connectionCapped: (action) => capped.inc({ action }),
     startRequest(path, method) {

@@ -103,7 +103,7 @@ function paramsFromUrl(url: string): GraphQLParams | undefined {
 
 /**
  * The whole body as text. node:stream/consumers' text() reads through an async iterator (a promise per chunk);
- * a GraphQL request is one chunk or a few, and its length was checked before (src/server/http.ts).
+ * a GraphQL request is one chunk or a few, and its length was checked before (src/server/routes.ts).
  */
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -164,10 +164,14 @@ export interface PlainHttpOptions {
   cors: CorsPolicy;
 }
 
-export function createPlainHttp({ graphql, admission, trustedDocuments, maskError, cors }: PlainHttpOptions) {
+/** Serves one GraphQL request over HTTP, whichever door answers it. */
+export type GraphQLOverHttp = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/** /graphql over HTTP: the plain door for the requests it takes, yoga's own handler for every other. */
+export function createGraphQLOverHttp({ graphql, admission, trustedDocuments, maskError, cors }: PlainHttpOptions): GraphQLOverHttp {
   /** yoga's own handler for a request already signed in and read; yoga's admission sees the session and lets it be. */
   const handOver = async (req: http.IncomingMessage, res: http.ServerResponse, body: string | undefined, session: Session) => {
-    // The path and query as src/server/http.ts routed them (the Host header is not trusted to form a URL).
+    // The path and query as src/server/routes.ts routed them (the Host header is not trusted to form a URL).
     const request = new graphql.fetchAPI.Request(new URL(req.url ?? '/', 'http://localhost'), {
       method: req.method,
       headers: req.headers as Record<string, string>,
@@ -200,23 +204,19 @@ export function createPlainHttp({ graphql, admission, trustedDocuments, maskErro
     sendResult(res, answering, (await prepared.execute(prepared.args)) as ExecutionResult);
   };
 
-  return {
-    /**
-     * How this path answers the request (its JSON type and CORS headers); undefined when yoga's handler answers
-     * it, unread.
-     */
-    takes(req: http.IncomingMessage): Answering | undefined {
-      const type = plainResultType(req.method, req.headers);
-      if (!type || !cors.allows(req.headers.origin)) return undefined;
-      return { type, cors: cors.headersFor(req.headers.origin) };
-    },
-    handle(req: http.IncomingMessage, res: http.ServerResponse, answering: Answering): Promise<void> {
-      return run(req, res, answering).catch((error: unknown) => {
-        if (res.headersSent) return void res.destroy();
-        sendResult(res, answering, { errors: [maskError(error)] });
-      });
-    },
+  /** How the plain door answers the request (its JSON type and CORS headers); undefined when yoga's handler does. */
+  const takes = (req: http.IncomingMessage): Answering | undefined => {
+    const type = plainResultType(req.method, req.headers);
+    if (!type || !cors.allows(req.headers.origin)) return undefined;
+    return { type, cors: cors.headersFor(req.headers.origin) };
+  };
+
+  return (req, res) => {
+    const answering = takes(req);
+    if (!answering) return void graphql(req, res);
+    run(req, res, answering).catch((error: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      sendResult(res, answering, { errors: [maskError(error)] });
+    });
   };
 }
-
-export type PlainHttp = ReturnType<typeof createPlainHttp>;

@@ -9,8 +9,9 @@
  * link always sends the text beside the hash). An id that is not listed answers `PersistedQueryNotFound` where
  * documents may be sent as text, which is what makes an automatic-persisted-queries client (Apollo's
  * PersistedQueryLink, urql's persistedExchange) send the text instead; in trusted-only mode it answers
- * PERSISTED_DOCUMENT_NOT_FOUND, saying what to do. HTTP goes through yoga's persisted-operations plugin; the
- * WebSocket path, which builds its envelope by hand, asks `resolve` directly.
+ * PERSISTED_DOCUMENT_NOT_FOUND, saying what to do. yoga's handler goes through its persisted-operations plugin;
+ * the doors that build the envelope themselves (graphql-ws, and the plain door through src/server/operation.ts)
+ * ask `resolve` directly.
  */
 import { readFile } from 'node:fs/promises';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
@@ -18,28 +19,26 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { z } from 'zod';
 import { ConfigError, type TrustedDocumentsConfig } from '../config';
+import { clientError } from '../errors';
 
 const manifestSchema = z.record(z.string().min(1), z.string().min(1));
 
 /** The refusals, with the status and code a client can act on. */
 const refusals = {
   /** APQ's own wording: clients that speak automatic persisted queries send the document's text next. */
-  notFoundRegistrable: () =>
-    new GraphQLError('PersistedQueryNotFound', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 200 } } }),
+  notFoundRegistrable: () => clientError('PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound'),
   notFoundTrusted: (id: string) =>
-    new GraphQLError(
+    clientError(
+      'PERSISTED_DOCUMENT_NOT_FOUND',
       `No trusted document has the id ${id.slice(0, 80)}: this server runs only the documents of the manifests it loads (TRUSTED_DOCUMENTS). Publish the frontend's manifest with the server, then deploy the frontend.`,
-      { extensions: { code: 'PERSISTED_DOCUMENT_NOT_FOUND', http: { status: 400 } } },
     ),
   textRefused: () =>
-    new GraphQLError(
+    clientError(
+      'PERSISTED_DOCUMENT_REQUIRED',
       'This server runs only trusted documents, by id: send documentId (or extensions.persistedQuery.sha256Hash) of a document in its manifests (TRUSTED_DOCUMENTS) instead of the document text. ALLOW_ARBITRARY_DOCUMENTS=true executes any document.',
-      { extensions: { code: 'PERSISTED_DOCUMENT_REQUIRED', http: { status: 400 } } },
     ),
   nothing: () =>
-    new GraphQLError('Send a document: documentId, extensions.persistedQuery.sha256Hash or query', {
-      extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-    }),
+    clientError('BAD_USER_INPUT', 'Send a document: documentId, extensions.persistedQuery.sha256Hash or query', {}, { status: 400 }),
 };
 
 /** What names a document, over HTTP (yoga's params) or graphql-ws (its subscribe payload). */

@@ -27,7 +27,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { describeEnded, endsAccessOf, type Revocations } from '../auth/revocations';
 import type { AppConfig } from '../config';
 import { logger, withRequestLogger } from '../logger';
-import { clientError } from '../schema/errors';
+import { clientError } from '../errors';
 import type { Admission } from './admission';
 import type { TrustedDocuments } from './trusted-documents';
 import type { ConnectionExtra, InitialContext } from './context';

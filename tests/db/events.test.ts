@@ -4,7 +4,7 @@
  * and the backstop.
  */
 import pg from 'pg';
-import { RunEventListener, RUN_EVENTS_CHANNEL } from '../../src/db/events';
+import { NotificationListener, RUN_EVENTS_CHANNEL } from '../../src/db/events';
 import { Watchers, type Signal } from '../../src/live/watchers';
 import { createTestDatabase, terminateListener, type TestDatabase } from '../helpers/database';
 import { createRun, createUser } from '../helpers/fixtures';
@@ -84,10 +84,10 @@ it('announces outputs; five cards written in one transaction arrive as one event
   expect(events.every((e) => e.runId === run.id && e.userId === user.id)).toBe(true);
 });
 
-describe('RunEventListener and Watchers', () => {
+describe('NotificationListener and Watchers', () => {
   it('routes each event only to watchers of that user, and resyncs them after a lost connection', async () => {
     const [alice, bob] = [await createUser(db.prisma), await createUser(db.prisma)];
-    const events = new RunEventListener(db.url, { minBackoffMs: 20, maxBackoffMs: 100 });
+    const events = new NotificationListener(db.url, { minBackoffMs: 20, maxBackoffMs: 100 });
     await events.start();
     const watchers = new Watchers(events);
     try {
@@ -126,7 +126,7 @@ describe('RunEventListener and Watchers', () => {
   it("a run's watchers get only that run's events; the user's watchers get all", async () => {
     const alice = await createUser(db.prisma);
     const [runA, runB] = [await createRun(db.prisma, alice.id), await createRun(db.prisma, alice.id)];
-    const events = new RunEventListener(db.url);
+    const events = new NotificationListener(db.url);
     await events.start();
     const watchers = new Watchers(events);
     try {
@@ -160,7 +160,7 @@ describe('RunEventListener and Watchers', () => {
   it('the backstop re-sends nothing whose notification arrived, however many updates come between two checks', async () => {
     const alice = await createUser(db.prisma);
     const before = await Promise.all(Array.from({ length: 20 }, () => createRun(db.prisma, alice.id)));
-    const events = new RunEventListener(db.url);
+    const events = new NotificationListener(db.url);
     await events.start();
     const watchers = new Watchers(events, { backstopMs: 400 });
     const writer = new pg.Pool({ connectionString: db.url, max: 8 });
@@ -219,7 +219,7 @@ describe('RunEventListener and Watchers', () => {
     const alice = await createUser(db.prisma);
     const runs = await Promise.all(Array.from({ length: 50 }, () => createRun(db.prisma, alice.id)));
     const [lost] = runs as [(typeof runs)[number]];
-    const events = new RunEventListener(db.url);
+    const events = new NotificationListener(db.url);
     await events.start();
     const watchers = new Watchers(events, { backstopMs: 300 });
     const quiet = new pg.Client({ connectionString: db.url });

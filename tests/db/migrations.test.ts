@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { runStatement, withClient } from '../../src/db/admin';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from '../../src/db/paths';
-import { createMigration, readMigrationStatus, withMigrationEngine } from '../../src/db/migrate';
+import { createMigration, readMigrationStatus, withMigrationEngine } from '../../src/tooling/migrate';
 import { runScript } from '../helpers/cli';
 import { createEmptyDatabase } from '../helpers/database';
 

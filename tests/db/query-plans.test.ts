@@ -4,7 +4,7 @@
  * sequential scan of Run or OpportunityCard. Prints which index serves each pattern.
  */
 import pg from 'pg';
-import { seedDemoData } from '../../src/db/seed';
+import { seedDemoData } from '../../src/tooling/seed';
 import { createPrismaClient, type Database } from '../../src/db/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 

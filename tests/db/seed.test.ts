@@ -1,5 +1,6 @@
-/** src/db/seed.ts: the seed's data exactly, idempotent; the demo data set deterministic and shaped like a product. */
-import { DEMO_USERS, SEED_RUN_ID, SEED_USER, seedDemoData } from '../../src/db/seed';
+/** src/tooling/seed.ts: the seed's data exactly, idempotent; the demo data set deterministic and shaped like a product. */
+import { SEED_USER } from '../../src/auth/dev-keys';
+import { DEMO_USERS, SEED_RUN_ID, seedDemoData } from '../../src/tooling/seed';
 import { runScript } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { createTokenVerifier } from '../../src/auth/tokens';
 import { loadConfig } from '../../src/config';
 import { createPrismaClient, type Database } from '../../src/db/client';
-import { RunEventListener, type ListenerOptions } from '../../src/db/events';
+import { NotificationListener, type ListenerOptions } from '../../src/db/events';
 import type { SubscriptionQuota } from '../../src/live/quota';
-import { createApp, type App } from '../../src/server/http';
+import { createApp, type App } from '../../src/server/app';
 
 export interface TestServer {
   url: string;
@@ -14,7 +14,7 @@ export interface TestServer {
   wsUrl: string;
   app: App;
   db: Database;
-  events: RunEventListener;
+  events: NotificationListener;
   /** The subscriptions open on this server, by user. */
   subscriptions: SubscriptionQuota;
   /** SQL statements the server's Prisma client sent, in order (reset it freely). */
@@ -38,7 +38,7 @@ export async function startTestServer(
   const statements: string[] = [];
   db.$on('query' as never, (event: { query: string }) => statements.push(event.query));
   // Each test server is one "instance": its own pool and its own LISTEN connection.
-  const events = new RunEventListener(config.directUrl ?? databaseUrl, listener);
+  const events = new NotificationListener(config.directUrl ?? databaseUrl, listener);
   await events.start();
   let app: App;
   try {

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/db/free-port';
+import { freePort } from '../../src/tooling/free-port';
 import { logEntries, startScript } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createRun } from '../helpers/fixtures';

@@ -13,7 +13,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { missingPackages, startCluster, type Cluster } from '../../scripts/support/cluster';
 import { withClient } from '../../src/db/admin';
-import { migratesQueuedConnections } from '../../src/server/http';
+import { migratesQueuedConnections } from '../../src/server/app';
 
 const missing = missingPackages();
 const rollingUnavailable =

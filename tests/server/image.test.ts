@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'nod
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/db/free-port';
+import { freePort } from '../../src/tooling/free-port';
 import { MeDocument } from '../graphql/generated/graphql';
 import { PROJECT_ROOT } from '../helpers/cli';
 import { createEmptyDatabase } from '../helpers/database';

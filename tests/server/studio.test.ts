@@ -2,7 +2,7 @@
  * `npm run studio`: Prisma Studio on the database the server uses, offline. The page and its assets come
  * from the local CLI, and nothing in the output shows an attempt to reach Prisma's servers.
  */
-import { freePort } from '../../src/db/free-port';
+import { freePort } from '../../src/tooling/free-port';
 import { startScript } from '../helpers/cli';
 import { createTestDatabase } from '../helpers/database';
 

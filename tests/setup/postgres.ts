@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runStatement } from '../../src/db/admin';
-import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { startEmbeddedPostgres } from '../../src/tooling/embedded';
 import { spawnSync } from 'node:child_process';
 import { maskUrl, withDatabase } from '../../src/db/url';
 

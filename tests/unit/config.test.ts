@@ -1,11 +1,11 @@
 /** Configuration parsing and database URL handling: pure logic, no I/O. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { ConfigError, loadConfig, SETTINGS } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config';
+import { SETTINGS } from '../../src/config/settings';
 import { maskUrl, parsePoolSettings, withDatabase } from '../../src/db/url';
-import { migrationFolderName } from '../../src/db/migrate';
+import { migrationFolderName } from '../../src/tooling/migrate';
 import { parseRunEvent } from '../../src/db/events';
 import { credentialsFrom } from '../../src/auth/authenticate';
+import { currentConfigurationTable, renderConfigurationTable } from '../../scripts/support/configuration-doc';
 
 describe('loadConfig', () => {
   it('defaults to development on port 4000 with the embedded database and development tokens', () => {
@@ -190,7 +190,7 @@ describe('where a session token is found', () => {
 });
 
 describe('defaults', () => {
-  // Each default is stated once, in SETTINGS (which the README table mirrors): leaving a variable unset must give
+  // Each default is stated once, in SETTINGS (which docs/configuration.md shows): leaving a variable unset must give
   // exactly what setting it to that stated default gives, in development and in production.
   const plain = Object.entries(SETTINGS).filter(([, setting]) => setting.default !== '' && !('derived' in setting));
   const production = {
@@ -210,27 +210,8 @@ describe('defaults', () => {
   });
 });
 
-describe('the README’s configuration table', () => {
-  it('lists every variable of SETTINGS, with the same default and meaning, and nothing else', () => {
-    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
-    const rows = section
-      .split('\n')
-      .filter((line) => line.startsWith('| `'))
-      .map((line) =>
-        line.split(' | ').map((cell) =>
-          cell
-            .replace(/^\| |\s\|$/g, '')
-            .replace(/`/g, '')
-            .trim(),
-        ),
-      );
-    const documented: Record<string, { default: string; description: string }> = {};
-    for (const [name = '', fallback = '', meaning = ''] of rows)
-      documented[name] = { default: fallback === '(unset)' ? '' : fallback, description: meaning };
-    const declared = Object.fromEntries(
-      Object.entries(SETTINGS).map(([name, s]) => [name, { default: s.default, description: s.description }]),
-    );
-    expect(documented).toEqual(declared);
+describe('docs/configuration.md', () => {
+  it('holds the table SETTINGS renders: every variable, its default and meaning, and nothing else (npm run docs:config)', () => {
+    expect(currentConfigurationTable()).toBe(renderConfigurationTable());
   });
 });

@@ -3,7 +3,7 @@
  * answers come from a table here (a test cannot make this machine's resolver answer with a private address
  * for a public-looking name); tests/graphql/document-url.test.ts sends the URLs through the API.
  */
-import { DocumentUrlChecker, nonPublicRange } from '../../src/schema/document-url';
+import { DocumentUrlChecker, nonPublicRange } from '../../src/runs/document-url';
 
 const ANSWERS: Record<string, string[]> = {
   'blob.example.com': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'],

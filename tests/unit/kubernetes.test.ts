@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { SETTINGS } from '../../src/config';
+import { SETTINGS } from '../../src/config/settings';
 import { PROJECT_ROOT } from '../helpers/cli';
 
 interface Container {

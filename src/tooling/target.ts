@@ -5,7 +5,7 @@
 import type { AppConfig } from '../config';
 import { logger } from '../logger';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
-import { maskUrl } from './url';
+import { maskUrl } from '../db/url';
 
 export interface DatabaseTarget {
   /** Application connection (may go through PgBouncer). */
