@@ -3,7 +3,7 @@
 // purpose: it must run where only Node is (a platform's `npm start`), before anything is compiled.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,6 +55,9 @@ if (!existsSync(tsc)) {
   process.exit(1);
 }
 if (!always) console.log('compiling into dist/: the sources changed since the last build');
+// From an empty dist/: the output of a source since removed or moved would otherwise stay, and Node resolves
+// `./config` to a stale dist/src/config.js before the new dist/src/config/index.js.
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (built.status !== 0) process.exit(built.status ?? 1);
 writeFileSync(STAMP, fingerprint);
