@@ -8,7 +8,7 @@ import type { Database } from '../db/client';
 import { AuthenticationError } from './errors';
 import type { Revocations } from './revocations';
 import type { TokenVerifier } from './tokens';
-import { clerkProfileSource, createUserResolver, type AuthUser } from './users';
+import { clerkUsers, createUserResolver, type AuthUser } from './users';
 
 export { AuthenticationError } from './errors';
 export type { AuthUser } from './users';
@@ -84,7 +84,7 @@ export interface AuthenticatorOptions {
 export const SESSION_REVOKED = 'This session was ended or revoked: sign in again';
 
 export function createAuthenticator({ verifyToken, db, clerk, revocations }: AuthenticatorOptions): Authenticator {
-  const resolveUser = createUserResolver({ db, profiles: clerk.secretKey ? clerkProfileSource(clerk.secretKey, clerk.apiUrl) : undefined });
+  const resolveUser = createUserResolver({ db, clerk: clerk.secretKey ? clerkUsers(clerk.secretKey, clerk.apiUrl) : undefined });
   // A deleted user's cached row must not outlive the deletion on any instance.
   revocations.onEnded((ended) => {
     if (ended.kind === 'user') resolveUser.forget(ended.clerkId);

@@ -70,6 +70,14 @@ export async function lockClerkUser(tx: Pick<Tx, '$executeRaw'>, clerkId: string
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`clerk-user:${clerkId}`}, 0))`;
 }
 
+/**
+ * Removes a user Clerk no longer has, as its user.deleted webhook would: the deletion recorded, the row and its
+ * data gone, every instance told.
+ */
+export function removeClerkUser(db: Database, clerkId: string, deletedAt: Date): Promise<WebhookOutcome> {
+  return db.$transaction((tx) => deleteUser(tx, clerkId, deletedAt), { timeout: 60_000, maxWait: 10_000 });
+}
+
 /** Whether Clerk deleted this user (and has not created them again since). */
 export async function isDeletedInClerk(tx: Pick<Tx, 'clerkUserState'>, clerkId: string): Promise<boolean> {
   const state = await tx.clerkUserState.findUnique({ where: { clerkId }, select: { deletedAt: true } });

@@ -1,6 +1,7 @@
 /**
  * Authentication over HTTP: Clerk session tokens verified with CLERK_JWT_KEY (the test's own RSA key), every
- * bad token refused with 401 UNAUTHENTICATED, users created on their first request.
+ * bad token refused with 401 UNAUTHENTICATED, users created on their first request (an email whose holder Clerk
+ * deleted gives way; Clerk's Backend API answering 404 for the holder: tests/graphql/clerk-backend.test.ts).
  */
 import os from 'node:os';
 import { generateKeyPair } from 'jose';
@@ -74,6 +75,23 @@ describe('a valid session token', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('an email that another row holds (no CLERK_SECRET_KEY: only recorded deletions are known)', () => {
+  it('a new Clerk user gets in when that row’s user.deleted is recorded: the row gives way', async () => {
+    const old = await db.prisma.user.create({ data: { clerkId: 'user_deleted_holder', email: 'reused@example.com' } });
+    await db.prisma.clerkUserState.create({ data: { clerkId: 'user_deleted_holder', clerkUpdatedAt: new Date(), deletedAt: new Date() } });
+    const token = await signer.sign({ sub: 'user_reuser', email: 'reused@example.com', azp: APP_ORIGIN });
+    expect(dataOf(await me(token)).me.email).toBe('reused@example.com');
+    expect(await db.prisma.user.findUnique({ where: { id: old.id } })).toBeNull();
+  });
+
+  it('otherwise the newcomer is refused and nothing changes', async () => {
+    await db.prisma.user.create({ data: { clerkId: 'user_live_holder', email: 'held@example.com' } });
+    const token = await signer.sign({ sub: 'user_claimant', email: 'held@example.com', azp: APP_ORIGIN });
+    await expectRefused(token, /^The email held@example\.com already belongs to another account\.$/);
+    expect(await db.prisma.user.count({ where: { clerkId: 'user_live_holder' } })).toBe(1);
   });
 });
 

@@ -2,13 +2,15 @@
  * Verification through Clerk's JWKS (CLERK_SECRET_KEY), against a local Clerk-compatible Backend API at
  * CLERK_API_URL: the signing keys are fetched with the secret key, once, and tokens naming keys Clerk does not
  * have cannot make the server call Clerk again and again (the cooldown after a fetch, one fetch at a time, a
- * pause after a failure). Profiles of users whose tokens carry no email come from the same API.
+ * pause after a failure). Profiles of users whose tokens carry no email come from the same API, and so does the
+ * answer to whether the holder of an email a new user signs in with still exists.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPair } from 'jose';
 import { MeDocument } from './generated/graphql';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createRun } from '../helpers/fixtures';
 import { codesOf, dataOf, execute } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createSigner, signWith, TEST_ISSUER, type TestSigner } from '../helpers/tokens';
@@ -20,11 +22,13 @@ interface FakeClerk {
   url: string;
   calls: Array<{ path: string; authorization: string | undefined }>;
   failing: boolean;
+  /** Users this Clerk no longer has (deleted): their lookups answer 404. */
+  gone: Set<string>;
   close(): Promise<void>;
 }
 
 async function startClerk(signer: TestSigner): Promise<FakeClerk> {
-  const clerk: FakeClerk = { url: '', calls: [], failing: false, close: () => Promise.resolve() };
+  const clerk: FakeClerk = { url: '', calls: [], failing: false, gone: new Set(), close: () => Promise.resolve() };
   const server = http.createServer((req, res) => {
     clerk.calls.push({ path: req.url ?? '', authorization: req.headers.authorization });
     const send = (status: number, body: unknown) => {
@@ -35,7 +39,7 @@ async function startClerk(signer: TestSigner): Promise<FakeClerk> {
     if (clerk.failing) return send(503, { errors: [{ code: 'unavailable' }] });
     if (req.url === '/v1/jwks') return send(200, { keys: [signer.publicJwk] });
     const user = /^\/v1\/users\/([\w-]+)$/.exec(req.url ?? '')?.[1];
-    if (user) {
+    if (user && !clerk.gone.has(user)) {
       return send(200, {
         object: 'user',
         id: user,
@@ -141,4 +145,49 @@ it('a token without an email claim: the profile comes from CLERK_API_URL/v1/user
   const { me } = dataOf(await execute(api.url, MeDocument, {}, { token }));
   expect(me).toMatchObject({ email: 'user_profile_from_clerk@clerk.example', name: 'Grace Hopper' });
   expect(clerk.calls).toContainEqual({ path: '/v1/users/user_profile_from_clerk', authorization: `Bearer ${SECRET}` });
+});
+
+describe('a user re-created in Clerk with the email of an old row', () => {
+  /** The old account's row and one run, as a first request left them. */
+  async function oldAccount(clerkId: string, email: string) {
+    const user = await db.prisma.user.create({ data: { clerkId, email } });
+    await createRun(db.prisma, user.id);
+    return user;
+  }
+
+  it('gets in when Clerk answers 404 for the old user: that row and its data give way', async () => {
+    const api = await server();
+    const old = await oldAccount('user_recreated_old', 'recreated@clerk.example');
+    clerk.gone.add('user_recreated_old');
+    const token = await signer.sign({ sub: 'user_recreated_new', email: 'recreated@clerk.example' });
+    const { me } = dataOf(await execute(api.url, MeDocument, {}, { token }));
+    expect(me.email).toBe('recreated@clerk.example');
+    expect(await db.prisma.user.findUnique({ where: { id: old.id } })).toBeNull();
+    expect(await db.prisma.run.count({ where: { userId: old.id } })).toBe(0);
+    expect(await db.prisma.clerkUserState.findUnique({ where: { clerkId: 'user_recreated_old' } })).toMatchObject({
+      deletedAt: expect.any(Date) as Date,
+    });
+    expect(clerk.calls).toContainEqual({ path: '/v1/users/user_recreated_old', authorization: `Bearer ${SECRET}` });
+  });
+
+  it.each([
+    ['Clerk still has the old user', false],
+    ['Clerk cannot be asked', true],
+  ])('stays out when %s: 401, and the old row keeps its data', async (_, failing) => {
+    const api = await server();
+    const clerkId = `user_holder_${String(failing)}`;
+    const email = `holder-${String(failing)}@clerk.example`;
+    const old = await oldAccount(clerkId, email);
+    await execute(api.url, MeDocument, {}, { token: await signer.sign() }); // the signing keys are loaded
+    clerk.failing = failing;
+    try {
+      const token = await signer.sign({ sub: `user_newcomer_${String(failing)}`, email });
+      const response = await execute(api.url, MeDocument, {}, { token });
+      expect(response.status).toBe(401);
+      expect(response.errors![0]!.message).toBe(`The email ${email} already belongs to another account.`);
+    } finally {
+      clerk.failing = false;
+    }
+    expect(await db.prisma.run.count({ where: { userId: old.id } })).toBe(1);
+  });
 });
