@@ -110,6 +110,16 @@ export interface TrafficLimits {
   maxRetriesPerRun: number;
 }
 
+/** Which browser pages may call the API with credentials (src/server/cors.ts). */
+export interface CorsConfig {
+  /** Exact origins, or `scheme://*.host[:port]` patterns (CORS_ORIGINS). */
+  origins: readonly string[];
+  /** Request headers allowed beyond the fixed ones (CORS_ALLOWED_HEADERS). */
+  extraHeaders: readonly string[];
+  /** Outside production: any localhost origin is allowed without configuration. */
+  allowLocalhost: boolean;
+}
+
 export interface AppConfig {
   nodeEnv: NodeEnv;
   host: string;
@@ -129,8 +139,7 @@ export interface AppConfig {
   logQueries: boolean;
   auth: AuthConfig;
   webhooks: WebhookConfig;
-  /** Browser origins allowed to send credentialed cross-origin requests. */
-  corsOrigins: string[];
+  cors: CorsConfig;
   /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
   trustedProxies: string[];
   /** Hosts (or `*.suffix`es) a run's document URL may name; empty: any public host. */
@@ -178,6 +187,25 @@ function graphqlLimits(v: Parsed, production: boolean): GraphQLLimits {
     maxRepeatedFields: v.GRAPHQL_MAX_REPEATED_FIELDS,
     maxTokens: v.GRAPHQL_MAX_TOKENS,
     maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
+  };
+}
+
+function trafficLimits(v: Parsed): TrafficLimits {
+  return {
+    maxBodyBytes: v.HTTP_MAX_BODY_BYTES,
+    headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+    requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+    maxConnections: v.HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: v.HTTP_MAX_CONNECTIONS_PER_IP,
+    wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
+    wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER,
+    requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    anonymousRequestsPerMinute: v.ANONYMOUS_REQUESTS_PER_MINUTE,
+    wsMaxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER,
+    createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE,
+    createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY,
+    maxRetriesPerRun: v.RUN_MAX_RETRIES,
   };
 }
 
@@ -240,28 +268,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES,
       retentionDays: v.WEBHOOK_RETENTION_DAYS,
     },
-    corsOrigins: v.CORS_ORIGINS ?? [],
+    cors: { origins: v.CORS_ORIGINS ?? [], extraHeaders: v.CORS_ALLOWED_HEADERS ?? [], allowLocalhost: !production },
     documentUrlHosts: v.DOCUMENT_URL_HOSTS ?? [],
     trustedProxies: v.TRUSTED_PROXIES ?? [],
     trustedDocuments: trustedDocumentsConfig(v, production),
     tracing: tracingConfig(v),
     graphql: graphqlLimits(v, production),
-    limits: {
-      maxBodyBytes: v.HTTP_MAX_BODY_BYTES,
-      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
-      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
-      maxConnections: v.HTTP_MAX_CONNECTIONS,
-      maxConnectionsPerAddress: v.HTTP_MAX_CONNECTIONS_PER_IP,
-      wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
-      wsMaxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
-      maxSubscriptionsPerUser: v.MAX_SUBSCRIPTIONS_PER_USER,
-      requestsPerMinute: v.RATE_LIMIT_REQUESTS_PER_MINUTE,
-      anonymousRequestsPerMinute: v.ANONYMOUS_REQUESTS_PER_MINUTE,
-      wsMaxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER,
-      createRunPerMinute: v.RATE_LIMIT_CREATE_RUN_PER_MINUTE,
-      createRunPerDay: v.RATE_LIMIT_CREATE_RUN_PER_DAY,
-      maxRetriesPerRun: v.RUN_MAX_RETRIES,
-    },
+    limits: trafficLimits(v),
     backstopMs: v.SUBSCRIPTION_BACKSTOP_SECONDS * 1000,
     idempotencyKeyMs: v.IDEMPOTENCY_KEY_HOURS * 3_600_000,
     pipeline: { leaseSeconds: v.RUN_LEASE_SECONDS, maxAttempts: v.RUN_MAX_ATTEMPTS },

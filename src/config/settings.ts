@@ -19,12 +19,26 @@ const commaList = (entry: z.ZodType<string, string>) =>
     )
     .pipe(z.array(entry));
 
-/** Browser origins as the Origin header carries them (a trailing slash tolerated). */
+/**
+ * Browser origins as the Origin header carries them (a trailing slash tolerated), or patterns whose leftmost
+ * host label is `*` (`https://*.example.vercel.app`: any subdomain, same scheme and port). Never a bare `*`.
+ */
 const origins = commaList(
   z
     .string()
     .transform((origin) => origin.replace(/\/$/, ''))
-    .refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+    .refine((origin) => {
+      const concrete = origin.replace('://*.', '://wildcard.');
+      return !concrete.includes('*') && URL.canParse(concrete) && new URL(concrete).origin === concrete;
+    }),
+);
+
+/** Request header names (`x-tenant-id`), lowercased. */
+const headerNames = commaList(
+  z
+    .string()
+    .transform((name) => name.toLowerCase())
+    .pipe(z.string().regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/)),
 );
 
 /** Host names (`blob.example.com`) or suffixes (`*.example.com`), lowercased. */
@@ -195,11 +209,18 @@ export const SETTINGS = {
     schema: hostPatterns,
   },
   CORS_ORIGINS: {
-    expects: 'comma-separated origins like https://app.example.com',
+    expects: 'comma-separated origins like https://app.example.com, or patterns like https://*.example.vercel.app (never a bare *)',
     default: '',
     description:
-      'Browser origins allowed to call the API with credentials (CORS), and to open cookie-authenticated WebSockets. Unset: none.',
+      'Browser origins allowed to call the API with credentials (CORS), and to open cookie-authenticated WebSockets; https://*.example.vercel.app allows every subdomain (preview deployments). Outside production localhost origins are allowed too.',
     schema: origins,
+  },
+  CORS_ALLOWED_HEADERS: {
+    expects: 'comma-separated header names like x-tenant-id',
+    default: '',
+    description:
+      'Request headers a browser page may send beyond those always allowed (authorization, content-type, accept, the CSRF header, idempotency-key, traceparent, tracestate, baggage, x-request-id, sentry-trace).',
+    schema: headerNames,
   },
   GRAPHQL_INTROSPECTION: {
     expects: 'a flag (1/0, true/false)',

@@ -24,6 +24,7 @@ import type { Services } from '../schema/context';
 import { Admission } from './admission';
 import { connectionCap, ConnectionGuard, openFileLimit, type ConnectionLimits } from './connections';
 import { corsPolicy } from './cors';
+import { singleConnectionSse } from './sse';
 import { createGraphQLServer, maskErrorFor } from './graphql';
 import { checkReadiness } from './health';
 import { createMetrics } from './metrics';
@@ -81,8 +82,9 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
     backstop: () => live.watchers.backstopStats,
   });
   const trustedDocuments = await TrustedDocuments.load(config.trustedDocuments);
-  const cors = corsPolicy(config.corsOrigins);
-  const graphql = createGraphQLServer(config, services, { admission: admission.httpPlugin(), trustedDocuments, cors }, [
+  const cors = corsPolicy(config.cors);
+  const stream = singleConnectionSse(trustedDocuments);
+  const graphql = createGraphQLServer(config, services, { admission: admission.httpPlugin(), trustedDocuments, cors, stream }, [
     live.sharedExecutions.plugin,
     metrics.plugin,
   ]);
@@ -109,7 +111,7 @@ export async function createApp({ config, db, events, verifyToken }: AppOptions)
   const connections = new ConnectionGuard(server, connectionLimits(config), admission.isTrustedProxy, (action) =>
     metrics.connectionCapped(action),
   );
-  const websocket = attachWebSocketServer({ server, graphql, admission, trustedDocuments, revocations, config });
+  const websocket = attachWebSocketServer({ server, graphql, admission, trustedDocuments, revocations, cors, config });
   metrics.countConnections({ tcp: () => connections.openConnections, webSockets: () => websocket.wss.clients.size });
 
   return {

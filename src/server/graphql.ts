@@ -74,12 +74,14 @@ export interface Gates {
   trustedDocuments: TrustedDocuments;
   /** Which origins may call with credentials (src/server/cors.ts). */
   cors: CorsPolicy;
+  /** graphql-sse's single-connection mode (src/server/sse.ts): after admission, so its requests are signed in. */
+  stream: Plugin;
 }
 
 export function createGraphQLServer(
   config: AppConfig,
   services: Services,
-  { admission, trustedDocuments, cors }: Gates,
+  { admission, trustedDocuments, cors, stream }: Gates,
   plugins: Plugin[] = [],
 ): GraphQLServer {
   const production = config.nodeEnv === 'production';
@@ -95,6 +97,7 @@ export function createGraphQLServer(
       ...(config.tracing.tracesEndpoint ? [tracingPlugin()] : []),
       useCSRFPrevention({ requestHeaders: ['authorization', CSRF_HEADER] }),
       admission,
+      stream,
       ...trustedDocuments.plugins(),
       ...limitPlugins(config.graphql),
       ...(production ? [] : [useGraphiQLPagePolicy(), useCompressedPages()]),

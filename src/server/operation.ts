@@ -1,6 +1,6 @@
 /**
- * One GraphQL operation through yoga's envelope, for the transports that call it directly (graphql-ws, and
- * plain HTTP requests in src/server/plain-http.ts): the document the request may run (src/server/
+ * One GraphQL operation through yoga's envelope, for the transports that call it directly (graphql-ws, plain
+ * HTTP requests in src/server/plain-http.ts, and graphql-sse's single-connection mode in src/server/sse.ts): the document the request may run (src/server/
  * trusted-documents.ts), parsed and validated through yoga's caches and the limits, and its context built by
  * the one context factory. Execution then goes through the envelope's execute or subscribe, so masking,
  * metrics and tracing are the ones yoga's own requests get.

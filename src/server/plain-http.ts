@@ -21,7 +21,7 @@ import type { Session } from '../auth/authenticate';
 import { inSpan } from '../spans';
 import { refusalOf, type Admission } from './admission';
 import { CSRF_HEADER, type CorsPolicy } from './cors';
-import { PRIVATE_ANSWER_HEADERS, type GraphQLServer } from './graphql';
+import { GRAPHQL_PATH, PRIVATE_ANSWER_HEADERS, type GraphQLServer } from './graphql';
 import { prepareOperation } from './operation';
 import type { TrustedDocuments } from './trusted-documents';
 
@@ -164,8 +164,8 @@ export interface PlainHttpOptions {
   cors: CorsPolicy;
 }
 
-/** Serves one GraphQL request over HTTP, whichever door answers it. */
-export type GraphQLOverHttp = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+/** Serves one GraphQL request over HTTP (at /graphql or /graphql/stream), whichever door answers it. */
+export type GraphQLOverHttp = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => void;
 
 /** /graphql over HTTP: the plain door for the requests it takes, yoga's own handler for every other. */
 export function createGraphQLOverHttp({ graphql, admission, trustedDocuments, maskError, cors }: PlainHttpOptions): GraphQLOverHttp {
@@ -211,8 +211,9 @@ export function createGraphQLOverHttp({ graphql, admission, trustedDocuments, ma
     return { type, cors: cors.headersFor(req.headers.origin) };
   };
 
-  return (req, res) => {
-    const answering = takes(req);
+  return (req, res, path) => {
+    // /graphql/stream is graphql-sse's protocol (src/server/sse.ts): yoga's handler answers it.
+    const answering = path === GRAPHQL_PATH ? takes(req) : undefined;
     if (!answering) return void graphql(req, res);
     run(req, res, answering).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();

@@ -10,6 +10,7 @@ import { bearerToken } from '../auth/authenticate';
 import type { AppConfig } from '../config';
 import { logger, withRequestLogger } from '../logger';
 import { GRAPHQL_PATH } from './graphql';
+import { GRAPHQL_STREAM_PATH } from './sse';
 import type { Readiness } from './health';
 import { limitExceeded } from './limits';
 import type { Metrics } from './metrics';
@@ -137,9 +138,9 @@ export function createRequestListener(
     if (isDraining()) res.setHeader('connection', 'close');
     const observe = metrics.startRequest(path, req.method ?? 'GET');
     res.once('finish', () => observe(res.statusCode));
-    if (path === GRAPHQL_PATH) {
+    if (path === GRAPHQL_PATH || path === GRAPHQL_STREAM_PATH) {
       if (refusedBody(req, res, maxBodyBytes)) return;
-      graphqlHttp(req, res);
+      graphqlHttp(req, res, path);
       return;
     }
     route(req, res, path).catch((error: unknown) => {

@@ -33,6 +33,7 @@ import type { TrustedDocuments } from './trusted-documents';
 import type { ConnectionExtra, InitialContext } from './context';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql';
 import { prepareOperation } from './operation';
+import type { CorsPolicy } from './cors';
 
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 
@@ -49,7 +50,9 @@ export interface WebSocketOptions {
   admission: Admission;
   trustedDocuments: TrustedDocuments;
   revocations: Revocations;
-  config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'wsStuckSeconds' | 'corsOrigins' | 'limits'>;
+  /** Which origins may use the session cookie (the HTTP doors' policy). */
+  cors: CorsPolicy;
+  config: Pick<AppConfig, 'wsTokenGraceSeconds' | 'wsStuckSeconds' | 'limits'>;
 }
 
 type ConnectionContext = Extra &
@@ -61,11 +64,11 @@ type ConnectionContext = Extra &
   };
 
 /** A browser page may use the cookie only from this server's own origin or an allowed one. */
-function cookieAllowedFrom(request: http.IncomingMessage, allowedOrigins: readonly string[]): boolean {
+function cookieAllowedFrom(request: http.IncomingMessage, cors: CorsPolicy): boolean {
   const origin = request.headers.origin;
-  if (!origin) return true; // not a browser: nothing could have attached someone else's cookie
-  if (allowedOrigins.includes(origin)) return true;
-  return URL.canParse(origin) && new URL(origin).host === request.headers.host;
+  // No Origin: not a browser, nothing could have attached someone else's cookie.
+  if (cors.allows(origin)) return true;
+  return URL.canParse(origin!) && new URL(origin!).host === request.headers.host;
 }
 
 /** Carried to `execute` / `subscribe` as the root value, as in yoga's recipe; resolvers never read it. */
@@ -115,11 +118,11 @@ type Options = Omit<WebSocketOptions, 'server'>;
  * At connect: one authentication (4403 when it fails), the timer that closes the socket at expiry (4401), and
  * the watch that closes it (4403) when Clerk ends its session or deletes its user.
  */
-function connectHandler({ admission, revocations, config }: Options) {
+function connectHandler({ admission, revocations, config, cors }: Options) {
   return async (ctx: { extra: Extra; connectionParams?: Readonly<Record<string, unknown>> }): Promise<boolean> => {
     const extra = ctx.extra as ConnectionContext;
     const credentials = credentialsFrom(extra.request.headers, ctx.connectionParams);
-    if (credentials?.source === 'cookie' && !cookieAllowedFrom(extra.request, config.corsOrigins)) return false;
+    if (credentials?.source === 'cookie' && !cookieAllowedFrom(extra.request, cors)) return false;
     const admitted = await admission.connect(extra.request, ctx.connectionParams);
     if (!('user' in admitted)) {
       extra.socket.close(admitted.code, admitted.reason); // graphql-ws's own 4403 after `false` is then a no-op

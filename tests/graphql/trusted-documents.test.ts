@@ -1,10 +1,11 @@
 /**
  * Trusted documents against a production server that loads the tests' manifest (codegen's
- * persisted-documents.json): listed documents run by id over HTTP (POST, GET), SSE and graphql-ws; text and
- * unknown ids are refused on all three, saying what to do. A development server stays open and answers an
+ * persisted-documents.json): listed documents run by id over HTTP (POST, GET), SSE (both of graphql-sse's modes)
+ * and graphql-ws; text and unknown ids are refused on each, saying what to do. A development server stays open and answers an
  * unknown id the way automatic-persisted-queries clients expect. A production server without manifests, or
  * with a broken one, does not start.
  */
+import { createClient as createSseClient } from 'graphql-sse';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MeDocument, RunProgressDocument } from './generated/graphql';
@@ -102,9 +103,45 @@ describe('SSE', () => {
     const text = await post(trusted, { query: RunProgressDocument.toString(), variables: { id: run.id } }, token, 'text/event-stream');
     expect(text.text).toMatch(/PERSISTED_DOCUMENT_REQUIRED/);
   });
-  it('graphql-sse’s single-connection mode (a PUT reservation) is not spoken: 405', async () => {
+  it('graphql-sse’s single-connection mode lives at /graphql/stream: a PUT reservation at /graphql is 405', async () => {
     const res = await fetch(`${trusted.server.url}/graphql`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(405);
+  });
+});
+
+describe('SSE, single connection (/graphql/stream)', () => {
+  const subscribe = (payload: { query: string; variables: Record<string, unknown>; extensions?: Record<string, unknown> }) => {
+    const client = createSseClient({
+      url: `${trusted.server.url}/graphql/stream`,
+      singleConnection: true,
+      headers: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    });
+    return new Promise<{ data?: unknown; errors?: unknown }>((resolve) => {
+      const stop = client.subscribe(payload, {
+        next: (message) => {
+          stop();
+          resolve(message);
+        },
+        error: (errors) => resolve({ errors }),
+        complete: () => undefined,
+      });
+    }).finally(() => client.dispose());
+  };
+
+  it('a subscription runs by id; text or an unknown id is refused on that operation', async () => {
+    const run = await createRun(trusted.db.prisma, userId);
+    const extensions = { persistedQuery: { version: 1, sha256Hash: idOf(RunProgressDocument) } };
+    expect(await subscribe({ query: '', variables: { id: run.id }, extensions })).toMatchObject({
+      data: { runUpdated: { id: run.id, status: 'PENDING' } },
+    });
+    expect(JSON.stringify(await subscribe({ query: RunProgressDocument.toString(), variables: { id: run.id } }))).toMatch(
+      /PERSISTED_DOCUMENT_REQUIRED/,
+    );
+    const unknown = { persistedQuery: { version: 1, sha256Hash: 'sha256:0000' } };
+    expect(JSON.stringify(await subscribe({ query: '', variables: { id: run.id }, extensions: unknown }))).toMatch(
+      /PERSISTED_DOCUMENT_NOT_FOUND/,
+    );
   });
 });
 

@@ -70,7 +70,7 @@ describe('loadConfig', () => {
     [{ SESSION_TOKEN_MAX_LIFETIME_SECONDS: '10' }, 'SESSION_TOKEN_MAX_LIFETIME_SECONDS must be an integer from 60 to 31536000 (got "10")'],
     [
       { CORS_ORIGINS: 'https://app.example.com,evil' },
-      'CORS_ORIGINS must be comma-separated origins like https://app.example.com (got "https://app.example.com,evil")',
+      'CORS_ORIGINS must be comma-separated origins like https://app.example.com, or patterns like https://*.example.vercel.app (never a bare *) (got "https://app.example.com,evil")',
     ],
     [{ GRAPHQL_MAX_DEPTH: '0' }, 'GRAPHQL_MAX_DEPTH must be an integer from 1 to 100 (got "0")'],
     [{ RATE_LIMIT_CREATE_RUN_PER_MINUTE: '2.5' }, 'RATE_LIMIT_CREATE_RUN_PER_MINUTE must be an integer, 0 (off) or more (got "2.5")'],
@@ -109,11 +109,21 @@ describe('loadConfig', () => {
       '/b/c.json',
     ]);
     expect(loadConfig({}).graphql.introspection).toBe(true);
-    expect(loadConfig(production)).toMatchObject({ shutdownTimeoutMs: 10_000, shutdownDrainMs: 2000, corsOrigins: [] });
-    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/' }).corsOrigins).toEqual([
-      'https://app.example.com',
-      'http://localhost:3000',
-    ]);
+    expect(loadConfig(production)).toMatchObject({
+      shutdownTimeoutMs: 10_000,
+      shutdownDrainMs: 2000,
+      cors: { origins: [], extraHeaders: [], allowLocalhost: false },
+    });
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/, https://*.example.vercel.app' }).cors).toEqual({
+      origins: ['https://app.example.com', 'http://localhost:3000', 'https://*.example.vercel.app'],
+      extraHeaders: [],
+      allowLocalhost: true,
+    });
+    expect(loadConfig({ CORS_ALLOWED_HEADERS: 'X-Tenant-Id, x-debug' }).cors.extraHeaders).toEqual(['x-tenant-id', 'x-debug']);
+    for (const refused of ['*', 'https://*', 'https://app.*.example.com', 'https://*example.com']) {
+      expect(() => loadConfig({ CORS_ORIGINS: refused })).toThrow(/CORS_ORIGINS must be comma-separated origins/);
+    }
+    expect(() => loadConfig({ CORS_ALLOWED_HEADERS: 'x tenant' })).toThrow(/CORS_ALLOWED_HEADERS must be comma-separated header names/);
   });
 });
 

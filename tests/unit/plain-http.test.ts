@@ -40,7 +40,7 @@ describe('the requests this path takes', () => {
 
   it("from a browser too: which origins may come is the CORS policy's to say", () => {
     expect(plainResultType('POST', { ...json, origin: 'https://app.example' })).toBe('application/json');
-    const cors = corsPolicy(['https://app.example']);
+    const cors = corsPolicy({ origins: ['https://app.example'], extraHeaders: [], allowLocalhost: false });
     expect([undefined, 'https://app.example', 'https://elsewhere.example'].map((origin) => cors.allows(origin))).toEqual([
       true,
       true,
