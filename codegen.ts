@@ -4,7 +4,8 @@
  * - typed documents for the tests' operations (tests/graphql/operations);
  * - the example clients' operations (examples/operations.ts, `/* GraphQL *\/` strings) as a frontend would
  *   generate them: with `__typename` where Apollo and urql add it, and a persisted-documents manifest
- *   (examples/generated/persisted-documents.json, document id → document) for the server's TRUSTED_DOCUMENTS.
+ *   (examples/generated/persisted-documents.json, document id → document) for the server's TRUSTED_DOCUMENTS;
+ * - the browser example's operations (examples/web/src, `graphql()` calls) the same way, into examples/web/generated/.
  * Both targets write a manifest; the tests' is what tests/graphql/trusted-documents.test.ts serves.
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
@@ -28,6 +29,13 @@ const config: CodegenConfig = {
     },
     'examples/generated/': {
       documents: ['examples/operations.ts'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, persistedDocuments: true },
+      documentTransforms: [addTypenameSelectionDocumentTransform],
+      config: typeConfig,
+    },
+    'examples/web/generated/': {
+      documents: ['examples/web/src/**/*.ts'],
       preset: 'client',
       presetConfig: { fragmentMasking: false, persistedDocuments: true },
       documentTransforms: [addTypenameSelectionDocumentTransform],

@@ -7,7 +7,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', 'src/generated/', 'tests/graphql/generated/', 'examples/generated/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      '.data/',
+      'src/generated/',
+      'tests/graphql/generated/',
+      'examples/generated/',
+      'examples/web/generated/',
+    ],
+  },
   {
     files: ['**/*.{ts,js,cjs,mjs}'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
