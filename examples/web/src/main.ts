@@ -8,7 +8,7 @@ import { createApiClient } from './client';
 import { instrumentedFetch } from './instrumented-fetch';
 import { CancelRunDocument, FollowRunDocument, RunsDocument, RunsUpdatedDocument, StarCardDocument, StartRunDocument } from './operations';
 import { API_URL, TRANSPORT, getToken } from './session';
-import { FINISHED, view, type FollowedRun, type RunRow } from './view';
+import { view, type FollowedRun, type RunRow } from './view';
 
 const NEW_RUN = {
   companyId: 'lactalis-canada',
@@ -32,12 +32,13 @@ const render = () => view.renderRuns(runs.values(), { follow, cancel: (id) => vo
 function follow(id: string) {
   followed?.stop();
   view.startFollowing(id);
-  const subscription = client.subscription(FollowRunDocument, { id }).subscribe(({ data, error }) => {
+  const subscription = client.subscription(FollowRunDocument, { id }).subscribe(({ data, error, hasNext }) => {
     if (error) return fail(error);
-    if (!data) return;
+    // After COMPLETED, FAILED or CANCELLED the API ends the subscription; urql then repeats the last result with
+    // hasNext: false, which is that end, not a new state.
+    if (!data || !hasNext) return;
     const run: FollowedRun = data.runUpdated;
     view.renderFollowed(run, (cardId, starred) => void star(cardId, starred));
-    if (FINISHED.includes(run.status)) subscription.unsubscribe();
   });
   followed = { id, stop: () => subscription.unsubscribe() };
 }
@@ -77,18 +78,24 @@ view.onStart((button) => {
 async function main() {
   if (!(await getToken())) return view.showSignedOut();
   view.showApp(TRANSPORT);
-  const { data, error } = await client.query(RunsDocument, {}, { requestPolicy: 'network-only' });
-  if (error) return fail(error);
-  for (const { node } of data?.runs.edges ?? []) runs.set(node.id, node);
-  render();
+  // Subscribed before the first page is read, so no change falls between the two. A run the subscription has
+  // already reported keeps that state: any change after the page was read is reported too.
+  const reported = new Set<string>();
   client.subscription(RunsUpdatedDocument, {}).subscribe(({ data: update, error: updateError }) => {
     // A deleted run arrives as an error naming it (extensions.deleted): take it off the list.
     const deleted = updateError?.graphQLErrors.find((e) => e.extensions.deleted === true)?.extensions.runId;
     if (typeof deleted === 'string') runs.delete(deleted);
     else if (updateError) return fail(updateError);
-    if (update) runs.set(update.runsUpdated.id, update.runsUpdated);
+    if (update) {
+      reported.add(update.runsUpdated.id);
+      runs.set(update.runsUpdated.id, update.runsUpdated);
+    }
     render();
   });
+  const { data, error } = await client.query(RunsDocument, {}, { requestPolicy: 'network-only' });
+  if (error) return fail(error);
+  for (const { node } of data?.runs.edges ?? []) if (!reported.has(node.id)) runs.set(node.id, node);
+  render();
 }
 
 void main();
