@@ -5,7 +5,8 @@
  * - the example clients' operations (examples/operations.ts, `/* GraphQL *\/` strings) as a frontend would
  *   generate them: with `__typename` where Apollo and urql add it, and a persisted-documents manifest
  *   (examples/generated/persisted-documents.json, document id → document) for the server's TRUSTED_DOCUMENTS;
- * - the browser example's operations (examples/web/src, `graphql()` calls) the same way, into examples/web/generated/.
+ * - the browser example's and the Next.js recipe's operations (`graphql()` calls) the same way, into
+ *   examples/web/generated/ and examples/nextjs/generated/.
  * Both targets write a manifest; the tests' is what tests/graphql/trusted-documents.test.ts serves.
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
@@ -36,6 +37,13 @@ const config: CodegenConfig = {
     },
     'examples/web/generated/': {
       documents: ['examples/web/src/**/*.ts'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, persistedDocuments: true },
+      documentTransforms: [addTypenameSelectionDocumentTransform],
+      config: typeConfig,
+    },
+    'examples/nextjs/generated/': {
+      documents: ['examples/nextjs/{app,lib}/**/*.{ts,tsx}'],
       preset: 'client',
       presetConfig: { fragmentMasking: false, persistedDocuments: true },
       documentTransforms: [addTypenameSelectionDocumentTransform],

@@ -17,10 +17,12 @@ export default tseslint.config(
       'tests/graphql/generated/',
       'examples/generated/',
       'examples/web/generated/',
+      'examples/nextjs/generated/',
+      'examples/nextjs/.next/',
     ],
   },
   {
-    files: ['**/*.{ts,js,cjs,mjs}'],
+    files: ['**/*.{ts,tsx,js,cjs,mjs}'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -56,5 +58,5 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['**/*.{ts,js,cjs,mjs}'], extends: [prettier] },
+  { files: ['**/*.{ts,tsx,js,cjs,mjs}'], extends: [prettier] },
 );
