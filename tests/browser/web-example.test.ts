@@ -192,15 +192,25 @@ withChromium('examples/web in Chromium', () => {
     }
   });
 
-  it('in development a page on localhost works without any CORS configuration', async () => {
-    const origin = `http://localhost:${page.port}`;
-    const { tab, close } = await open(origin, api.server.url, 'user_web_localhost', 'ws', TEST_APP_ORIGIN);
-    try {
-      await tab.click('#start');
-      await tab.locator('#followed-status', { hasText: 'PENDING 0' }).waitFor();
-      expect(await tab.textContent('#error')).toBe('');
-    } finally {
-      await close();
-    }
-  });
+  it.each(['sse', 'ws'] as const)(
+    'in development a page on localhost works without any CORS configuration (over %s), its documents sent as text once',
+    async (transport) => {
+      const origin = `http://localhost:${page.port}`;
+      const { tab, close } = await open(origin, api.server.url, `user_web_localhost_${transport}`, transport, TEST_APP_ORIGIN);
+      try {
+        // The development server has no manifest: each id is answered PersistedQueryNotFound, and the page sends the text.
+        await tab.click('#start');
+        await tab.locator('#followed-status', { hasText: 'PENDING 0' }).waitFor();
+        const runId = (await tab.textContent('#followed-id'))!;
+        await pipeline(runId, 'RUNNING', 1);
+        await tab.locator('#followed-status', { hasText: 'RUNNING 1' }).waitFor();
+        await tab.locator(`#runs li[data-run-id="${runId}"][data-stage="1"]`).waitFor();
+        expect(await tab.locator('#timeline li').allTextContents()).toEqual(['PENDING 0', 'RUNNING 1']);
+        expect(await tab.textContent('#error')).toBe('');
+      } finally {
+        await close();
+      }
+    },
+    60_000,
+  );
 });

@@ -25,11 +25,32 @@ interface Sink {
 type Subscribe = (request: SubscriptionOperation, sink: Sink) => () => void;
 type Data = Record<string, unknown>;
 
+/**
+ * A server without the page's manifest (development) answers an unknown id with one PersistedQueryNotFound
+ * message, and graphql-sse then completes the operation. urql repeats a subscription's last result when it
+ * completes, so its persistedExchange would send the document's text twice: two subscriptions, every state
+ * shown twice. Handed to urql as the operation's error instead (as graphql-ws delivers it), it is sent once.
+ */
+function asksForText(sink: Sink): Sink {
+  let refused = false;
+  return {
+    next(result) {
+      if (!result.data && result.errors?.some((error) => error.message === 'PersistedQueryNotFound')) {
+        refused = true;
+        return sink.error(result.errors);
+      }
+      sink.next(result);
+    },
+    error: (error) => sink.error(error),
+    complete: () => (refused ? undefined : sink.complete()),
+  };
+}
+
 function subscriptionsOver({ apiUrl, transport, getToken, fetch }: ClientOptions): Subscribe {
   const authorization = async () => ({ authorization: `Bearer ${(await getToken()) ?? ''}` });
   if (transport === 'sse') {
     const sse = createSseClient({ url: `${apiUrl}/stream`, singleConnection: true, headers: authorization, fetchFn: fetch });
-    return (request, sink) => sse.subscribe<Data, Data>({ ...request, query: request.query ?? '' }, sink);
+    return (request, sink) => sse.subscribe<Data, Data>({ ...request, query: request.query ?? '' }, asksForText(sink));
   }
   // A lazy client connects on the first subscription and asks for a fresh token on every connect.
   const ws = createWsClient({ url: apiUrl.replace(/^http/, 'ws'), lazy: true, connectionParams: authorization, retryAttempts: Infinity });
