@@ -63,8 +63,9 @@ export function singleConnectionSse(trustedDocuments: TrustedDocuments): Plugin 
       );
     },
     onRequest(payload) {
-      const { request, serverContext } = payload;
-      if (!handler || new URL(request.url).pathname !== GRAPHQL_STREAM_PATH) return;
+      const { request, serverContext, url } = payload;
+      // The URL yoga's server adapter has already parsed: every request through yoga's handler passes here.
+      if (!handler || url.pathname !== GRAPHQL_STREAM_PATH) return;
       serverContexts.set(request, serverContext);
       return handler(request).then((response) => payload.endResponse(response));
     },
