@@ -21,7 +21,8 @@ import { withClient } from '../src/db/admin';
 import { seedDemoData } from '../src/tooling/seed';
 import { runCli } from './cli';
 import { ask, load, startBaseline, startPostGraphile, type Cell, type Target } from './bench/measure';
-import { benchPatterns, FIXED_COST, type BenchUser, type Pattern } from './bench/patterns';
+import { benchPatterns, FIXED_COST, type BenchUser, type Pattern, type PeerScope } from './bench/patterns';
+import { installRowLevelSecurity } from './bench/row-level-security';
 import { phasesOfNewestProfile, summariseNewestProfile } from './bench/profile';
 import { measureStatementCost, STATEMENT_COST_ROUNDS } from './bench/statement-cost';
 import { measureVariants, prepareRevision, renderVariants, startOtlpSink, writeManifest, type Variant } from './bench/variants';
@@ -29,6 +30,7 @@ import {
   build,
   createSessionKey,
   openScratchDatabase,
+  SCRATCH_ISSUER,
   SCRATCH_ORIGIN,
   startServerProcess,
   table,
@@ -37,7 +39,7 @@ import {
 
 const { values } = commandLine({
   usage:
-    'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL --variants --versus REV --peer postgraphile --statement-cost]',
+    'npm run bench [-- --runs 10000 --seconds 5 --warmup 1 --memory-seconds 60 --profile --only list,count --keep --database URL --variants --versus REV --peer postgraphile,postgraphile-rls --statement-cost]',
   help: `Throughput of the API (compiled, production mode, its own process) against a raw-SQL baseline, in one run: the
 design's five query patterns and the fixed cost of a request, at 1 and 16 connections. Tables go to bench/results/.
   --runs N             demo runs to seed (default 10000)
@@ -47,7 +49,9 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
   --only a,b           only the patterns whose names start with these words
   --keep               keep the seeded database (on BENCH_DATABASE_URL's server)
   --database URL       measure this seeded database instead
-  --peer postgraphile  also measure PostGraphile 5 (amber preset, no auth) on the same database, answers checked
+  --peer NAMES         also measure peers on the same database, answers checked: postgraphile (PostGraphile 5,
+                       amber preset, no auth), postgraphile-rls (the same with a verified JWT and row-level
+                       security, as PostGraphile documents per-user data), or both, comma-separated
   --statement-cost     also measure one statement's CPU in the sending process: Prisma, node-postgres, $queryRaw
   --variants           also measure, side by side: the same requests from a browser page (an allowed Origin),
                        documents by id to a trusted-documents server, tracing on (exported to a local OTLP
@@ -68,7 +72,7 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
     /** Delivery settings side by side: trusted documents, tracing, another commit (scripts/bench/variants.ts). */
     variants: { type: 'boolean', default: false },
     versus: { type: 'string' },
-    /** The peer a team would deploy instead, measured in the same run (scripts/bench/postgraphile-server.ts). */
+    /** The peers a team would deploy instead, measured in the same run (scripts/bench/postgraphile-server.ts). */
     peer: { type: 'string' },
     /** The client libraries' own CPU per statement (scripts/bench/statement-cost.ts). */
     'statement-cost': { type: 'boolean', default: false },
@@ -134,21 +138,69 @@ async function compareAnswers(patterns: Pattern[], baseline: Target, api: Target
   }
 }
 
+/** The peers `--peer` can name: PostGraphile without authentication, and PostGraphile as documented for per-user data. */
+const PEERS: Record<string, { scope: PeerScope; label: string; description: string }> = {
+  postgraphile: {
+    scope: 'condition',
+    label: 'PostGraphile',
+    description: 'PostGraphile 5 (amber preset, grafserv on node:http, no authentication, the user as a condition argument)',
+  },
+  'postgraphile-rls': {
+    scope: 'rls',
+    label: 'PostGraphile+JWT+RLS',
+    description:
+      'PostGraphile 5 with JWT and row-level security (the same token verified per request with jose, issuer and azp checked; ' +
+      '`pgSettings` role and jwt.claims.sub; a policy per table read; no user in the queries)',
+  },
+};
+
+/** The session a peer is asked with (the `rls` one verifies the same token the API gets). */
+interface PeerAuth {
+  token: string;
+  publicKeyPem: string;
+}
+
 /**
- * The peer (`--peer postgraphile`): each pattern as PostGraphile's own query, its answer in the API's shape checked
- * equal to the baseline's first, then timed like the others.
+ * A peer (`--peer`): each pattern as PostGraphile's own query, its answer in the API's shape checked equal to the
+ * baseline's first, then timed like the others.
  */
-async function measurePeer(url: string, patterns: Pattern[], baseline: Target): Promise<Measured> {
-  const peer = await startPostGraphile(url, 4000 + Math.floor(Math.random() * 20000));
+async function measurePeer(url: string, name: string, patterns: Pattern[], baseline: Target, auth: PeerAuth): Promise<Measured> {
+  const { scope } = PEERS[name]!;
+  const security = scope === 'rls' ? await installRowLevelSecurity(url) : undefined;
   try {
-    const target = { url: peer.url, pid: peer.pid, headers: {} };
-    const asked = patterns.map((pattern) => ({ ...pattern, query: pattern.peer!.query, variables: pattern.peer!.variables }));
+    return await measureStartedPeer(url, name, patterns, baseline, auth, security?.role);
+  } finally {
+    await security?.remove();
+  }
+}
+
+async function measureStartedPeer(
+  url: string,
+  name: string,
+  patterns: Pattern[],
+  baseline: Target,
+  auth: PeerAuth,
+  role: string | undefined,
+): Promise<Measured> {
+  const { scope } = PEERS[name]!;
+  const peer = await startPostGraphile(
+    url,
+    4000 + Math.floor(Math.random() * 20000),
+    // `=`: the key's PEM starts with dashes.
+    role ? [`--role=${role}`, `--jwt-key=${auth.publicKeyPem}`, `--issuer=${SCRATCH_ISSUER}`, `--azp=${SCRATCH_ORIGIN}`] : [],
+  );
+  try {
+    const headers: Record<string, string> = role ? { authorization: `Bearer ${auth.token}` } : {};
+    const target: Target = { url: peer.url, pid: peer.pid, headers };
+    if (role) await expectRefused(target);
+    const asked = patterns.map((pattern) => ({ ...pattern, ...pattern.peer!(scope) }));
     for (const [i, pattern] of patterns.entries()) {
-      const [expected, actual] = await Promise.all([ask(baseline, pattern), ask(target, asked[i]!)]);
-      const shaped = actual.body.data === undefined ? actual.body : { data: pattern.peer!.asApi(actual.body.data) };
+      const question = asked[i]!;
+      const [expected, actual] = await Promise.all([ask(baseline, pattern), ask(target, question)]);
+      const shaped = actual.body.data === undefined ? actual.body : { data: question.asApi(actual.body.data) };
       if (!isDeepStrictEqual(expected.body, shaped)) {
         throw new Error(
-          `${pattern.name}: PostGraphile's answer differs from the baseline's\nbaseline: ${JSON.stringify(expected.body).slice(0, 500)}\npeer:     ${JSON.stringify(shaped).slice(0, 500)}`,
+          `${pattern.name}: ${name}'s answer differs from the baseline's\nbaseline: ${JSON.stringify(expected.body).slice(0, 500)}\npeer:     ${JSON.stringify(shaped).slice(0, 500)}`,
         );
       }
     }
@@ -156,6 +208,19 @@ async function measurePeer(url: string, patterns: Pattern[], baseline: Target): 
     return await measureAll(target, asked, () => Promise.resolve(NaN));
   } finally {
     await peer.stop();
+  }
+}
+
+/** The authenticating peer answers a request without a valid token with a 401, reading nothing. */
+async function expectRefused(target: Target): Promise<void> {
+  for (const authorization of [undefined, 'Bearer not-a-token']) {
+    const res = await fetch(`${target.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify({ query: '{ allRuns { totalCount } }' }),
+    });
+    if (res.status !== 401)
+      throw new Error(`postgraphile-rls answered ${res.status} to a request ${authorization ? 'with a bad token' : 'without a token'}`);
   }
 }
 
@@ -200,8 +265,18 @@ async function measureAsProduction(
  */
 const cpu = (cell: Cell) => cell.cpuPerRequest?.toFixed(2) ?? 'n/a';
 
-/** This API against the peer, cell by cell (req/s, ratio API / peer), as measured and as production configures it. */
-function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProduction: (name: string, c: number) => number): string {
+/** The geometric mean of ratios (the mean a ratio table's rows and columns compose into). */
+const geometricMean = (ratios: number[]) => Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratios.length);
+
+/** This API against a peer, cell by cell (req/s, ratio API / peer), as measured and as production configures it. */
+function renderPeer(
+  name: string,
+  patterns: Pattern[],
+  peer: Measured,
+  api: ApiResults,
+  asProduction: (name: string, c: number) => number,
+): string {
+  const { label, description } = PEERS[name]!;
   const rows = patterns.map((pattern) => {
     const p = peer.get(pattern.name)!;
     const a = api.measured.get(pattern.name)!;
@@ -217,6 +292,7 @@ function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProd
           (production / p.cells[c]!.rps).toFixed(2),
         ];
       }),
+      CONNECTIONS.map((c) => `${p.cells[c]!.p50.toFixed(1)} / ${a.cells[c]!.p50.toFixed(1)}`).join(', '),
       CONNECTIONS.map((c) => cpu(p.cells[c]!)).join(' / '),
       CONNECTIONS.map((c) => cpu(a.cells[c]!)).join(' / '),
       String(CONNECTIONS.reduce((sum, c) => sum + p.cells[c]!.failures, 0)),
@@ -225,20 +301,28 @@ function renderPeer(patterns: Pattern[], peer: Measured, api: ApiResults, asProd
   const header = [
     'Pattern',
     ...CONNECTIONS.flatMap((c) => [
-      `PostGraphile req/s c=${c}`,
+      `${label} req/s c=${c}`,
       `API req/s c=${c}`,
-      `API / PostGraphile c=${c}`,
+      `API / peer c=${c}`,
       `API as production req/s c=${c}`,
-      `as production / PostGraphile c=${c}`,
+      `as production / peer c=${c}`,
     ]),
-    `PostGraphile CPU ms/req c=${CONNECTIONS.join(' / ')}`,
+    `p50 ms peer / API c=${CONNECTIONS.join(', c=')}`,
+    `${label} CPU ms/req c=${CONNECTIONS.join(' / ')}`,
     `API CPU ms/req c=${CONNECTIONS.join(' / ')}`,
-    'PostGraphile failed',
+    `${label} failed`,
   ];
+  // The query patterns' cells (the fixed cost is a diagnosis, not a pattern a page asks).
+  const cells = patterns
+    .filter((pattern) => pattern !== FIXED_COST && pattern.name !== FIXED_COST.name)
+    .flatMap((pattern) => CONNECTIONS.map((c) => ({ pattern, c })));
+  const ratios = cells.map(({ pattern, c }) => api.measured.get(pattern.name)!.cells[c]!.rps / peer.get(pattern.name)!.cells[c]!.rps);
+  const ahead = ratios.filter((r) => r > 1).length;
   return (
-    `\nAgainst PostGraphile 5 (amber preset, grafserv on node:http, no authentication, the user as a condition argument; ` +
-    `its answers, reshaped, compared equal to the baseline's before timing). "As production": trusted documents by id, ` +
-    `tracing on and exported, the rate limiter claiming a permit per request (mean of two rounds):\n\n${table(header, rows)}\n`
+    `\nAgainst ${description}; its answers, reshaped, compared equal to the baseline's before timing. "As production": ` +
+    `trusted documents by id, tracing on and exported, the rate limiter claiming a permit per request (mean of two rounds):\n\n` +
+    `${table(header, rows)}\n\nAPI / ${label}: geometric mean ${geometricMean(ratios).toFixed(2)} over the ${ratios.length} query cells; ` +
+    `ahead on ${ahead} of ${ratios.length}.\n`
   );
 }
 
@@ -400,8 +484,9 @@ async function benchDatabase(): Promise<{ url: string; serverVersion: string; se
 }
 
 async function main(): Promise<void> {
-  if (values.peer !== undefined && values.peer !== 'postgraphile')
-    throw new ConfigError(`--peer must be postgraphile (got "${values.peer}")`);
+  const peers = values.peer?.split(',').map((name) => name.trim()) ?? [];
+  const unknown = peers.find((name) => !(name in PEERS));
+  if (unknown !== undefined) throw new ConfigError(`--peer takes ${Object.keys(PEERS).join(', ')} (got "${unknown}")`);
   build();
   const database = await benchDatabase();
   try {
@@ -414,10 +499,10 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`\nbaseline (pg + node:http):\n`);
     const baseline = await measureBaseline(database.url, user, patterns);
-    let peer: Measured | undefined;
-    if (values.peer) {
-      process.stdout.write('PostGraphile 5 (amber, node:http):\n');
-      peer = await measurePeer(database.url, patterns, baseline.target);
+    const measuredPeers = new Map<string, Measured>();
+    for (const name of peers) {
+      process.stdout.write(`${PEERS[name]!.label}:\n`);
+      measuredPeers.set(name, await measurePeer(database.url, name, patterns, baseline.target, { token, publicKeyPem: key.publicKeyPem }));
     }
     process.stdout.write('API (production server process):\n');
     const api = await measureApi(database.url, token, key.publicKeyPem, patterns, baseline.target).finally(() => baseline.stop());
@@ -427,7 +512,10 @@ async function main(): Promise<void> {
       `a heavy user (at most 1% of all runs) with ${user.runs} runs\n\n${machine}; PostgreSQL ${database.serverVersion}; Node ${process.version}; ` +
       `autocannon ${WARMUP} s warm-up + ${SECONDS} s per cell; answers of the API and the baseline compared equal before timing.`;
     let report = render(patterns, baseline.measured, api, context);
-    if (peer) report += renderPeer(patterns, peer, api, await measureAsProduction(database.url, token, key.publicKeyPem, patterns));
+    if (measuredPeers.size) {
+      const asProduction = await measureAsProduction(database.url, token, key.publicKeyPem, patterns);
+      for (const [name, peer] of measuredPeers) report += renderPeer(name, patterns, peer, api, asProduction);
+    }
     if (values.profile) {
       const { file, rows } = await summariseNewestProfile(PROFILES);
       report += `\nWhere the API server's CPU went (self time of its busy time, ${path.relative(PROJECT_ROOT, file)}):\n\n${table(['Package or folder', 'Self time'], rows)}\n`;

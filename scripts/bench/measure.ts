@@ -88,11 +88,15 @@ export function startBaseline(databaseUrl: string, port: number, user: BenchUser
   );
 }
 
-/** The peer (scripts/bench/postgraphile-server.ts) on the same database, in its own process. */
-export function startPostGraphile(databaseUrl: string, port: number): Promise<BaselineProcess> {
-  return startHelperServer('scripts/bench/postgraphile-server.ts', ['--url', databaseUrl, '--port', String(port)], port, 'postgraphile', {
-    GRAPHILE_ENV: 'production',
-  });
+/** A peer (scripts/bench/postgraphile-server.ts, `args` for its authentication) on the same database, in its own process. */
+export function startPostGraphile(databaseUrl: string, port: number, args: string[] = []): Promise<BaselineProcess> {
+  return startHelperServer(
+    'scripts/bench/postgraphile-server.ts',
+    ['--url', databaseUrl, '--port', String(port), ...args],
+    port,
+    'postgraphile',
+    { GRAPHILE_ENV: 'production' },
+  );
 }
 
 /** A measured server of the benchmark's own (`script`), ready once it prints "<name> listening". */
