@@ -12,6 +12,7 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type PrismaTypes from '../generated/pothos-types';
 import { getDatamodel } from '../generated/pothos-types';
 import ArgumentChecksPlugin from './argument-checks';
+import ExposedColumnsPlugin from './exposed-columns';
 import { logger } from '../logger';
 import type { Context } from './context';
 import { unauthenticated } from './errors';
@@ -33,7 +34,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ArgumentChecksPlugin, ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ArgumentChecksPlugin, ScopeAuthPlugin, ComplexityPlugin, ExposedColumnsPlugin, PrismaPlugin, RelayPlugin],
   // Costs only; the limit is applied before execution by src/server/limits.ts.
   complexity: { fieldComplexity },
   scopeAuth: {
