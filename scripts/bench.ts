@@ -55,7 +55,8 @@ design's five query patterns and the fixed cost of a request, at 1 and 16 connec
   --statement-cost     also measure one statement's CPU in the sending process: Prisma, node-postgres, $queryRaw
   --variants           also measure, side by side: the same requests from a browser page (an allowed Origin),
                        documents by id to a trusted-documents server, tracing on (exported to a local OTLP
-                       sink), and with --versus REV that commit's build (as a server and as a browser)`,
+                       sink), and with --versus REV that commit's build (as a server and as a browser)
+  --versus REV         without --variants: only this build and that commit's, side by side`,
   options: {
     runs: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '5' },
@@ -427,20 +428,25 @@ async function variantsReport(url: string, token: string, publicKeyPem: string, 
   try {
     // A browser page on another origin: an Origin header the server's CORS_ORIGINS allows.
     const browser = { env: { CORS_ORIGINS: SCRATCH_ORIGIN }, headers: { origin: SCRATCH_ORIGIN } };
+    const thisBuild: Variant = { label: 'this build: text, tracing off', env: {}, root: PROJECT_ROOT, byId: false };
+    // `--versus` alone: this build against that commit's, nothing else.
+    const delivery = values.variants ? undefined : [];
     const variants: Variant[] = [
-      { label: 'this build: text, tracing off', env: {}, root: PROJECT_ROOT, byId: false },
-      { label: 'this build, from a browser page', ...browser, root: PROJECT_ROOT, byId: false },
-      {
-        label: 'trusted documents, by id',
-        env: { TRUSTED_DOCUMENTS: manifest.file, ALLOW_ARBITRARY_DOCUMENTS: 'false' },
-        root: PROJECT_ROOT,
-        byId: true,
-      },
-      { label: 'tracing on (all sampled)', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint }, root: PROJECT_ROOT, byId: false },
+      thisBuild,
+      ...(delivery ?? [{ label: 'this build, from a browser page', ...browser, root: PROJECT_ROOT, byId: false }]),
+      ...(delivery ?? [
+        {
+          label: 'trusted documents, by id',
+          env: { TRUSTED_DOCUMENTS: manifest.file, ALLOW_ARBITRARY_DOCUMENTS: 'false' },
+          root: PROJECT_ROOT,
+          byId: true,
+        },
+        { label: 'tracing on (all sampled)', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint }, root: PROJECT_ROOT, byId: false },
+      ]),
       ...(revision
         ? [
             { label: `${revision.label}: text`, env: {}, root: revision.root, byId: false },
-            { label: `${revision.label}, from a browser page`, ...browser, root: revision.root, byId: false },
+            ...(delivery ?? [{ label: `${revision.label}, from a browser page`, ...browser, root: revision.root, byId: false }]),
           ]
         : []),
     ];
@@ -522,7 +528,7 @@ async function main(): Promise<void> {
       const phases = await phasesOfNewestProfile(PROFILES, api.served);
       report += `\nThe same profile by phase of the request path, over the ${api.served.toLocaleString('en')} requests it answered (sampled busy time of the main thread, start-up excluded):\n\n${table(['Phase', 'µs per request', 'Share'], phases.rows)}\n`;
     }
-    if (values.variants) report += await variantsReport(database.url, token, key.publicKeyPem, patterns);
+    if (values.variants || values.versus) report += await variantsReport(database.url, token, key.publicKeyPem, patterns);
     if (values['statement-cost']) {
       const rows = await measureStatementCost(database.url, user);
       report +=
