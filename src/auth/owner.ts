@@ -3,7 +3,7 @@
  * subscription reaches rows through it (nested fields only through rows reached this way), so another
  * user's id behaves exactly like one that does not exist, in the SQL itself.
  */
-import type { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
 import type { AuthUser } from './authenticate';
 
 /** A class, not an object of closures: every subscription holds one for as long as it is open. */
@@ -24,6 +24,11 @@ export class Owner {
 
   card(id: string): Prisma.OpportunityCardWhereUniqueInput {
     return { id, userId: this.userId };
+  }
+
+  /** The same rule for SQL written by hand (src/runs/run-reads.ts): the `userId` of the row `alias` is the owner's. */
+  ownsRow(alias: string): Prisma.Sql {
+    return Prisma.sql`${Prisma.raw(`${alias}."userId"`)} = ${this.userId}`;
   }
 }
 

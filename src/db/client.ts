@@ -28,11 +28,20 @@ export interface PoolUsage {
 }
 
 const pools = new WeakMap<Database, pg.Pool>();
+const schemas = new WeakMap<Database, string>();
 
 /** The connection pool behind a client, for metrics. */
 export function poolUsage(db: Database): PoolUsage | undefined {
   const pool = pools.get(db);
   return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
+/**
+ * The PostgreSQL schema a client's tables are in (the URL's `schema` parameter, else `public`), quoted for SQL
+ * written by hand: Prisma qualifies its own statements with it, so raw statements must too.
+ */
+export function quotedSchemaOf(db: Database): string {
+  return `"${(schemas.get(db) ?? 'public').replaceAll('"', '""')}"`;
 }
 
 /**
@@ -81,6 +90,7 @@ export function createPrismaClient(databaseUrl: string, options: PrismaOptions):
   }
   if (!options.production) client.$on('warn' as never, (event: { message: string }) => logger.warn('prisma', { message: event.message }));
   pools.set(client, pool);
+  if (settings.schema) schemas.set(client, settings.schema);
   return client;
 }
 

@@ -16,16 +16,13 @@ import type { DocumentUrlChecker } from './document-url';
 import { fingerprintOf, IdempotencyKeys, type KeyUse } from './idempotency';
 import { checkNewRun, type NewRun } from './new-run';
 import { clientError, conflict, notFound } from '../errors';
+import { RunReads, type RunFilter } from './run-reads';
 import { CANCELLABLE_STATUSES, RETRYABLE_STATUSES } from './statuses';
 
 /** What Pothos selects for the runs it asks for. */
 export type RunQuery = object;
 
-/** The filters of a run list. */
-export interface RunFilter {
-  status?: RunStatus | null;
-  companyId?: string | null;
-}
+export type { RunFilter } from './run-reads';
 
 /** Newest first; the id breaks ties so pages never overlap or skip. */
 export const NEWEST_FIRST: Prisma.RunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'desc' }];
@@ -42,6 +39,7 @@ class RetriesExhausted extends Error {}
 
 export class Runs {
   private readonly keys: IdempotencyKeys;
+  private readonly reads: RunReads;
 
   constructor(
     private readonly db: Database,
@@ -50,6 +48,7 @@ export class Runs {
     private readonly settings: RunsSettings,
   ) {
     this.keys = new IdempotencyKeys(db, settings.idempotencyKeyMs);
+    this.reads = new RunReads(db);
   }
 
   /** One of the owner's runs, or null. */
@@ -57,13 +56,20 @@ export class Runs {
     return this.db.run.findFirst({ ...query, where: owner.run(id) });
   }
 
-  /** A page of the owner's runs, newest first (Pothos' `query` holds the page's bounds and selection). */
-  list(owner: Owner, filter: RunFilter, query: RunQuery): Promise<Run[]> {
-    return this.db.run.findMany({ ...query, where: this.filtered(owner, filter), orderBy: NEWEST_FIRST });
+  /**
+   * A page of the owner's runs, newest first (Pothos' `query` holds the page's bounds and selection): a first
+   * page of run columns and card counts by SQL (src/runs/run-reads.ts), any other through Prisma's client.
+   */
+  async list(owner: Owner, filter: RunFilter, query: RunQuery): Promise<Run[]> {
+    return (
+      (await this.reads.firstPage(owner, filter, query)) ??
+      this.db.run.findMany({ ...query, where: this.filtered(owner, filter), orderBy: NEWEST_FIRST })
+    );
   }
 
+  /** How many of the owner's runs match the filter. */
   count(owner: Owner, filter: RunFilter): Promise<number> {
-    return this.db.run.count({ where: this.filtered(owner, filter) });
+    return this.reads.count(owner, filter);
   }
 
   /**
