@@ -26,9 +26,14 @@ export class Owner {
     return { id, userId: this.userId };
   }
 
-  /** The same rule for SQL written by hand (src/runs/run-reads.ts): the `userId` of the row `alias` is the owner's. */
+  /** The same rule for SQL written by hand (src/runs/run-reads.ts, src/auth/me.ts): the `userId` of the row `alias` is the owner's. */
   ownsRow(alias: string): Prisma.Sql {
     return Prisma.sql`${Prisma.raw(`${alias}."userId"`)} = ${this.userId}`;
+  }
+
+  /** For SQL written by hand (src/auth/me.ts): the User row `alias` is the owner. */
+  isUser(alias: string): Prisma.Sql {
+    return Prisma.sql`${Prisma.raw(`${alias}.id`)} = ${this.userId}`;
   }
 }
 

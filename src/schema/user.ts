@@ -1,5 +1,6 @@
 /** User: the signed-in person, reached only as `me`; its lists are the signed-in user's own. */
 import { builder } from './builder';
+import { readMe } from '../auth/me';
 import { ownerOf } from '../auth/owner';
 import { ownRuns, RunConnection } from './run';
 
@@ -23,6 +24,6 @@ builder.queryField('me', (t) =>
   t.prismaField({
     type: 'User',
     description: 'The signed-in user (created on the first request of a Clerk user)',
-    resolve: (query, _root, _args, ctx) => ctx.services.db.user.findUniqueOrThrow({ ...query, where: { id: ownerOf(ctx).userId } }),
+    resolve: (query, _root, _args, ctx) => readMe(ctx.services.db, ownerOf(ctx), query),
   }),
 );
