@@ -39,7 +39,9 @@ import asyncpg
 # so now() and the columns' CURRENT_TIMESTAMP defaults are UTC too.
 SERVER_SETTINGS = {"timezone": "UTC", "application_name": "pipeline-worker"}
 
-# The oldest run nobody holds: PENDING, or RUNNING with a lease that has expired (or none).
+# The oldest run nobody holds: PENDING, or RUNNING with a lease that has expired (or none). The lease is read
+# from the statement's snapshot: a run another worker claimed just before this statement locked it passes again
+# with that lease unseen, so TAKE_LEASE decides.
 CLAIMABLE = """
     SELECT r.id, r."userId", r."companyName", r.status, r."currentStage", coalesce(l.attempt, 0) AS attempts
       FROM "Run" r LEFT JOIN "RunLease" l ON l."runId" = r.id
@@ -49,11 +51,14 @@ CLAIMABLE = """
      LIMIT 1
        FOR UPDATE OF r SKIP LOCKED
 """
+# A new lease, or the expired one of a worker that went silent; no row when the lease is live as committed now
+# (another worker claimed the run meanwhile): then this claim is abandoned.
 TAKE_LEASE = """
     INSERT INTO "RunLease" ("runId", token, attempt, "expiresAt")
     VALUES ($1, $2, 1, now() AT TIME ZONE 'UTC' + make_interval(secs => $3))
     ON CONFLICT ("runId") DO UPDATE
        SET token = EXCLUDED.token, attempt = "RunLease".attempt + 1, "expiresAt" = EXCLUDED."expiresAt"
+     WHERE "RunLease"."expiresAt" < now() AT TIME ZONE 'UTC'
     RETURNING attempt
 """
 START = """UPDATE "Run" SET status = 'RUNNING', "currentStage" = 1 WHERE id = $1 AND status = 'PENDING'"""
@@ -93,6 +98,8 @@ async def claim(pool, args):
                 continue
             token = str(uuid.uuid4())
             attempt = await connection.fetchval(TAKE_LEASE, run["id"], token, args.lease_seconds)
+            if attempt is None:
+                continue  # claimed by another worker between this statement's snapshot and its lock
             await connection.execute(START, run["id"])
             first_stage = 1 if run["status"] == "PENDING" else max(run["currentStage"], 1)
             return {**dict(run), "token": token, "attempt": attempt, "first_stage": first_stage}

@@ -25,6 +25,7 @@ import { ConfigError, loadConfig } from '../src/config';
 import { openDatabaseTarget } from '../src/tooling/target';
 import { parsePoolSettings } from '../src/db/url';
 import { runCli } from './cli';
+import { CLAIMABLE_RUN, TAKE_LEASE } from './support/run-claims';
 
 /** How the simulator's connections show in pg_stat_activity (db:reset names who is connected). */
 export const SIMULATOR_APPLICATION_NAME = 'opportunity-api:simulator';
@@ -90,7 +91,7 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
  */
 async function claimRun(pool: pg.Pool, options: SimulatorOptions, createdAfter: Date | undefined): Promise<Claimed | undefined> {
   for (;;) {
-    const outcome = await inTransaction(pool, async (client): Promise<Claimed | 'gave up' | undefined> => {
+    const outcome = await inTransaction(pool, async (client): Promise<Claimed | 'gave up' | 'taken' | undefined> => {
       const { rows } = await client.query<{
         id: string;
         userId: string;
@@ -98,15 +99,7 @@ async function claimRun(pool: pg.Pool, options: SimulatorOptions, createdAfter: 
         status: string;
         currentStage: number;
         attempts: number;
-      }>(
-        `SELECT r.id, r."userId", r."companyName", r.status, r."currentStage", coalesce(l.attempt, 0) AS attempts
-           FROM "Run" r LEFT JOIN "RunLease" l ON l."runId" = r.id
-          WHERE (r.status = 'PENDING' AND r."createdAt" >= $1)
-             OR (r.status = 'RUNNING' AND coalesce(l."expiresAt", '-infinity') < now() AT TIME ZONE 'UTC')
-          ORDER BY r."createdAt" LIMIT 1
-            FOR UPDATE OF r SKIP LOCKED`,
-        [createdAfter ?? new Date(0)],
-      );
+      }>(CLAIMABLE_RUN, [createdAfter ?? new Date(0)]);
       const run = rows[0];
       if (!run) return undefined;
       if (run.status === 'RUNNING' && run.attempts >= options.maxAttempts) {
@@ -119,18 +112,14 @@ async function claimRun(pool: pg.Pool, options: SimulatorOptions, createdAfter: 
         return 'gave up';
       }
       const token = randomUUID();
-      const lease = await client.query<{ attempt: number }>(
-        `INSERT INTO "RunLease" ("runId", token, attempt, "expiresAt")
-         VALUES ($1, $2, 1, now() AT TIME ZONE 'UTC' + make_interval(secs => $3))
-         ON CONFLICT ("runId") DO UPDATE SET token = EXCLUDED.token, attempt = "RunLease".attempt + 1, "expiresAt" = EXCLUDED."expiresAt"
-         RETURNING attempt`,
-        [run.id, token, options.leaseSeconds],
-      );
+      const lease = await client.query<{ attempt: number }>(TAKE_LEASE, [run.id, token, options.leaseSeconds]);
+      // Claimed by another worker between this statement's snapshot and its lock: look again.
+      if (lease.rowCount === 0) return 'taken';
       await client.query(`UPDATE "Run" SET status = 'RUNNING', "currentStage" = 1 WHERE id = $1 AND status = 'PENDING'`, [run.id]);
       const firstStage = run.status === 'PENDING' ? 1 : Math.max(run.currentStage, 1);
       return { id: run.id, userId: run.userId, companyName: run.companyName, token, attempt: lease.rows[0]!.attempt, firstStage };
     });
-    if (outcome !== 'gave up') return outcome;
+    if (outcome !== 'gave up' && outcome !== 'taken') return outcome;
   }
 }
 

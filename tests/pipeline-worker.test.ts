@@ -186,6 +186,33 @@ withPython('examples/pipeline_worker.py (asyncpg) writing into the API’s datab
     expect(statuses.map((run) => run.status)).toEqual(Array(6).fill('COMPLETED'));
   });
 
+  it("busy workers claim each run exactly once: the worker's claim under contention (8 claims at a time)", async () => {
+    const { userId } = await api.signIn();
+    const runs = await Promise.all(Array.from({ length: 300 }, () => createRun(api.db.prisma, userId)));
+    // The worker's own claim(), imported from the example and called by 8 tasks at once until nothing is left.
+    const program = [
+      'import asyncio, importlib.util, sys, types, asyncpg',
+      'spec = importlib.util.spec_from_file_location("worker", sys.argv[1]); worker = importlib.util.module_from_spec(spec)',
+      'spec.loader.exec_module(worker)',
+      'args = types.SimpleNamespace(lease_seconds=60, max_attempts=3)',
+      'async def main():',
+      '    pool = await asyncpg.create_pool(sys.argv[2], min_size=8, max_size=8, server_settings=worker.SERVER_SETTINGS)',
+      '    async def claimer():',
+      '        while (run := await worker.claim(pool, args)) is not None:',
+      '            print("claimed", run["id"], flush=True)',
+      '    await asyncio.gather(*(claimer() for _ in range(8)))',
+      '    await pool.close()',
+      'asyncio.run(main())',
+    ].join('\n');
+    const result = spawnSync(python!, ['-c', program, WORKER, api.db.url], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    const claimed = [...result.stdout.matchAll(/^claimed (\S+)$/gm)].map((match) => match[1]!);
+    const ours = new Set(runs.map((run) => run.id));
+    const claimedOfOurs = claimed.filter((id) => ours.has(id));
+    expect(claimedOfOurs.length - new Set(claimedOfOurs).size).toBe(0);
+    expect(new Set(claimedOfOurs)).toEqual(ours);
+  });
+
   it('a worker killed mid-stage: the next worker takes the run over once its lease expires and finishes it', async () => {
     const { run, client, sub, reached } = await followedRun();
     const lease = { RUN_LEASE_SECONDS: '2' };
