@@ -60,7 +60,7 @@ export class RunReads {
   /** How many of the owner's runs match the filter (through the user's indexes). */
   async count(owner: Owner, filter: RunFilter): Promise<number> {
     const [row] = await this.db.$queryRaw<[{ count: number }]>`
-      SELECT count(*)::int AS count FROM ${this.runs} r WHERE ${this.matching(owner, filter)}`;
+      SELECT count(*)::int AS count FROM ${this.runs} r WHERE ${this.matching(owner, filter, 'r')}`;
     return row.count;
   }
 
@@ -69,6 +69,21 @@ export class RunReads {
    * read it; undefined when `query` asks for more than this read answers (then Prisma's client reads it).
    */
   async firstPage(owner: Owner, filter: RunFilter, query: object): Promise<Run[] | undefined> {
+    return (await this.firstPageAndTotal(owner, filter, query, false))?.runs;
+  }
+
+  /**
+   * The same page and how many runs match the filter in all, in one statement (the count is computed once, from
+   * the user's index, not per row): a page's total then costs no second statement nor round trip.
+   */
+  firstPageAndTotal(owner: Owner, filter: RunFilter, query: object, withTotal: true): Promise<{ runs: Run[]; total: number } | undefined>;
+  firstPageAndTotal(owner: Owner, filter: RunFilter, query: object, withTotal: boolean): Promise<{ runs: Run[]; total?: number } | undefined>;
+  async firstPageAndTotal(
+    owner: Owner,
+    filter: RunFilter,
+    query: object,
+    withTotal: boolean,
+  ): Promise<{ runs: Run[]; total?: number } | undefined> {
     if (!isFirstPage(query)) return undefined;
     const columns = Object.keys(query.select).filter((field) => field !== '_count');
     const counted = '_count' in query.select;
@@ -76,22 +91,28 @@ export class RunReads {
       [
         ...columns.map((column) => Prisma.raw(`r."${column}"`)),
         ...(counted ? [Prisma.sql`(SELECT count(*)::int FROM ${this.cards} c WHERE c."runId" = r.id) AS "__cards"`] : []),
+        ...(withTotal ? [Prisma.sql`(SELECT count(*)::int FROM ${this.runs} t WHERE ${this.matching(owner, filter, 't')}) AS "__total"`] : []),
       ],
       ', ',
     );
     const rows = await this.db.$queryRaw<Array<Record<string, unknown>>>`
-      SELECT ${selected} FROM ${this.runs} r WHERE ${this.matching(owner, filter)}
+      SELECT ${selected} FROM ${this.runs} r WHERE ${this.matching(owner, filter, 'r')}
       ORDER BY r."createdAt" DESC, r.id DESC LIMIT ${query.take}`;
-    if (!counted) return rows as unknown as Run[];
-    return rows.map(({ __cards, ...run }) => ({ ...run, _count: { opportunityCards: __cards } }) as unknown as Run);
+    // No row: nothing matches the filter (the page size is at least one), so the total is 0.
+    const total = withTotal ? ((rows[0]?.__total as number | undefined) ?? 0) : undefined;
+    const runs = rows.map(({ __cards, __total: _total, ...run }) =>
+      counted ? ({ ...run, _count: { opportunityCards: __cards } } as unknown as Run) : (run as unknown as Run),
+    );
+    return { runs, total };
   }
 
-  private matching(owner: Owner, filter: RunFilter): Prisma.Sql {
+  private matching(owner: Owner, filter: RunFilter, alias: string): Prisma.Sql {
+    const column = (name: string) => Prisma.raw(`${alias}."${name}"`);
     return Prisma.join(
       [
-        owner.ownsRow('r'),
-        ...(filter.status != null ? [Prisma.sql`r.status = ${filter.status}::${this.status}`] : []),
-        ...(filter.companyId != null ? [Prisma.sql`r."companyId" = ${filter.companyId}`] : []),
+        owner.ownsRow(alias),
+        ...(filter.status != null ? [Prisma.sql`${column('status')} = ${filter.status}::${this.status}`] : []),
+        ...(filter.companyId != null ? [Prisma.sql`${column('companyId')} = ${filter.companyId}`] : []),
       ],
       ' AND ',
     );

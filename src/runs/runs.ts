@@ -73,6 +73,19 @@ export class Runs {
   }
 
   /**
+   * A page (as `list`) and how many runs match the filter in all, both started at once: one statement for a
+   * first page of run columns and card counts, else Prisma's page and a count side by side.
+   */
+  listWithTotal(owner: Owner, filter: RunFilter, query: RunQuery): { runs: Promise<Run[]>; total: Promise<number> } {
+    const both = this.reads.firstPageAndTotal(owner, filter, query, true);
+    const total = both.then((read) => read?.total ?? this.count(owner, filter));
+    const runs = both.then(
+      (read) => read?.runs ?? this.db.run.findMany({ ...query, where: this.filtered(owner, filter), orderBy: NEWEST_FIRST }),
+    );
+    return { runs, total };
+  }
+
+  /**
    * A new PENDING run from `input` (checked first: a refusal names the field), spending a permit of createRun's
    * limits. With an idempotency key already used for the same input, the run that use created instead (no
    * permit spent, no second job).

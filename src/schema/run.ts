@@ -79,9 +79,9 @@ builder.queryField('run', (t) =>
 );
 
 /**
- * Totals counted alongside their page. Pothos asks for a connection's page first and for its `totalCount`
- * only once the page has arrived; when the client selected `totalCount`, the page's resolver starts the count
- * at the same time, so both statements travel together (one round trip of waiting instead of two). Pothos
+ * Totals read alongside their page. Pothos asks for a connection's page first and for its `totalCount` only
+ * once the page has arrived; when the client selected `totalCount`, the page's resolver reads it with the page
+ * (one statement for a first page, else two sent together: one round trip of waiting instead of two). Pothos
  * passes the page's resolver and `totalCount` the same `info` object for one connection field.
  */
 const totalsInFlight = new WeakMap<GraphQLResolveInfo, Promise<number>>();
@@ -97,15 +97,17 @@ export const ownRuns = {
   resolve: (query: object, _parent: unknown, args: RunFilter, ctx: Context, info: GraphQLResolveInfo) => {
     const owner = ownerOf(ctx);
     const selected = selectedFieldNames(info);
-    if (selected.has('totalCount')) {
-      const total = ctx.services.runs.count(owner, args);
-      // Awaited by totalCount; if the page fails first, nobody will, and the rejection must not go unhandled.
-      total.catch(() => undefined);
-      totalsInFlight.set(info, total);
-      // Only the total (and perhaps __typename) was asked for: no page to read.
-      if ([...selected].every((field) => field === 'totalCount' || field === '__typename')) return Promise.resolve([]);
+    if (!selected.has('totalCount')) return ctx.services.runs.list(owner, args, query);
+    // Only the total (and perhaps __typename) was asked for: no page to read.
+    if ([...selected].every((field) => field === 'totalCount' || field === '__typename')) {
+      totalsInFlight.set(info, ctx.services.runs.count(owner, args));
+      return Promise.resolve([]);
     }
-    return ctx.services.runs.list(owner, args, query);
+    const { runs, total } = ctx.services.runs.listWithTotal(owner, args, query);
+    // Awaited by totalCount; if the page fails first, nobody will, and the rejection must not go unhandled.
+    total.catch(() => undefined);
+    totalsInFlight.set(info, total);
+    return runs;
   },
 } as const;
 

@@ -80,6 +80,18 @@ describe.each(['busiest', 'middle', 'none'] as const)('for the %s user', (which)
     }
   });
 
+  it('reads a first page and its total in one statement: the same page and count as Prisma, 0 when nothing matches', async () => {
+    const userId = users[which];
+    const query = { select: SELECTIONS[0]![1], take: 21 };
+    for (const [, filter] of await filtersFor(userId)) {
+      const read = await reads.firstPageAndTotal(new Owner(userId), filter, query, true);
+      expect(read).toEqual({
+        runs: await prismaPage(userId, filter, query),
+        total: await db.prisma.run.count({ where: new Owner(userId).runs(filterOf(filter)) }),
+      });
+    }
+  });
+
   it.each(SELECTIONS)('reads the same first page as Prisma: %s, every filter and page size', async (_name, select) => {
     const userId = users[which];
     for (const [, filter] of await filtersFor(userId)) {
