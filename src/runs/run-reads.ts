@@ -77,7 +77,12 @@ export class RunReads {
    * the user's index, not per row): a page's total then costs no second statement nor round trip.
    */
   firstPageAndTotal(owner: Owner, filter: RunFilter, query: object, withTotal: true): Promise<{ runs: Run[]; total: number } | undefined>;
-  firstPageAndTotal(owner: Owner, filter: RunFilter, query: object, withTotal: boolean): Promise<{ runs: Run[]; total?: number } | undefined>;
+  firstPageAndTotal(
+    owner: Owner,
+    filter: RunFilter,
+    query: object,
+    withTotal: boolean,
+  ): Promise<{ runs: Run[]; total?: number } | undefined>;
   async firstPageAndTotal(
     owner: Owner,
     filter: RunFilter,
@@ -91,7 +96,9 @@ export class RunReads {
       [
         ...columns.map((column) => Prisma.raw(`r."${column}"`)),
         ...(counted ? [Prisma.sql`(SELECT count(*)::int FROM ${this.cards} c WHERE c."runId" = r.id) AS "__cards"`] : []),
-        ...(withTotal ? [Prisma.sql`(SELECT count(*)::int FROM ${this.runs} t WHERE ${this.matching(owner, filter, 't')}) AS "__total"`] : []),
+        ...(withTotal
+          ? [Prisma.sql`(SELECT count(*)::int FROM ${this.runs} t WHERE ${this.matching(owner, filter, 't')}) AS "__total"`]
+          : []),
       ],
       ', ',
     );
