@@ -8,9 +8,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startApi, type ApiFixture } from './helpers/api';
-import { startTestServer, type TestServer } from './helpers/server';
-import { TEST_APP_ORIGIN, TEST_ISSUER } from './helpers/tokens';
+import { startApi, startProductionServer, type ApiFixture } from './helpers/api';
+import type { TestServer } from './helpers/server';
 import { PROJECT_ROOT, runScript, startScript, type RunningScript } from './helpers/cli';
 
 let api: ApiFixture;
@@ -19,13 +18,7 @@ let simulator: RunningScript;
 
 beforeAll(async () => {
   api = await startApi();
-  trusted = await startTestServer(api.db.url, {
-    NODE_ENV: 'production',
-    CLERK_JWT_KEY: api.signer.publicKeyPem,
-    CLERK_ISSUER: TEST_ISSUER,
-    CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
-    TRUSTED_DOCUMENTS: 'examples/generated/persisted-documents.json',
-  });
+  trusted = await startProductionServer(api, 'examples/generated/persisted-documents.json');
   simulator = startScript('scripts/simulate.ts', ['--only-new', '--delay', '150', '--fail-rate', '0', '--poll', '20'], {
     DATABASE_URL: api.db.url,
   });

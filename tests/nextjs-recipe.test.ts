@@ -18,10 +18,9 @@ import {
   DashboardStartRunDocument,
 } from '../examples/nextjs/lib/operations';
 import type { DashboardRunsQuery, RunStatus } from '../examples/nextjs/generated/graphql';
-import { startApi, type ApiFixture } from './helpers/api';
+import { startApi, startProductionServer, type ApiFixture } from './helpers/api';
 import { createRun, createUser } from './helpers/fixtures';
-import { startTestServer, type TestServer } from './helpers/server';
-import { TEST_APP_ORIGIN, TEST_ISSUER } from './helpers/tokens';
+import type { TestServer } from './helpers/server';
 
 let api: ApiFixture;
 let production: TestServer;
@@ -29,13 +28,7 @@ const clients: ApolloClient[] = [];
 
 beforeAll(async () => {
   api = await startApi();
-  production = await startTestServer(api.db.url, {
-    NODE_ENV: 'production',
-    CLERK_JWT_KEY: api.signer.publicKeyPem,
-    CLERK_ISSUER: TEST_ISSUER,
-    CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
-    TRUSTED_DOCUMENTS: 'examples/nextjs/generated/persisted-documents.json',
-  });
+  production = await startProductionServer(api, 'examples/nextjs/generated/persisted-documents.json');
 });
 afterAll(async () => {
   for (const client of clients) client.stop();

@@ -9,11 +9,11 @@
  */
 import type { Browser, Page, Request } from 'playwright-core';
 import { createRun, createUser } from '../helpers/fixtures';
-import { startApi, type ApiFixture } from '../helpers/api';
+import { startApi, startProductionServer, type ApiFixture } from '../helpers/api';
 import { CHROMIUM_PATH, NO_CHROMIUM, launchChromium } from '../helpers/browser';
 import { captureLogs } from '../helpers/logs';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { TEST_APP_ORIGIN, TEST_ISSUER } from '../helpers/tokens';
+import type { TestServer } from '../helpers/server';
+import { TEST_APP_ORIGIN } from '../helpers/tokens';
 import { serveWebExample, type ServedPage } from '../helpers/web-example';
 
 const logs = captureLogs();
@@ -34,12 +34,8 @@ withChromium('examples/web in Chromium', () => {
     page = await serveWebExample();
     previewOrigin = `http://pr-7.preview.test:${page.port}`;
     api = await startApi();
-    production = await startTestServer(api.db.url, {
-      NODE_ENV: 'production',
-      CLERK_JWT_KEY: api.signer.publicKeyPem,
-      CLERK_ISSUER: TEST_ISSUER,
+    production = await startProductionServer(api, 'examples/web/generated/persisted-documents.json', {
       CLERK_AUTHORIZED_PARTIES: previewOrigin,
-      TRUSTED_DOCUMENTS: 'examples/web/generated/persisted-documents.json',
       CORS_ORIGINS: `http://*.preview.test:${page.port}`,
     });
     browser = await launchChromium({

@@ -59,6 +59,22 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiFixture>
 }
 
 /**
+ * A production server beside the fixture's, on its database and trusting its signer, that runs only the documents
+ * of `manifest` (a frontend's or the examples' generated persisted-documents.json); `env` adds or overrides.
+ * The caller closes it.
+ */
+export function startProductionServer(fixture: ApiFixture, manifest: string, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+  return startTestServer(fixture.db.url, {
+    NODE_ENV: 'production',
+    CLERK_JWT_KEY: fixture.signer.publicKeyPem,
+    CLERK_ISSUER: TEST_ISSUER,
+    CLERK_AUTHORIZED_PARTIES: TEST_APP_ORIGIN,
+    TRUSTED_DOCUMENTS: manifest,
+    ...env,
+  });
+}
+
+/**
  * For a file that starts servers with several configurations: `start(env)` starts one, and every one started
  * is closed after the file's tests (registered with jest's afterAll here).
  */
