@@ -5,8 +5,8 @@
  * unknown id the way automatic-persisted-queries clients expect. A production server without manifests, or
  * with a broken one, does not start.
  */
-import { createClient as createSseClient } from 'graphql-sse';
-import { createClient } from 'graphql-ws';
+import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
+import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MeDocument, RunProgressDocument } from './generated/graphql';
 import { apiPerConfiguration, type ApiFixture } from '../helpers/api';
@@ -109,25 +109,33 @@ describe('SSE', () => {
   });
 });
 
-describe('SSE, single connection (/graphql/stream)', () => {
-  const subscribe = (payload: { query: string; variables: Record<string, unknown>; extensions?: Record<string, unknown> }) => {
-    const client = createSseClient({
-      url: `${trusted.server.url}/graphql/stream`,
-      singleConnection: true,
-      headers: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
+type Payload = { query: string; variables: Record<string, unknown>; extensions?: Record<string, unknown> };
+
+/** The first message (or the errors) a subscription gets from a graphql-sse or graphql-ws client, which is then disposed. */
+function firstMessage(client: SseClient<boolean> | WsClient, payload: Payload): Promise<{ data?: unknown; errors?: unknown }> {
+  return new Promise<{ data?: unknown; errors?: unknown }>((resolve) => {
+    const stop = client.subscribe(payload, {
+      next: (message) => {
+        stop();
+        resolve(message);
+      },
+      error: (errors) => resolve({ errors }),
+      complete: () => undefined,
     });
-    return new Promise<{ data?: unknown; errors?: unknown }>((resolve) => {
-      const stop = client.subscribe(payload, {
-        next: (message) => {
-          stop();
-          resolve(message);
-        },
-        error: (errors) => resolve({ errors }),
-        complete: () => undefined,
-      });
-    }).finally(() => client.dispose());
-  };
+  }).finally(() => client.dispose());
+}
+
+describe('SSE, single connection (/graphql/stream)', () => {
+  const subscribe = (payload: Payload) =>
+    firstMessage(
+      createSseClient({
+        url: `${trusted.server.url}/graphql/stream`,
+        singleConnection: true,
+        headers: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      }),
+      payload,
+    );
 
   it('a subscription runs by id; text or an unknown id is refused on that operation', async () => {
     const run = await createRun(trusted.db.prisma, userId);
@@ -146,24 +154,16 @@ describe('SSE, single connection (/graphql/stream)', () => {
 });
 
 describe('graphql-ws', () => {
-  const subscribe = (payload: { query: string; variables: Record<string, unknown>; extensions?: Record<string, unknown> }) => {
-    const client = createClient({
-      url: trusted.server.wsUrl,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-    });
-    return new Promise<{ data?: unknown; errors?: unknown }>((resolve) => {
-      const stop = client.subscribe(payload, {
-        next: (message) => {
-          stop();
-          resolve(message);
-        },
-        error: (errors) => resolve({ errors }),
-        complete: () => undefined,
-      });
-    }).finally(() => client.dispose());
-  };
+  const subscribe = (payload: Payload) =>
+    firstMessage(
+      createClient({
+        url: trusted.server.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      }),
+      payload,
+    );
 
   it('a subscription runs by id (the text beside it, as Apollo’s link sends it, is not what runs)', async () => {
     const run = await createRun(trusted.db.prisma, userId);
