@@ -3,20 +3,12 @@
  * scoped to the signed-in user), must be served by indexes: EXPLAIN shows index scans and never a
  * sequential scan of Run or OpportunityCard. Prints which index serves each pattern.
  */
-import pg from 'pg';
+import type { Database } from '../../src/db/client';
 import { seedDemoData } from '../../src/tooling/seed';
-import { createPrismaClient, type Database } from '../../src/db/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
+import { recordingClient, scansOf } from '../helpers/query-plans';
 
 let db: TestDatabase;
-let statements: Array<{ sql: string; params: unknown[] }> = [];
 const served: string[] = [];
 
 beforeAll(async () => {
@@ -27,47 +19,6 @@ afterAll(async () => {
   await db.drop();
   process.stdout.write(`\nindexes serving the five benchmark query patterns (10k runs):\n${served.join('\n')}\n`);
 });
-
-/** A client that records the SQL Prisma sends, with its parameters, to EXPLAIN exactly that. */
-function tracing(): Database {
-  const client = createPrismaClient(db.url, { logQueries: true, production: false });
-  client.$on('query' as never, (event: { query: string; params: string }) => {
-    statements.push({ sql: event.query, params: JSON.parse(event.params) as unknown[] });
-  });
-  return client;
-}
-
-function walk(node: PlanNode, visit: (n: PlanNode) => void): void {
-  visit(node);
-  for (const child of node.Plans ?? []) walk(child, visit);
-}
-
-async function explain(run: () => Promise<unknown>): Promise<PlanNode[]> {
-  statements = [];
-  await run();
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    const plans: PlanNode[] = [];
-    for (const { sql, params } of statements) {
-      if (!/^\s*SELECT/i.test(sql)) continue;
-      const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-      plans.push(rows[0]!['QUERY PLAN'][0]!.Plan);
-    }
-    return plans;
-  } finally {
-    await client.end();
-  }
-}
-
-function scans(plans: PlanNode[]) {
-  const found: Array<{ type: string; relation?: string; index?: string }> = [];
-  for (const plan of plans)
-    walk(plan, (n) => {
-      if (/Scan/.test(n['Node Type'])) found.push({ type: n['Node Type'], relation: n['Relation Name'], index: n['Index Name'] });
-    });
-  return found;
-}
 
 async function users(): Promise<{ typical: string; heaviest: string }> {
   const { rows } = await db.sql.query<{ userId: string }>(`SELECT "userId" FROM "Run" GROUP BY "userId" ORDER BY count(*) DESC, "userId"`);
@@ -102,9 +53,10 @@ describe.each(['typical', 'heaviest'] as const)('for the %s user', (which) => {
       `SELECT id FROM "Run" WHERE "userId" = $1 AND status = 'COMPLETED' ORDER BY "createdAt" DESC LIMIT 1`,
       [userId],
     );
-    const p = tracing();
+    const recording = recordingClient(db.url);
     try {
-      const found = scans(await explain(() => query(p, userId, rows[0]!.id)));
+      await query(recording.client, userId, rows[0]!.id);
+      const found = await scansOf(db.url, recording.take());
       expect(found.length).toBeGreaterThan(0);
       expect(found.filter((s) => s.type === 'Seq Scan' && ['Run', 'OpportunityCard'].includes(s.relation ?? ''))).toEqual([]);
       // Every table read goes through an index (a Bitmap Heap Scan reads the rows its Bitmap Index Scan found).
@@ -130,7 +82,7 @@ describe.each(['typical', 'heaviest'] as const)('for the %s user', (which) => {
           .join(', ')}`,
       );
     } finally {
-      await p.$disconnect();
+      await recording.client.$disconnect();
     }
   });
 });

@@ -5,14 +5,13 @@
  * filter, every column, the card count), must say when it does not answer a shape, and must read through
  * the user's indexes as Prisma's statements do.
  */
-import pg from 'pg';
 import { Owner } from '../../src/auth/owner';
-import { createPrismaClient, type Database } from '../../src/db/client';
 import { Prisma } from '../../src/generated/prisma/client';
 import { RunReads, type RunFilter } from '../../src/runs/run-reads';
 import { NEWEST_FIRST } from '../../src/runs/runs';
 import { seedDemoData } from '../../src/tooling/seed';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { recordingClient, scansOf, type RecordingClient } from '../helpers/query-plans';
 
 let db: TestDatabase;
 let reads: RunReads;
@@ -126,37 +125,19 @@ it("leaves every other shape to Prisma's client", async () => {
 });
 
 describe('its statements read through the user’s indexes', () => {
-  let tracing: Database;
-  let statements: Array<{ sql: string; params: unknown[] }> = [];
-
+  let recording: RecordingClient;
   beforeAll(() => {
-    tracing = createPrismaClient(db.url, { logQueries: true, production: false });
-    tracing.$on('query' as never, (event: { query: string; params: string }) => {
-      statements.push({ sql: event.query, params: JSON.parse(event.params) as unknown[] });
-    });
+    recording = recordingClient(db.url);
   });
-  afterAll(() => tracing.$disconnect());
+  afterAll(() => recording.client.$disconnect());
 
+  /** Sequential scans (named by table) and the indexes the plans of `read`'s statements use. */
   async function indexesUsed(read: () => Promise<unknown>): Promise<string[]> {
-    statements = [];
+    recording.take();
     await read();
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      const used: string[] = [];
-      for (const { sql, params } of statements) {
-        const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: object }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-        const visit = (node: { 'Node Type'?: string; 'Index Name'?: string; 'Relation Name'?: string; Plans?: object[] }) => {
-          if (node['Node Type'] === 'Seq Scan') used.push(`Seq Scan on ${node['Relation Name']}`);
-          if (node['Index Name']) used.push(node['Index Name']);
-          for (const child of node.Plans ?? []) visit(child);
-        };
-        visit(rows[0]!['QUERY PLAN'][0]!.Plan);
-      }
-      return used;
-    } finally {
-      await client.end();
-    }
+    return (await scansOf(db.url, recording.take())).flatMap((scan) =>
+      scan.type === 'Seq Scan' ? [`Seq Scan on ${scan.relation}`] : scan.index ? [scan.index] : [],
+    );
   }
 
   // Without a filter any index leading with the user will do (a count may well take the smallest); with one,
@@ -166,7 +147,7 @@ describe('its statements read through the user’s indexes', () => {
     ['a status', { status: 'FAILED' }, /^Run_userId_status_createdAt_idx$/],
     ['a company', { companyId: 'lactalis-canada' }, /^Run_userId_companyId_createdAt_idx$/],
   ])('%s', async (_name, filter, index) => {
-    const traced = new RunReads(tracing);
+    const traced = new RunReads(recording.client);
     const owner = new Owner(users.busiest);
     const select = { id: true, createdAt: true, _count: { select: { opportunityCards: true } } };
     for (const read of [() => traced.count(owner, filter), () => traced.firstPage(owner, filter, { select, take: 21 })]) {
