@@ -315,7 +315,7 @@ function renderPeer(
   ];
   // The query patterns' cells (the fixed cost is a diagnosis, not a pattern a page asks).
   const cells = patterns
-    .filter((pattern) => pattern !== FIXED_COST && pattern.name !== FIXED_COST.name)
+    .filter((pattern) => pattern.name !== FIXED_COST.name)
     .flatMap((pattern) => CONNECTIONS.map((c) => ({ pattern, c })));
   const ratios = cells.map(({ pattern, c }) => api.measured.get(pattern.name)!.cells[c]!.rps / peer.get(pattern.name)!.cells[c]!.rps);
   const ahead = ratios.filter((r) => r > 1).length;

@@ -47,7 +47,8 @@ export async function readMe(db: Database, owner: Owner, query: object): Promise
   if (!isMeQuery(query)) return prismaRead();
   const schema = quotedSchemaOf(db);
   const columns = Object.keys(query.select).filter((field) => field !== '_count');
-  const counts = Object.entries(query.select._count !== true ? (query.select._count?.select ?? {}) : {});
+  const counted = query.select._count;
+  const counts = Object.entries(typeof counted === 'object' ? counted.select : {});
   const selected = Prisma.join(
     [
       ...columns.map((column) => Prisma.raw(`u."${column}"`)),
