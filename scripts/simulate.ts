@@ -87,9 +87,15 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 
 /**
  * Claims the oldest run nobody holds (a PENDING one created at or after `createdAfter` when given, or a RUNNING
- * one whose lease expired) and leases it; gives up on a run claimed `maxAttempts` times.
+ * one whose lease expired) and leases it; gives up on a run claimed `maxAttempts` times. Once `stopped`, claims
+ * nothing.
  */
-async function claimRun(pool: pg.Pool, options: SimulatorOptions, createdAfter: Date | undefined): Promise<Claimed | undefined> {
+async function claimRun(
+  pool: pg.Pool,
+  options: SimulatorOptions,
+  createdAfter: Date | undefined,
+  stopped: AbortSignal | undefined,
+): Promise<Claimed | undefined> {
   for (;;) {
     const outcome = await inTransaction(pool, async (client): Promise<Claimed | 'gave up' | 'taken' | undefined> => {
       const { rows } = await client.query<{
@@ -101,7 +107,9 @@ async function claimRun(pool: pg.Pool, options: SimulatorOptions, createdAfter: 
         attempts: number;
       }>(CLAIMABLE_RUN, [createdAfter ?? new Date(0)]);
       const run = rows[0];
-      if (!run) return undefined;
+      // Stopped while claiming: a run this simulator's other workers let go of on stopping (after the stop, so
+      // this statement could see it free) is left for the next simulator, not taken again here.
+      if (!run || stopped?.aborted) return undefined;
       if (run.status === 'RUNNING' && run.attempts >= options.maxAttempts) {
         await client.query(`UPDATE "Run" SET status = 'FAILED', "errorMessage" = $2 WHERE id = $1`, [
           run.id,
@@ -250,7 +258,7 @@ export async function runSimulator(databaseUrl: string, options: SimulatorOption
     options.log?.(`waiting for ${which} (stage delay ${options.delayMs} ms, fail rate ${options.failRate})`);
     const worker = async () => {
       while (!signal?.aborted) {
-        const run = await claimRun(pool, options, createdAfter);
+        const run = await claimRun(pool, options, createdAfter, signal);
         if (!run) {
           if (options.once) return;
           await sleep(options.pollMs, signal);
